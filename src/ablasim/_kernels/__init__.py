@@ -1,0 +1,1 @@
+"""Private numba kernels (array-only)."""
