@@ -13,6 +13,7 @@ __all__ = [
     "as_float",
     "as_vector3",
     "as_positive_vector3",
+    "as_spacing",
     "as_unit_vector",
     "as_rotation",
     "as_shape3",
@@ -61,6 +62,13 @@ def as_positive_vector3(value, name: str) -> np.ndarray:
     if np.any(arr <= 0):
         raise ValidationError(name, value, "every entry must be > 0")
     return arr
+
+
+def as_spacing(value, name: str) -> np.ndarray:
+    """Voxel spacing: three positive numbers, or one for isotropic spacing."""
+    if np.ndim(value) == 0:
+        value = (value, value, value)
+    return as_positive_vector3(value, name)
 
 
 def as_unit_vector(value, name: str) -> np.ndarray:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_positive_vector3, as_rotation, as_shape3, as_vector3, as_float
+from ._validation import as_float, as_rotation, as_shape3, as_spacing, as_vector3
 from .errors import GridTooLargeError
 
 __all__ = ["Grid", "available_memory_bytes"]
@@ -50,7 +50,7 @@ class Grid:
     Parameters
     ----------
     shape : three positive ints
-    spacing_mm : three positive floats (anisotropic spacing is fine)
+    spacing_mm : three positive floats (anisotropic spacing is fine), or one for isotropic spacing
     origin_mm : world position of the centre of voxel (0, 0, 0)
     direction : 3x3 orthonormal matrix, columns = world directions of the array axes (default identity)
     """
@@ -62,7 +62,7 @@ class Grid:
 
     def __init__(self, shape, spacing_mm=(1.0, 1.0, 1.0), origin_mm=(0.0, 0.0, 0.0), direction=None):
         object.__setattr__(self, "shape", as_shape3(shape, "grid.shape"))
-        object.__setattr__(self, "spacing_mm", _frozen(as_positive_vector3(spacing_mm, "grid.spacing_mm")))
+        object.__setattr__(self, "spacing_mm", _frozen(as_spacing(spacing_mm, "grid.spacing_mm")))
         object.__setattr__(self, "origin_mm", _frozen(as_vector3(origin_mm, "grid.origin_mm")))
         object.__setattr__(self, "direction", _frozen(as_rotation(direction, "grid.direction", proper=False)))
 
@@ -74,7 +74,7 @@ class Grid:
         lo = as_vector3(lower_mm, "lower_mm")
         hi = as_vector3(upper_mm, "upper_mm")
         pad = as_float(padding_mm, "padding_mm", nonnegative=True)
-        spacing = as_positive_vector3(spacing_mm, "grid.spacing_mm")
+        spacing = as_spacing(spacing_mm, "grid.spacing_mm")
         rot = as_rotation(direction, "grid.direction", proper=False)
         lo, hi = lo - pad, hi + pad
         # Corners of the box in the grid's own axes.

@@ -61,7 +61,7 @@ class CapsuleExclusion:
 
             grid = self.organ.grid
             grid.check_fits(9, "the organ boundary-distance field", field="exclude.organ.grid.shape")
-            arr = self.organ.array
+            arr = np.require(self.organ.array, requirements=["C", "W"])  # edt needs a writable C array
             inside = edt.edt(arr, anisotropy=tuple(grid.spacing_mm), black_border=False)
             outside = edt.edt(~arr, anisotropy=tuple(grid.spacing_mm), black_border=False)
             # The boundary lies half-way between a voxel centre and its neighbour of the other label.

@@ -1,0 +1,35 @@
+# ablasim: two commands set everything up on a fresh machine.
+#   make demo   creates .venv, installs ablasim with its dev extras, runs the bundled example end to end
+#   make test   the whole test suite (benchmarks run once, untimed) in the same venv
+#   make bench  the benchmarks for real (pytest-benchmark)
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
+export MPLBACKEND ?= Agg
+
+.PHONY: demo test bench venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/ablasim run examples/three_probes.toml --json out/three_probes.json
+
+test: $(STAMP)
+	$(PY) -m pytest tests benchmarks --benchmark-disable -q
+
+bench: $(STAMP)
+	$(PY) -m pytest benchmarks --benchmark-only --benchmark-columns=min,median,max,rounds \
+		--benchmark-sort=name --benchmark-group-by=group -q
+
+clean:
+	rm -rf $(VENV) .numba_cache out .pytest_cache .benchmarks
