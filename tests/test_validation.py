@@ -73,12 +73,15 @@ def test_unknown_probe_model_lists_the_choices():
 
 
 def test_grid_too_large_for_memory(no_kernels):
-    huge = Grid((200_000, 200_000, 200_000), 0.05)
+    # 2 micrometre voxels: even the crop around the tumour (2 x 5 mm + padding) needs terabytes.
+    huge = Grid.covering([-12] * 3, [12] * 3, 0.002)
     with pytest.raises(GridTooLargeError) as err:
         measure_margin(T, Z, grid=huge, method="voxel")
-    assert "grid.shape=(200000, 200000, 200000)" in str(err.value)
-    with pytest.raises(GridTooLargeError):
+    assert str(err.value).startswith("grid.shape=(")
+    assert "GiB" in str(err.value)
+    with pytest.raises(GridTooLargeError) as err:
         T.to_mask(huge)
+    assert f"grid.shape={huge.shape}" in str(err.value)
 
 
 def test_empty_masks_are_refused(no_kernels):

@@ -85,6 +85,24 @@ class Grid:
         origin = rot @ lo_l
         return cls(tuple(int(c) for c in counts), spacing, origin, rot)
 
+    def subgrid(self, lo, hi) -> "Grid":
+        """The grid of voxels ``[lo, hi)`` (index ranges) of this one, at the same world positions."""
+        lo = np.asarray(lo, dtype=np.int64)
+        hi = np.asarray(hi, dtype=np.int64)
+        return Grid(tuple(int(v) for v in hi - lo), self.spacing_mm, self.index_to_world(lo), self.direction)
+
+    def index_box(self, lower_mm, upper_mm, padding_mm: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Index range ``[lo, hi)`` (clipped to the grid) of the voxels whose centres may lie in the world box
+        ``[lower_mm, upper_mm]`` grown by ``padding_mm``."""
+        lo_w = np.asarray(lower_mm, dtype=float) - padding_mm
+        hi_w = np.asarray(upper_mm, dtype=float) + padding_mm
+        corners = np.array([[x, y, z] for x in (lo_w[0], hi_w[0]) for y in (lo_w[1], hi_w[1]) for z in (lo_w[2], hi_w[2])])
+        idx = self.world_to_index(corners)
+        shape = np.asarray(self.shape)
+        lo = np.clip(np.floor(idx.min(axis=0)).astype(np.int64), 0, shape)
+        hi = np.clip(np.ceil(idx.max(axis=0)).astype(np.int64) + 1, 0, shape)
+        return lo, hi
+
     # -- geometry -----------------------------------------------------------------------------------------------
     @property
     def size(self) -> int:

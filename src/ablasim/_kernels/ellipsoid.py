@@ -205,14 +205,20 @@ def secondary_feet_local(y0, y1, y2, e0, e1, e2):
     shortest axes) where the caller must search otherwise; ``count = 0`` if there is no such root (including when
     ``b == c``).
     """
-    e = np.array([e0, e1, e2])
-    y = np.array([y0, y1, y2])
-    order = np.argsort(-e)
-    ia, ib, ic = order[0], order[1], order[2]
-    a, b, c = e[ia], e[ib], e[ic]
+    # sort the axes (a >= b >= c) with their coordinates, without allocating
+    ia, ib, ic = 0, 1, 2
+    if e1 > e0:
+        ia, ib = 1, 0
+    ev = (e0, e1, e2)
+    if e2 > ev[ib]:
+        ib, ic = 2, ib
+        if ev[ib] > ev[ia]:
+            ia, ib = ib, ia
+    yv = (y0, y1, y2)
+    a, b, c = ev[ia], ev[ib], ev[ic]
     if b - c <= 1e-9 * c:
         return 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
-    ya, yb, yc = abs(y[ia]), abs(y[ib]), abs(y[ic])
+    ya, yb, yc = abs(yv[ia]), abs(yv[ib]), abs(yv[ic])
     if yb <= 1e-12 * b or yc <= 1e-12 * c:
         return -1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
     da = a * a - c * c
@@ -237,7 +243,7 @@ def secondary_feet_local(y0, y1, y2, e0, e1, e2):
     fmin = ka / (da + um) ** 2 + kb / (db + um) ** 2 + kc / um ** 2
     if fmin > 1.0:
         return 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
-    out = np.empty(6)
+    r0 = r1 = r2 = s0 = s1 = s2 = 0.0
     for side in range(2):
         # F decreases on (-db, um) and increases on (um, 0): bisection for F = 1 on each side
         lo, hi = (-db, um) if side == 0 else (um, 0.0)
@@ -251,10 +257,18 @@ def secondary_feet_local(y0, y1, y2, e0, e1, e2):
             if hi - lo <= 1e-15 * db:
                 break
         u = 0.5 * (lo + hi)
-        x = np.empty(3)
-        x[ia] = a * a * ya / (da + u)
-        x[ib] = b * b * yb / (db + u)
-        x[ic] = c * c * yc / u
-        for k in range(3):
-            out[3 * side + k] = x[k] if y[k] >= 0.0 else -x[k]
-    return 2, out[0], out[1], out[2], out[3], out[4], out[5]
+        xa = a * a * ya / (da + u)
+        xb = b * b * yb / (db + u)
+        xc = c * c * yc / u
+        # back to the caller's axis order, restoring the signs of y
+        x0 = xa if ia == 0 else (xb if ib == 0 else xc)
+        x1 = xa if ia == 1 else (xb if ib == 1 else xc)
+        x2 = xa if ia == 2 else (xb if ib == 2 else xc)
+        x0 = x0 if y0 >= 0.0 else -x0
+        x1 = x1 if y1 >= 0.0 else -x1
+        x2 = x2 if y2 >= 0.0 else -x2
+        if side == 0:
+            r0, r1, r2 = x0, x1, x2
+        else:
+            s0, s1, s2 = x0, x1, x2
+    return 2, r0, r1, r2, s0, s1, s2

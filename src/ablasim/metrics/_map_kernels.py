@@ -10,7 +10,7 @@ local nearest point of k may be the answer: those are computed exactly (:func:`s
 points on a symmetry plane of k (a degenerate case) we refine the nearest exposed sample of a coarse mesh of k. Every candidate is a true boundary point, so inside values are never below the exact
 distance.
 
-Crease pruning: samples lie on the crease no more than ``gap`` apart along it. If the nearest sample is at
+Crease pruning: a crease of surfaces a and b is at least ``max(|sd_a(p)|, |sd_b(p)|)`` from p. Its samples lie on the crease no more than ``gap`` apart along it. If the nearest sample is at
 distance ``d`` and the crease is at distance ``D`` from p, then ``d^2 <= D^2 + (gap/2)^2 (1 + D kappa)``, with
 ``kappa`` bounding the crease curvature; the refinement is skipped when even that lower bound on ``D`` cannot beat
 the best value found so far (we use twice that slack).
@@ -25,7 +25,7 @@ import numpy as np
 from .._jit import kernel
 from .._kernels.ellipsoid import implicit, secondary_feet_local, signed_distance
 from ._refine import OBJ_POINT, SIDE_EXPOSED, refine_patch, side_ok
-from ._refine_curve import crease_nearest
+from ._refine_curve import crease_nearest, implicit_hessians
 
 
 @kernel
@@ -68,6 +68,13 @@ def margin_map(points, zc, zr, ze, crease_pts, chunk_ptr, chunk_center, chunk_ra
     sdk = np.empty(n)
     foot_ok = np.empty(n, dtype=np.bool_)
     u = np.empty(3)
+    hz = np.empty((n, 3, 3))
+    implicit_hessians(zc, zr, ze, hz)
+    a5 = np.empty((5, 5))
+    b5 = np.empty(5)
+    g1 = np.empty(3)
+    g2 = np.empty(3)
+    xw = np.empty(3)
     for v in range(points.shape[0]):
         p[:] = points[v]
         f = np.inf
@@ -96,6 +103,9 @@ def margin_map(points, zc, zr, ze, crease_pts, chunk_ptr, chunk_center, chunk_ra
                 best = d
         # creases
         for q in range(npair):
+            # every crease point lies on both surfaces: it is at least max(|sd_a|, |sd_b|) away
+            if max(abs(sdk[pair_ab[q, 0]]), abs(sdk[pair_ab[q, 1]])) >= best:
+                continue
             near = np.inf
             near_m = -1
             for ch in range(pair_chunk_ptr[q], pair_chunk_ptr[q + 1]):
@@ -118,7 +128,8 @@ def margin_map(points, zc, zr, ze, crease_pts, chunk_ptr, chunk_center, chunk_ra
                 a, b = pair_ab[q, 0], pair_ab[q, 1]
                 # Newton on the optimality conditions from the nearest sample. If it lands on a covered part of
                 # the crease, the nearest exposed crease point is an arc end: a triple point, already counted.
-                val = crease_nearest(crease_pts[near_m], p, zc[a], zr[a], ze[a], zc[b], zr[b], ze[b], xo)
+                val = crease_nearest(crease_pts[near_m], p, zc[a], zr[a], ze[a], hz[a], zc[b], zr[b], ze[b], hz[b],
+                                     a5, b5, g1, g2, xw, xo)
                 if val < best and side_ok(SIDE_EXPOSED, xo, zc, zr, ze, a, b, 1e-12):
                     best = val
         # non-global nearest points of surfaces whose global one is covered

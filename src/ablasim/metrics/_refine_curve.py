@@ -176,39 +176,35 @@ def _solve5(a, b):
 
 
 @kernel
-def crease_nearest(x0, p, c1, r1, e1, c2, r2, e2, x_out):
+def implicit_hessians(zc, zr, ze, out):
+    """``out[k] = 2 B_k^T B_k``, the constant Hessian of ``implicit`` for zone k (``B = diag(1/e) R^T``)."""
+    for k in range(zc.shape[0]):
+        for i in range(3):
+            for j in range(3):
+                acc = 0.0
+                for m in range(3):
+                    acc += zr[k, i, m] * zr[k, j, m] / (ze[k, m] * ze[k, m])
+                out[k, i, j] = 2.0 * acc
+
+
+@kernel
+def crease_nearest(x0, p, c1, r1, e1, h1, c2, r2, e2, h2, a, b, g1, g2, x, x_out):
     """Nearest point to p on the crease {f1 = 0, f2 = 0} of two ellipsoids, by Newton on the KKT system
     ``x - p = l1 grad f1 + l2 grad f2, f1 = f2 = 0`` started at the crease sample x0 (quadratic convergence;
-    ``f = |B (x - c)|^2 - 1`` has the constant Hessian ``2 B^T B``). Returns the distance, or inf if Newton fails.
+    ``f = |B (x - c)|^2 - 1`` has the constant Hessian ``h = 2 B^T B``). ``a`` (5x5), ``b`` (5), ``g1``, ``g2``,
+    ``x`` (3) are work arrays. Returns the distance (point in x_out), or inf if Newton fails.
     """
-    x = x0.copy()
-    g1 = np.empty(3)
-    g2 = np.empty(3)
-    h1 = np.empty((3, 3))
-    h2 = np.empty((3, 3))
-    for i in range(3):
-        for j in range(3):
-            s1 = 0.0
-            s2 = 0.0
-            for k in range(3):
-                s1 += r1[i, k] * r1[j, k] / (e1[k] * e1[k])
-                s2 += r2[i, k] * r2[j, k] / (e2[k] * e2[k])
-            h1[i, j] = 2.0 * s1
-            h2[i, j] = 2.0 * s2
-    a = np.empty((5, 5))
-    b = np.empty(5)
-    # initial multipliers: least squares fit of x - p by the two gradients
+    x[:] = x0
     f1 = _implicit_grad(x, c1, r1, e1, g1)
     f2 = _implicit_grad(x, c2, r2, e2, g2)
-    a11 = g1 @ g1
-    a22 = g2 @ g2
-    a12 = g1 @ g2
+    a11 = g1[0] * g1[0] + g1[1] * g1[1] + g1[2] * g1[2]
+    a22 = g2[0] * g2[0] + g2[1] * g2[1] + g2[2] * g2[2]
+    a12 = g1[0] * g2[0] + g1[1] * g2[1] + g1[2] * g2[2]
     det = a11 * a22 - a12 * a12
     if not det > 1e-14 * a11 * a22:
         return np.inf
-    r0 = x - p
-    b1 = g1 @ r0
-    b2 = g2 @ r0
+    b1 = g1[0] * (x[0] - p[0]) + g1[1] * (x[1] - p[1]) + g1[2] * (x[2] - p[2])
+    b2 = g2[0] * (x[0] - p[0]) + g2[1] * (x[1] - p[1]) + g2[2] * (x[2] - p[2])
     l1 = (a22 * b1 - a12 * b2) / det
     l2 = (a11 * b2 - a12 * b1) / det
     for _ in range(30):

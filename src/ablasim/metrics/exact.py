@@ -303,7 +303,7 @@ def _crease_chunks(cpts, cpair, size=16):
     """Group crease samples by unordered pair of surfaces, order them by angle around the crease's best-fit axis
     and cut them into chunks with bounding spheres (for the map kernel's nearest-sample search)."""
     upair = np.sort(cpair, axis=1)  # samples of (i, j) and (j, i) lie on the same curve
-    pts_out, chunk_ptr, centers, radii, pair_chunk_ptr, pairs = [], [0], [], [], [0], []
+    pts_out, sizes, pair_nchunks, pairs = [], [], [], []
     for ab in (np.unique(upair, axis=0) if len(upair) else []):
         sel = cpts[np.all(upair == ab, axis=1)]
         c = sel.mean(axis=0)
@@ -311,19 +311,22 @@ def _crease_chunks(cpts, cpair, size=16):
         e1 = np.cross(axis, [1.0, 0.0, 0.0] if abs(axis[0]) < 0.9 else [0.0, 1.0, 0.0])
         e1 /= np.linalg.norm(e1)
         e2 = np.cross(axis, e1)
-        sel = sel[np.argsort(np.arctan2((sel - c) @ e2, (sel - c) @ e1), kind="stable")]
-        for start in range(0, len(sel), size):
-            part = sel[start:start + size]
-            cc = part.mean(axis=0)
-            pts_out.append(part)
-            centers.append(cc)
-            radii.append(float(np.linalg.norm(part - cc, axis=1).max()))
-            chunk_ptr.append(chunk_ptr[-1] + len(part))
-        pair_chunk_ptr.append(len(centers))
+        pts_out.append(sel[np.argsort(np.arctan2((sel - c) @ e2, (sel - c) @ e1), kind="stable")])
+        n_chunks = -(-len(sel) // size)
+        sizes.extend(min(size, len(sel) - k * size) for k in range(n_chunks))
+        pair_nchunks.append(n_chunks)
         pairs.append(ab)
-    return (np.ascontiguousarray(np.concatenate(pts_out) if pts_out else np.zeros((0, 3))),
-            np.asarray(chunk_ptr, dtype=np.int64), np.ascontiguousarray(np.reshape(centers, (-1, 3)), dtype=float),
-            np.asarray(radii, dtype=float), np.asarray(pair_chunk_ptr, dtype=np.int64),
+    pts = np.ascontiguousarray(np.concatenate(pts_out)) if pts_out else np.zeros((0, 3))
+    chunk_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    owner = np.repeat(np.arange(len(sizes)), sizes)
+    counts = np.maximum(np.asarray(sizes, dtype=float), 1.0)[:, None]
+    centers = np.zeros((len(sizes), 3))
+    np.add.at(centers, owner, pts)
+    centers /= counts
+    radii = np.zeros(len(sizes))
+    np.maximum.at(radii, owner, np.linalg.norm(pts - centers[owner], axis=1))
+    pair_chunk_ptr = np.concatenate([[0], np.cumsum(pair_nchunks)]).astype(np.int64)
+    return (pts, chunk_ptr, np.ascontiguousarray(centers), radii, pair_chunk_ptr,
             np.ascontiguousarray(np.reshape(pairs, (-1, 2)), dtype=np.int64))
 
 

@@ -19,7 +19,7 @@ _METHODS = ("auto", "exact", "voxel")
 
 def measure_margin(tumor, zone, *, grid: Grid | None = None, exclude: CapsuleExclusion | None = None,
                    method: str = "auto", resolution_mm: float = 0.5, map_resolution_mm: float = 1.0,
-                   crop_padding_mm: float = 30.0) -> MarginResult:
+                   crop_padding_mm: float = 10.0) -> MarginResult:
     """Signed minimum margin and coverage of ``tumor`` by the ablation ``zone``.
 
     Parameters
@@ -34,6 +34,7 @@ def measure_margin(tumor, zone, *, grid: Grid | None = None, exclude: CapsuleExc
         (the samples seed exact local refinement; see docs/methods.md for the error bound)
     map_resolution_mm : sample spacing of the tumour-surface margin map
     crop_padding_mm : voxel method: distance kept around the tumour when cropping the distance transform
+        (enlarged automatically when the margin is not certified inside the crop)
 
     Returns
     -------

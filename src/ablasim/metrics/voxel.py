@@ -13,8 +13,8 @@ hole in the zone inside the tumour counts). This is the method of most open tool
   zone, so a protrusion reads deeper, while the centre sampling of the tumour works the other way.
 
 ``error_bound_mm`` is the voxel diagonal. The crop keeps ``crop_padding_mm`` around the tumour; if the minimum is
-not certified inside the crop (``|margin|`` close to the padding, or no zone voxel in the crop), the full grid is
-used.
+not certified inside the crop (``|margin|`` within a voxel of the padding, or no zone voxel in the crop: the nearest
+voxel of the other label may lie outside it), the padding is tripled, then the full grid is used.
 """
 
 from __future__ import annotations
@@ -29,48 +29,50 @@ from .result import MarginMap, MarginResult
 __all__ = ["voxel_margin"]
 
 
-def _union_mask(zones, grid) -> np.ndarray:
-    out = np.zeros(grid.shape, dtype=np.bool_)
-    for z in zones:
-        out |= z.to_mask(grid).array
-    return out
-
-
-def voxel_margin(tumor, zones, zone_mask, *, grid, exclusion=None, crop_padding_mm: float = 30.0,
+def voxel_margin(tumor, zones, zone_mask, *, grid, exclusion=None, crop_padding_mm: float = 10.0,
                  map_resolution_mm: float = 1.0) -> MarginResult:
-    """``tumor``: Ellipsoid or Mask; the zone is ``zone_mask`` (Mask) or the union of ``zones`` rasterised."""
+    """``tumor``: Ellipsoid or Mask; the zone is ``zone_mask`` (Mask) or the union of ``zones``, rasterised on the
+    crop only (voxel centres inside)."""
     from ..shapes import Ellipsoid
-
-    grid.check_fits(1 + 1 + 8 + 4, "the voxel margin (tumour and zone masks, distance fields)")
-    tmask = tumor.array if isinstance(tumor, Mask) else tumor.to_mask(grid).array
-    if not tmask.any():
-        raise ValidationError("tumor", tumor, "has no voxel centre inside the grid; use a finer or larger grid")
-    zmask = zone_mask.array if zone_mask is not None else _union_mask(zones, grid)
 
     diag = grid.voxel_diagonal_mm
     pad = max(float(crop_padding_mm), 2.0 * diag)
-    lo_t, hi_t = Mask(tmask, grid).index_bounds()
-    sd, origin_idx = None, None
-    for full in (False, True):
-        if full:
-            lo, hi = np.zeros(3, dtype=np.int64), np.asarray(grid.shape)
+    if isinstance(tumor, Mask):
+        lo_t, hi_t = tumor.index_bounds()
+    else:
+        lo_t, hi_t = grid.index_box(*tumor.bounding_box())
+    if np.any(hi_t <= lo_t):
+        raise ValidationError("tumor", tumor, "lies outside the grid")
+    for attempt, pad_mm in enumerate((pad, 3.0 * pad, None)):
+        if pad_mm is None:
+            lo, hi = np.zeros(3, dtype=np.int64), np.asarray(grid.shape, dtype=np.int64)
         else:
-            p = np.ceil(pad / grid.spacing_mm).astype(np.int64)
+            p = np.ceil(pad_mm / grid.spacing_mm).astype(np.int64)
             lo, hi = np.maximum(lo_t - p, 0), np.minimum(hi_t + p, grid.shape)
+        full = bool(np.all(lo == 0) and np.all(hi == grid.shape))
+        sub = grid.subgrid(lo, hi)
+        sub.check_fits(1 + 1 + 4 + 4 + 8 + 4, "the voxel margin (masks, distance fields, partial volumes) on the "
+                       "grid cropped around the tumour")
         sl = tuple(slice(a, b) for a, b in zip(lo, hi))
-        sd = _signed_field(zmask[sl], grid.spacing_mm)
-        origin_idx = lo
-        tm = tmask[sl]
-        vals = sd[tm]
-        m = float(vals.min())
-        if full or (np.isfinite(m) and abs(m) < pad - diag):
+        tm = tumor.array[sl] if isinstance(tumor, Mask) else tumor.to_mask(sub).array
+        if not tm.any():
+            raise ValidationError("tumor", tumor, "has no voxel centre inside the grid; use a finer or larger grid")
+        if zone_mask is not None:
+            zm = zone_mask.array[sl]
+        else:
+            zm = np.zeros(sub.shape, dtype=np.bool_)
+            for z in zones:
+                zm |= z.to_mask(sub).array
+        sd = _signed_field(zm, grid.spacing_mm)
+        m = float(sd[tm].min())
+        if full or (np.isfinite(m) and abs(m) < pad_mm - diag):
             break
-    if not np.isfinite(sd[tm]).all():
+    values = sd[tm]
+    if not np.isfinite(values).all():
         raise ValidationError("zone", "zone mask", "has no voxel in the grid (or covers all of it); the margin is undefined")
 
     idx = np.argwhere(tm)
-    world = grid.index_to_world(idx + origin_idx)
-    values = sd[tm]
+    world = sub.index_to_world(idx)
     keep = np.ones(len(values), dtype=bool)
     if exclusion is not None:
         keep = ~exclusion.excluded(world)
@@ -79,25 +81,24 @@ def voxel_margin(tumor, zones, zone_mask, *, grid, exclusion=None, crop_padding_
                                   "excludes the whole tumour; nothing is left to measure")
     best = int(np.flatnonzero(keep)[np.argmin(values[keep])])
     margin = float(values[best])
-    thinnest = world[best]
-    zone_pt = _nearest_other_label(zmask, grid, idx[best] + origin_idx, margin)
+    zone_pt = _nearest_other_label(zm, sub, idx[best], margin)
 
-    # coverage: voxel counts (partial volumes for an analytic tumour)
+    # coverage: voxel counts (partial volumes for an analytic tumour; the crop holds all of its grid voxels)
     if isinstance(tumor, Ellipsoid):
-        frac = tumor.volume_fractions(grid)
+        frac = tumor.volume_fractions(sub)
         total = float(frac.sum())
-        covered = float(frac[zmask].sum())
+        covered = float(frac[zm].sum())
         tvol = tumor.volume_mm3
     else:
-        total = float(tmask.sum())
-        covered = float(np.count_nonzero(tmask & zmask))
+        total = float(tm.sum())
+        covered = float(np.count_nonzero(tm & zm))
         tvol = total * grid.voxel_volume_mm3
     coverage = covered / total if total > 0 else 0.0
     ambiguous = np.count_nonzero(np.abs(values) <= diag) / len(values)
-    mmap = _voxel_map(tumor, tm, sd, origin_idx, grid, exclusion, map_resolution_mm)
+    mmap = _voxel_map(tumor, tm, sd, sub, exclusion, map_resolution_mm)
     return MarginResult(
         min_margin_mm=margin, coverage=coverage, coverage_error=float(ambiguous),
-        uncovered_volume_mm3=(1.0 - coverage) * tvol, tumor_volume_mm3=tvol, thinnest_point_mm=thinnest,
+        uncovered_volume_mm3=(1.0 - coverage) * tvol, tumor_volume_mm3=tvol, thinnest_point_mm=world[best],
         zone_point_mm=zone_pt, method="voxel-edt", error_bound_mm=diag, feature="voxel", margin_map=mmap,
         excluded_area_fraction=float(mmap.area_mm2[~mmap.included].sum() / mmap.area_mm2.sum()))
 
@@ -112,7 +113,7 @@ def _signed_field(zcrop: np.ndarray, spacing) -> np.ndarray:
     return np.where(zcrop, inside, -outside).astype(np.float64)
 
 
-def _nearest_other_label(zmask, grid, ijk, margin):
+def _nearest_other_label(zmask, grid, ijk, margin):  # grid: the grid zmask lies on
     """Centre of the nearest voxel of the other label (a zone-boundary point at voxel resolution)."""
     r = np.ceil((abs(margin) + grid.voxel_diagonal_mm) / grid.spacing_mm).astype(np.int64)
     lo = np.maximum(ijk - r, 0)
@@ -126,7 +127,7 @@ def _nearest_other_label(zmask, grid, ijk, margin):
     return grid.index_to_world(cand[int(np.argmin(d))])
 
 
-def _voxel_map(tumor, tm, sd, origin_idx, grid, exclusion, map_resolution_mm):
+def _voxel_map(tumor, tm, sd, grid, exclusion, map_resolution_mm):  # grid: the grid tm and sd lie on
     """Tumour surface (analytic mesh or marching cubes) with the field interpolated trilinearly at its vertices."""
     from scipy.ndimage import map_coordinates
 
@@ -141,8 +142,8 @@ def _voxel_map(tumor, tm, sd, origin_idx, grid, exclusion, map_resolution_mm):
 
         vol = np.pad(tm.astype(np.float32), 1)
         verts, faces, _, _ = marching_cubes(vol, level=0.5)
-        pts = grid.index_to_world(verts - 1 + origin_idx)
-    local = grid.world_to_index(pts) - origin_idx
+        pts = grid.index_to_world(verts - 1)
+    local = grid.world_to_index(pts)
     finite = np.where(np.isfinite(sd), sd, 0.0)
     vals = map_coordinates(finite, local.T, order=1, mode="nearest")
     a, b, c = pts[faces[:, 0]], pts[faces[:, 1]], pts[faces[:, 2]]
