@@ -72,8 +72,10 @@ def exact_margin(tumor, zones, *, resolution_mm: float, map_resolution_mm: float
     cand_val, cand_tp, cand_zp, cand_kind = [], [], [], []
 
     def add(value, tumor_pt, zone_pt, kind):
+        """A candidate value attained by the pair (tumour point, zone point); tumor_pt None: the tumour point
+        nearest to zone_pt (resolved in one batch below)."""
         cand_val.append(float(value))
-        cand_tp.append(np.asarray(tumor_pt, dtype=float))
+        cand_tp.append(np.full(3, np.nan) if tumor_pt is None else np.asarray(tumor_pt, dtype=float))
         cand_zp.append(np.asarray(zone_pt, dtype=float))
         cand_kind.append(kind)
 
@@ -110,8 +112,9 @@ def exact_margin(tumor, zones, *, resolution_mm: float, map_resolution_mm: float
     covered = False
     if raw_a > 0.0 and center_inside:
         _refine_zone_side(pk, zmesh, zpts, zval, cpts, cpair, cval, raw_a, bound_a, rho_z, tumor, add)
-        for t in tri:
-            add(tumor.signed_distance(t)[0], tumor.nearest_surface_point(t)[0], t, "triple-point")
+        if nt:
+            for t, v in zip(tri, tumor.signed_distance(tri)):
+                add(v, None, t, "triple-point")
         covered = min(cand_val) > 0.0
 
     # ---- tumour surface samples (margin map; protrusion when uncovered) ---------------------------------------
@@ -139,7 +142,11 @@ def exact_margin(tumor, zones, *, resolution_mm: float, map_resolution_mm: float
     excluded_fraction = 0.0
     # Every map vertex is a candidate too: its value is attained by a real pair of points.
     all_val = np.concatenate([np.asarray(cand_val, dtype=float), mvals])
-    all_tp = np.concatenate([np.asarray(cand_tp, dtype=float).reshape(-1, 3), tpts])
+    cand_tp = np.asarray(cand_tp, dtype=float).reshape(-1, 3)
+    unresolved = np.isnan(cand_tp[:, 0])
+    if unresolved.any():
+        cand_tp[unresolved] = tumor.nearest_surface_point(np.asarray(cand_zp)[unresolved])
+    all_tp = np.concatenate([cand_tp, tpts])
     all_zp = np.concatenate([np.asarray(cand_zp, dtype=float).reshape(-1, 3), np.full_like(tpts, np.nan)])
     all_kind = list(cand_kind) + ["surface" if covered else "protrusion"] * len(tpts)
     keep = np.ones(len(all_val), dtype=bool)
@@ -148,8 +155,9 @@ def exact_margin(tumor, zones, *, resolution_mm: float, map_resolution_mm: float
         included = ~exclusion.excluded(tpts)
         excluded_fraction = float(areas[~included].sum() / areas.sum())
         keep = ~exclusion.excluded(all_tp)
-        # The constrained optimum may sit on the exclusion boundary, which we only sample: Lipschitz bound.
-        bound = max(bound, rho_t)
+        # The constrained optimum may sit on the exclusion boundary, which only the map's vertices sample:
+        # Lipschitz bound with their covering radius.
+        bound = max(bound, tmax * mesh_map.max_cover_angle)
     if not keep.any():
         from ..errors import ValidationError
 
@@ -185,22 +193,22 @@ def _refine_zone_side(pk, zmesh, zpts, zval, cpts, cpair, cval, raw, bound, rho,
         local_minima(zval[i], zmesh.nbr_ptr, zmesh.nbr_idx, flags)
         idx = np.flatnonzero(flags & (zval[i] <= raw + slack))
         for j in (idx[c] for c in _pick(zval[i][idx], zpts[i][idx], rho, MAX_CANDIDATES)):
-            add(zval[i, j], tumor.nearest_surface_point(zpts[i, j])[0], zpts[i, j], "surface")
+            add(zval[i, j], None, zpts[i, j], "surface")
             u = zmesh.vertices[j].copy()
             val = rf.refine_patch(u, pk.zc[i], pk.zr[i], pk.ze[i], rf.OBJ_DIST, pk.tc, pk.tr, pk.te, dummy,
                                   REFINE_ITERS, x)
             if rf.side_ok(rf.SIDE_EXPOSED, x, pk.zc, pk.zr, pk.ze, i, -1, 1e-12):
-                add(val, tumor.nearest_surface_point(x)[0], x.copy(), "surface")
+                add(val, None, x.copy(), "surface")
     if len(cval):
         idx = np.flatnonzero(cval <= raw + slack)
         for m in (idx[c] for c in _pick(cval[idx], cpts[idx], rho, MAX_CANDIDATES, cpair[idx])):
-            add(cval[m], tumor.nearest_surface_point(cpts[m])[0], cpts[m], "crease")
+            add(cval[m], None, cpts[m], "crease")
             val, status = refine_curve(cpts[m], 0, pk.zc, pk.zr, pk.ze, cpair[m, 0], cpair[m, 1], pk.tc, pk.tr,
                                        pk.te, rf.OBJ_DIST, pk.tc, pk.tr, pk.te, dummy, rf.SIDE_EXPOSED,
                                        REFINE_ITERS, x)
             if status != STATUS_FAILED:
                 kind = "triple-point" if status == STATUS_ENDPOINT else "crease"
-                add(val, tumor.nearest_surface_point(x)[0], x.copy(), kind)
+                add(val, None, x.copy(), kind)
 
 
 def _refine_tumour_side(pk, tmesh, tpts, rho, bound, tumor, add):
