@@ -76,16 +76,19 @@ def _three_probes():
     return zones
 
 
-@pytest.mark.parametrize("tumor", [
-    Ellipsoid([0, 0, 0], [10, 9, 11], rotation_from_euler_deg([10, -5, 20])),  # covered, min at a triple point
-    Ellipsoid([0.5, 0, -1], [6, 5, 8], rotation_from_euler_deg([60, 10, -20])),
-    Ellipsoid([1, 0, 0], [14, 9, 12], rotation_from_euler_deg([20, -15, 40])),  # uncovered: ridge protrusion
+@pytest.mark.parametrize("tumor, feature", [
+    # covered; the thinnest margin is under the lesion where the three ice balls meet
+    (Ellipsoid([0, 0, 0], [10, 9, 11], rotation_from_euler_deg([10, -5, 20])), "triple-point"),
+    (Ellipsoid([0.5, 0, -1], [6, 5, 8], rotation_from_euler_deg([60, 10, -20])), "triple-point"),
+    # uncovered: the lesion bulges out between two ice balls, equally far from both (a ridge)
+    (Ellipsoid([0, 0, 4], [14, 9, 12], rotation_from_euler_deg([20, -15, 40])), "ridge"),
 ])
-def test_three_probe_union_matches_reference(tumor):
+def test_three_probe_union_matches_reference(tumor, feature):
     zones = _three_probes()
     ref = reference_margin(_tup(tumor), [_tup(z) for z in zones], spacing=0.15)
     res = measure_margin(tumor, zones)
     assert abs(res.min_margin_mm - ref) <= 0.02
+    assert res.feature == feature
 
 
 def test_minimum_on_a_crease():
