@@ -30,6 +30,6 @@ def pytest_terminal_summary(terminalreporter):
         base = next((r for r in grp if r[3]), None)
         tr.write_line(group)
         for _, name, med, is_base, extra in grp:
-            ratio = f"{base[2] / med:8.1f}x" if base else "        "
+            ratio = f"{base[2] / med:8.3g}x" if base else "         "
             info = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in extra.items())
             tr.write_line(f"  {name:<34} {med * 1e3:10.2f} ms  {ratio}  {'(baseline)' if is_base else ''} {info}")

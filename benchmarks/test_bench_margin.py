@@ -21,7 +21,7 @@ GROUP = "three-probe margin, 0.5 mm, 256^3"
 def case():
     sc = load_scenario(EXAMPLES / "three_probes.toml")
     tumor = sc.tumors[0][1]
-    zones = sc.zone_ellipsoids()
+    zones = sc.zone()
     center = tumor.center_mm
     grid = Grid((256, 256, 256), 0.5, center - 0.5 * 127.5)
     exact = measure_margin(tumor, zones)  # warms the kernels too

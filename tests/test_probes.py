@@ -49,7 +49,7 @@ center_offset_mm = 3
 
 @pytest.mark.parametrize("text, message", [
     ("[models.X]\nmodality='cryo'\nkind='model'\nverified=false\n[[models.X.zones]]\nsemi_axes_mm=[1,1,1]",
-     "lacks 'source'"),
+     "models.X.source"),
     ("[models.X]\nmodality='cryo'\nsource='s'\nkind='guess'\nverified=false", "kind"),
     ("[models.X]\nmodality='cryo'\nsource='s'\nkind='model'\nverified=false\ncolour='red'", "unknown key"),
     ("[models.X]\nmodality='cryo'\nsource='s'\nkind='model'\nverified=false\n[[models.X.zones]]\nsemi_axes_mm=[1,-1,1]",

@@ -8,7 +8,8 @@ import pytest
 
 from ablasim import ScenarioError
 from ablasim.cli import main
-from ablasim.scenario import load_scenario, run_scenario
+from ablasim.runner import run_scenario
+from ablasim.scenario import load_scenario
 from conftest import EXAMPLES
 
 
@@ -28,7 +29,8 @@ def test_cli_table_and_json(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "min margin" in text and "lesion" in text and "FAIL" in text
     data = json.loads(out.read_text())
-    assert data["tumors"][0]["meets_required_margin"] is False
+    (check,) = data["tumors"][0]["checks"]
+    assert check["rule"] == "required-margin" and check["passed"] is False and check["required_margin_mm"] == 5.0
     assert data["tumors"][0]["method"] == "exact"
     assert len(data["zone"]["probes"]) == 3
     assert not list(out.parent.glob(".*.tmp"))  # atomic write leaves no temporary file
@@ -58,7 +60,7 @@ radius_mm = 9
     (GOOD.replace("center_mm = [0, 0, 0]\nradius_mm = 9", "center_mm = [0, 0]\nradius_mm = 9"),
      "zones[0].center_mm"),
     (GOOD + "\n[grid]\nspacing_mm = [1, 0, 1]\n", "grid.spacing_mm"),
-    (GOOD + "\n[[probes]]\nmodel = 'Nope'\ntip_mm = [0,0,0]\ndirection = [0,0,1]\n", "valid choices: IceRod"),
+    (GOOD + "\n[[probes]]\nmodel = 'Nope'\ntip_mm = [0,0,0]\ndirection = [0,0,1]\n", "IceRod"),
     (GOOD + "\n[[probes]]\nmodel = 'IceRod'\ntip_mm = [0,0,0]\ndirection = [0,0,0]\n", "probes[0]"),
     ("[[tumors]]\ncenter_mm = [0,0,0]\nradius_mm = 5\n", "needs at least one [[zones]] or [[probes]]"),
     ("this is not toml", "not valid TOML"),

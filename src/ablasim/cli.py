@@ -29,7 +29,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT (written atomically)")
     run.add_argument("--method", choices=("auto", "exact", "voxel"), help="override [measure].method")
     run.add_argument("--strict", action="store_true",
-                     help="exit with status 1 when a tumour misses the scenario's required margin")
+                     help="exit with status 1 when a rule check or the required margin fails")
+    probes = sub.add_parser("probes", help="list the probe catalog with provenance",
+                            description="List the probe models of the catalog: zones, table points and provenance.")
+    probes.add_argument("--catalog", metavar="TOML", action="append", default=[],
+                        help="add or override models from this catalog file (repeatable)")
+    rules = sub.add_parser("rules", help="list the rule sets with their sources")
+    rules.add_argument("--rules-file", metavar="TOML", action="append", default=[],
+                       help="add or override rules from this file (repeatable)")
     return p
 
 
@@ -46,26 +53,66 @@ def _print_result(sres) -> None:
     for _, p, _ in sc.probes:
         models[p.model] = models.get(p.model, 0) + 1
     probes = ", ".join(f"{m} x{n}" for m, n in models.items())
-    print(f"Zone: union of {len(sc.zone_ellipsoids())} ellipsoid(s)" + (f" ({probes})" if probes else ""))
-    req = sc.required_margin_mm
+    zone = sc.zone()
+    kind = f"union of {len(zone)} ellipsoid(s)" if isinstance(zone, list) else zone.description
+    print(f"Zone: {kind}" + (f" ({probes})" if probes else ""))
+    zm = sc.zone_model
+    if zm.get("composition") == "synergy":
+        print("Zone model: cold synergy (merged isotherms of superposed probe fields)")
     header = f"{'tumour':<12} {'min margin':>11} {'coverage':>9} {'uncovered':>11}  {'thinnest point (mm)':<24} {'at':<13}"
-    if req is not None:
-        header += f" {'required':>9}  result"
     print()
     print(header)
-    for name, r in sres.results:
-        line = (f"{name:<12} {r.min_margin_mm:>+8.2f} mm {100 * r.coverage:>8.2f}% {r.uncovered_volume_mm3:>7.1f} mm3  "
-                f"{_fmt_point(r.thinnest_point_mm):<24} {r.feature:<13}")
-        if req is not None:
-            line += f" {req:>6.1f} mm  " + ("PASS" if r.min_margin_mm >= req else "FAIL")
-        print(line)
-    print()
-    for name, r in sres.results:
-        m = r.margin_map
-        below = f", {100 * m.fraction_below(req):.1f} % of the surface below {req:g} mm" if req is not None else ""
+    for o in sres.outcomes:
+        r = o.result
+        print(f"{o.name:<12} {r.min_margin_mm:>+8.2f} mm {100 * r.coverage:>8.2f}% {r.uncovered_volume_mm3:>7.1f} mm3  "
+              f"{_fmt_point(r.thinnest_point_mm):<24} {r.feature:<13}")
+    for o in sres.outcomes:
+        r, m = o.result, o.result.margin_map
         excl = f", {100 * r.excluded_area_fraction:.1f} % of the surface excluded" if r.excluded_area_fraction else ""
-        print(f"{name}: method {r.method}, error bound {r.error_bound_mm:.3g} mm; surface margin 5th/50th percentile "
-              f"{m.percentile(5):.2f}/{m.percentile(50):.2f} mm{below}{excl}")
+        print(f"\n{o.name}: method {r.method}, error bound {r.error_bound_mm:.3g} mm; surface margin 5th/50th "
+              f"percentile {m.percentile(5):.2f}/{m.percentile(50):.2f} mm{excl}")
+        for c in o.checks:
+            print(f"  {c.reason}")
+        for w in o.placement:
+            print(f"  placement: {w.message}")
+
+
+def _list_probes(files) -> None:
+    from .catalog import ProbeCatalog, default_catalog
+
+    cat = ProbeCatalog.from_toml(*files) if files else default_catalog()
+    for m in cat:
+        print(f"{m.name}  ({m.modality}; {m.manufacturer})")
+        print(f"  source: {m.source}")
+        print(f"  kind: {m.kind}; verified: {'yes' if m.verified else 'no'}")
+        for z in m.zones:
+            d = ", ".join(f"{2 * a:g}" for a in z.semi_axes_mm)
+            extra = f"; {z.kind}, {z.source}" if z.source != m.source else ""
+            print(f"  protocol {z.protocol}, {z.isotherm_c:g} degC: diameters {d} mm (radial, radial, axial), "
+                  f"centre {z.center_offset_mm:g} mm proximal to the tip [{z.offset_basis}]{extra}")
+        for r in m.table:
+            d = ", ".join(f"{2 * a:g}" for a in r.semi_axes)
+            p = f"{r.power_w:g} W, " if r.power_w is not None else ""
+            print(f"  {p}{r.duration_s:g} s: diameters {d} mm, centre {r.offset:g} mm proximal to the tip [{r.basis}]")
+        if m.notes:
+            print(f"  notes: {m.notes}")
+        print()
+
+
+def _list_rules(files) -> None:
+    from .rules import RuleSet, default_rules
+
+    rs = RuleSet.from_toml(*files) if files else default_rules()
+    for r in rs:
+        iso = f", at the {r.isotherm_c:g} degC isotherm" if r.isotherm_c is not None else ""
+        print(f"{r.name}: margin >= {r.min_margin_mm:g} mm{iso} ({r.modality}, {r.organ})")
+        print(f"  {r.description}")
+        print(f"  source: {r.source}")
+        for b in r.size_bins:
+            print(f"  size bin {b.label}: {b.outcome} {100 * b.rate:.1f} % ({b.numerator}/{b.denominator})")
+        if r.note:
+            print(f"  note: {r.note}")
+        print()
 
 
 def main(argv=None) -> int:
@@ -76,9 +123,16 @@ def main(argv=None) -> int:
     from .errors import AblasimError
 
     try:
+        if args.command == "probes":
+            _list_probes(args.catalog)
+            return 0
+        if args.command == "rules":
+            _list_rules(args.rules_file)
+            return 0
         if args.command == "run":
             from ._io import atomic_write_json
-            from .scenario import load_scenario, run_scenario
+            from .runner import run_scenario
+            from .scenario import load_scenario
 
             scenario = load_scenario(args.scenario)
             if args.method:
@@ -94,6 +148,9 @@ def main(argv=None) -> int:
             raise
         print(f"ablasim: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into a program that stopped reading (e.g. head)
+        sys.stderr.close()
+        return 0
     except OSError as exc:
         if args.debug:
             raise

@@ -1,7 +1,7 @@
-"""Scenario files (TOML): tumours, zones or probes, options; and running them.
+"""Scenario files (TOML): tumours, zones or probes, zone model, rule sets and options.
 
 The format is documented in docs/scenarios.md. Every table accepts only its documented keys: a misspelt key is an
-error naming the table, the key and the valid keys, never silently ignored.
+error naming the table, the key and the valid keys, never silently ignored. Running a scenario: :mod:`ablasim.runner`.
 """
 
 from __future__ import annotations
@@ -12,42 +12,84 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import as_float, as_positive_vector3, as_rotation, as_shape3, as_spacing, as_vector3
+from ._validation import as_float, as_rotation, as_shape3, as_spacing, as_vector3
+from .catalog import ProbeCatalog, default_catalog
 from .errors import AblasimError, ScenarioError, ValidationError
 from .grid import Grid
 from .metrics.exclusion import CapsuleExclusion
-from .probes import Probe, ProbeCatalog, default_catalog
+from .probes import Probe
+from .rules import RuleSet, default_rules, parse_rules
 from .shapes import Ellipsoid, rotation_from_euler_deg
 
-__all__ = ["Scenario", "load_scenario", "parse_scenario", "run_scenario", "ScenarioResult"]
+__all__ = ["Scenario", "load_scenario", "parse_scenario"]
 
 _TOP = {"name", "description", "required_margin_mm", "measure", "grid", "tumors", "zones", "probes", "exclude",
-        "catalog"}
+        "catalog", "zone_model", "rules", "rule_files", "custom_rules"}
 _MEASURE = {"method", "resolution_mm", "map_resolution_mm", "crop_padding_mm"}
 _GRID = {"spacing_mm", "padding_mm", "shape", "origin_mm", "direction"}
 _SHAPE = {"name", "center_mm", "semi_axes_mm", "diameters_mm", "radius_mm", "euler_deg", "euler_order", "rotation"}
-_PROBE = {"name", "model", "tip_mm", "direction", "protocol", "isotherm_c", "semi_axes_mm", "center_offset_mm"}
+_PROBE = {"name", "model", "tip_mm", "direction", "protocol", "power_w", "duration_s", "semi_axes_mm",
+          "center_offset_mm"}
+_ZONE_MODEL = {"composition", "isotherm_c", "zone_scale", "tail_mm", "extrapolate"}
 _EXCLUDE = {"organ", "distance_mm"}
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """A parsed scenario. ``zones`` holds explicit zone ellipsoids; ``probes`` pairs each probe with its zone."""
+    """A parsed scenario.
+
+    ``probes`` holds ``(name, Probe, settings)`` with settings ``protocol``, ``power_w``, ``duration_s`` or an
+    explicit zone (``semi_axes_mm``, ``center_offset_mm``); ``zone_model`` holds ``composition`` ("union" or
+    "synergy"), ``isotherm_c`` (the isotherm measured by default), ``zone_scale``, ``tail_mm``, ``extrapolate``.
+    """
 
     name: str
     description: str
     tumors: tuple  # ((name, Ellipsoid), ...)
-    zones: tuple  # (Ellipsoid, ...)
-    probes: tuple  # ((name, Probe, Ellipsoid zone), ...)
+    zones: tuple  # explicit zone Ellipsoids
+    probes: tuple  # ((name, Probe, settings), ...)
+    zone_model: dict = field(default_factory=dict)
+    rules: tuple = ()  # Rule objects
     required_margin_mm: float | None = None
     measure: dict = field(default_factory=dict)
     grid: dict = field(default_factory=dict)
     exclude: CapsuleExclusion | None = None
     source: str = ""
+    catalog: ProbeCatalog | None = None
 
-    def zone_ellipsoids(self) -> list[Ellipsoid]:
-        """Explicit zones plus every probe's zone: the union measured against."""
-        return list(self.zones) + [z for _, _, z in self.probes]
+    def zone(self, isotherm_c: float | None = None):
+        """The zone at ``isotherm_c`` (default: ``zone_model.isotherm_c``, else 0 degC for cryoprobes): a list of
+        Ellipsoids (their union) or a :class:`~ablasim.zones.SynergyZone`."""
+        from .zones import compose
+
+        zm = self.zone_model
+        iso = zm.get("isotherm_c") if isotherm_c is None else isotherm_c
+        cat = self.catalog or default_catalog()
+        fixed = [s for _, _, s in self.probes if "semi_axes_mm" in s]
+        if zm.get("composition", "union") == "synergy":
+            if self.zones or fixed:
+                raise ScenarioError("the synergy zone model takes catalog cryoprobes only (no [[zones]] or explicit "
+                                    "probe zones)", self.source)
+            return compose([p for _, p, _ in self.probes], composition="synergy", isotherm_c=iso, catalog=cat,
+                           protocol=self._common("protocol"), zone_scale=zm.get("zone_scale", 1.0),
+                           tail_mm=zm.get("tail_mm", 9.1))
+        out = list(self.zones)
+        for _, p, s in self.probes:
+            if "semi_axes_mm" in s:
+                out.append(p.zone_from(s["semi_axes_mm"], s.get("center_offset_mm", 0.0)))
+                continue
+            cryo = cat[p.model].modality == "cryo"
+            out.append(p.zone(cat, isotherm_c=(0.0 if iso is None else iso) if cryo else None,
+                              protocol=s.get("protocol"), power_w=s.get("power_w"), duration_s=s.get("duration_s"),
+                              zone_scale=zm.get("zone_scale", 1.0), extrapolate=zm.get("extrapolate", False)))
+        return out
+
+    def _common(self, key):
+        vals = {s.get(key) for _, _, s in self.probes}
+        if len(vals) > 1:
+            raise ScenarioError(f"the synergy zone model needs one {key} for all probes, got {sorted(map(str, vals))}",
+                                self.source)
+        return vals.pop() if vals else None
 
     def build_grid(self) -> Grid | None:
         """The grid described by [grid]: explicit shape/origin, or covering the scene with ``padding_mm``."""
@@ -56,7 +98,9 @@ class Scenario:
         spacing = self.grid["spacing_mm"]
         if "shape" in self.grid:
             return Grid(self.grid["shape"], spacing, self.grid.get("origin_mm", (0, 0, 0)), self.grid.get("direction"))
-        boxes = [t.bounding_box() for _, t in self.tumors] + [z.bounding_box() for z in self.zone_ellipsoids()]
+        zone = self.zone()
+        boxes = [t.bounding_box() for _, t in self.tumors]
+        boxes += [zone.bounds()] if not isinstance(zone, list) else [z.bounding_box() for z in zone]
         lo = np.min([b[0] for b in boxes], axis=0)
         hi = np.max([b[1] for b in boxes], axis=0)
         return Grid.covering(lo, hi, spacing, padding_mm=self.grid.get("padding_mm", 5.0),
@@ -99,13 +143,15 @@ def _ellipsoid(table, where, source) -> Ellipsoid:
         raise ScenarioError(f"{where}: give euler_deg or rotation, not both", source)
     try:
         center = as_vector3(table["center_mm"], f"{where}.center_mm")
-        if "semi_axes_mm" in table:
-            axes = as_positive_vector3(table["semi_axes_mm"], f"{where}.semi_axes_mm")
-        elif "diameters_mm" in table:
-            axes = as_positive_vector3(table["diameters_mm"], f"{where}.diameters_mm") / 2.0
-        else:
+        if "radius_mm" in table:
             r = as_float(table["radius_mm"], f"{where}.radius_mm", positive=True)
             axes = np.array([r, r, r])
+        else:
+            key = given[0]
+            axes = np.asarray(as_vector3(table[key], f"{where}.{key}"))
+            if np.any(axes <= 0):
+                raise ValidationError(f"{where}.{key}", table[key], "every entry must be > 0")
+            axes = axes / 2.0 if key == "diameters_mm" else axes
         rot = None
         if "euler_deg" in table:
             rot = rotation_from_euler_deg(table["euler_deg"], table.get("euler_order", "xyz"))
@@ -113,47 +159,45 @@ def _ellipsoid(table, where, source) -> Ellipsoid:
             rot = as_rotation(table["rotation"], f"{where}.rotation")
         return Ellipsoid(center, axes, rot)
     except ValidationError as exc:
-        if not exc.field.startswith(where):
-            raise ScenarioError(f"{where}.{exc}", source) from None
-        raise ScenarioError(str(exc), source) from None
+        msg = str(exc) if exc.field.startswith(where) else f"{where}.{exc}"
+        raise ScenarioError(msg, source) from None
+
+
+def _probe(pt, where, source, catalog):
+    _check_keys(pt, _PROBE, where, source)
+    for key in ("model", "tip_mm", "direction"):
+        if key not in pt:
+            raise ScenarioError(f"{where} lacks {key}", source)
+    settings = {k: pt[k] for k in ("protocol", "power_w", "duration_s", "semi_axes_mm", "center_offset_mm")
+                if k in pt}
+    try:
+        probe = Probe(pt["tip_mm"], pt["direction"], str(pt["model"]))
+        if "semi_axes_mm" in settings:
+            probe.zone_from(settings["semi_axes_mm"], settings.get("center_offset_mm", 0.0))
+        else:
+            catalog[probe.model].zone_spec(protocol=settings.get("protocol"), power_w=settings.get("power_w"),
+                                           duration_s=settings.get("duration_s"), extrapolate=True)
+    except ValidationError as exc:
+        raise ScenarioError(f"{where}: {exc}", source) from None
+    return (str(pt.get("name", where)), probe, settings)
 
 
 def parse_scenario(doc: dict, *, source: str = "<scenario>", catalog: ProbeCatalog | None = None,
                    base_dir: Path | None = None) -> Scenario:
     """Validate a scenario given as a dict (the parsed TOML)."""
     _check_keys(doc, _TOP, "the scenario", source)
+    base = Path(base_dir or ".")
     if "catalog" in doc:
         paths = doc["catalog"] if isinstance(doc["catalog"], list) else [doc["catalog"]]
-        paths = [Path(base_dir or ".") / str(c) for c in paths]
-        try:
-            catalog = ProbeCatalog.from_toml(*paths)
-        except OSError as exc:
-            raise ScenarioError(f"catalog: cannot read {exc.filename}", source) from None
+        catalog = ProbeCatalog.from_toml(*[base / str(c) for c in paths])
     catalog = catalog or default_catalog()
     tumors_doc = doc.get("tumors", [])
     if not isinstance(tumors_doc, list) or not tumors_doc:
         raise ScenarioError("needs at least one [[tumors]] entry", source)
-    tumors = []
-    for i, t in enumerate(tumors_doc):
-        name = str(t.get("name", f"tumor{i + 1}")) if isinstance(t, dict) else ""
-        tumors.append((name, _ellipsoid(t, f"tumors[{i}]", source)))
+    tumors = tuple((str(t.get("name", f"tumor{i + 1}")) if isinstance(t, dict) else "",
+                    _ellipsoid(t, f"tumors[{i}]", source)) for i, t in enumerate(tumors_doc))
     zones = tuple(_ellipsoid(z, f"zones[{i}]", source) for i, z in enumerate(doc.get("zones", [])))
-    probes = []
-    for i, pt in enumerate(doc.get("probes", [])):
-        where = f"probes[{i}]"
-        _check_keys(pt, _PROBE, where, source)
-        for key in ("model", "tip_mm", "direction"):
-            if key not in pt:
-                raise ScenarioError(f"{where} lacks {key}", source)
-        try:
-            probe = Probe(pt["tip_mm"], pt["direction"], str(pt["model"]))
-            if "semi_axes_mm" in pt:
-                zone = probe.zone_from(pt["semi_axes_mm"], pt.get("center_offset_mm", 0.0))
-            else:
-                zone = probe.zone(catalog, protocol=pt.get("protocol"), isotherm_c=pt.get("isotherm_c"))
-        except ValidationError as exc:
-            raise ScenarioError(f"{where}: {exc}", source) from None
-        probes.append((str(pt.get("name", f"probe{i + 1}")), probe, zone))
+    probes = tuple(_probe(pt, f"probes[{i}]", source, catalog) for i, pt in enumerate(doc.get("probes", [])))
     if not zones and not probes:
         raise ScenarioError("needs at least one [[zones]] or [[probes]] entry", source)
 
@@ -161,12 +205,22 @@ def parse_scenario(doc: dict, *, source: str = "<scenario>", catalog: ProbeCatal
     _check_keys(measure, _MEASURE, "[measure]", source)
     grid = dict(doc.get("grid", {}))
     _check_keys(grid, _GRID, "[grid]", source)
+    zm = dict(doc.get("zone_model", {}))
+    _check_keys(zm, _ZONE_MODEL, "[zone_model]", source)
     try:
         if "method" in measure and measure["method"] not in ("auto", "exact", "voxel"):
             raise ValidationError("measure.method", measure["method"], "expected auto, exact or voxel")
         for key in ("resolution_mm", "map_resolution_mm", "crop_padding_mm"):
             if key in measure:
                 measure[key] = as_float(measure[key], f"measure.{key}", positive=True)
+        if zm.get("composition", "union") not in ("union", "synergy"):
+            raise ValidationError("zone_model.composition", zm["composition"], "expected union or synergy")
+        if "isotherm_c" in zm:
+            zm["isotherm_c"] = as_float(zm["isotherm_c"], "zone_model.isotherm_c", maximum=0.0)
+        if "tail_mm" in zm:
+            zm["tail_mm"] = as_float(zm["tail_mm"], "zone_model.tail_mm", positive=True)
+        if "extrapolate" in zm and not isinstance(zm["extrapolate"], bool):
+            raise ValidationError("zone_model.extrapolate", zm["extrapolate"], "expected true or false")
         if grid:
             if "spacing_mm" not in grid:
                 raise ScenarioError("[grid] lacks spacing_mm", source)
@@ -186,64 +240,32 @@ def parse_scenario(doc: dict, *, source: str = "<scenario>", catalog: ProbeCatal
             exclude = CapsuleExclusion(_ellipsoid(ex["organ"], "exclude.organ", source), ex["distance_mm"])
     except ValidationError as exc:
         raise ScenarioError(str(exc), source) from None
-    name = str(doc.get("name", Path(source).stem))
-    built = Scenario(name, str(doc.get("description", "")), tuple(tumors), zones, tuple(probes), required, measure,
-                     grid, exclude, source)
-    if grid:
-        try:
+    rules = _rules(doc, base, source)
+    built = Scenario(str(doc.get("name", Path(source).stem)), str(doc.get("description", "")), tumors, zones, probes,
+                     zm, rules, required, measure, grid, exclude, source, catalog)
+    try:
+        built.zone()  # every probe resolves to a zone now, not at run time
+        if grid:
             built.build_grid()
-        except AblasimError as exc:
-            raise ScenarioError(str(exc), source) from None
+    except AblasimError as exc:
+        raise ScenarioError(str(exc), source) from None
     return built
 
 
-@dataclass(frozen=True)
-class ScenarioResult:
-    scenario: Scenario
-    results: tuple  # ((tumour name, MarginResult), ...)
-
-    def passed(self) -> bool | None:
-        """All tumours meet the required margin (None when the scenario states none)."""
-        req = self.scenario.required_margin_mm
-        if req is None:
-            return None
-        return all(r.min_margin_mm >= req for _, r in self.results)
-
-    def to_dict(self) -> dict:
-        from . import __version__
-
-        sc = self.scenario
-        req = sc.required_margin_mm
-        return {
-            "ablasim_version": __version__,
-            "scenario": {"name": sc.name, "description": sc.description, "source": sc.source,
-                         "required_margin_mm": req},
-            "zone": {
-                "ellipsoids": [_ell_dict(z) for z in sc.zone_ellipsoids()],
-                "probes": [{"name": n, "model": p.model, "tip_mm": p.tip_mm.tolist(),
-                            "direction": p.direction.tolist()} for n, p, _ in sc.probes],
-            },
-            "tumors": [dict(name=n, ellipsoid=_ell_dict(t), **r.summary(),
-                            meets_required_margin=None if req is None else bool(r.min_margin_mm >= req))
-                       for (n, t), (_, r) in zip(sc.tumors, self.results)],
-            "passed": self.passed(),
-        }
-
-
-def _ell_dict(e: Ellipsoid) -> dict:
-    return {"center_mm": e.center_mm.tolist(), "semi_axes_mm": e.semi_axes_mm.tolist(),
-            "rotation": e.rotation.tolist()}
-
-
-def run_scenario(scenario: Scenario) -> ScenarioResult:
-    """Measure every tumour of the scenario against the union of its zones."""
-    from .metrics.measure import measure_margin
-
-    zones = scenario.zone_ellipsoids()
-    grid = scenario.build_grid()
-    opts = dict(scenario.measure)
-    results = []
-    for name, tumor in scenario.tumors:
-        res = measure_margin(tumor, zones, grid=grid, exclude=scenario.exclude, **opts)
-        results.append((name, res))
-    return ScenarioResult(scenario, tuple(results))
+def _rules(doc, base, source) -> tuple:
+    names = doc.get("rules", [])
+    if isinstance(names, str):
+        names = [names]
+    files = doc.get("rule_files", [])
+    if isinstance(files, str):
+        files = [files]
+    ruleset = RuleSet.from_toml(*[base / str(f) for f in files]) if files else default_rules()
+    if "custom_rules" in doc:
+        if not isinstance(doc["custom_rules"], dict):
+            raise ScenarioError("custom_rules must be a table of [custom_rules.NAME] tables", source)
+        ruleset = ruleset.with_rules(parse_rules(doc["custom_rules"], source))
+        names = list(names) + [n for n in doc["custom_rules"] if n not in names]
+    try:
+        return tuple(ruleset[str(n)] for n in names)
+    except ValidationError as exc:
+        raise ScenarioError(f"rules: {exc}", source) from None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from .._validation import as_float
 from ..errors import ValidationError
 from ..grid import Grid
@@ -25,11 +27,13 @@ def measure_margin(tumor, zone, *, grid: Grid | None = None, exclude: CapsuleExc
     Parameters
     ----------
     tumor : Ellipsoid or Mask
-    zone : Ellipsoid, a sequence of Ellipsoids (their union) or Mask
+    zone : Ellipsoid, a sequence of Ellipsoids (their union), Mask, or an implicit zone ``{field <= level}``
+        (:class:`ablasim.zones.ImplicitZone`: a temperature field on a grid, the cold-synergy model)
     grid : Grid for the voxel method when both shapes are analytic (masks carry their own grid)
     exclude : CapsuleExclusion; tumour-surface points that close to an organ boundary are left out of the
         margin statistics (not of coverage)
-    method : ``"auto"`` (exact for analytic shapes, voxel otherwise), ``"exact"`` or ``"voxel"``
+    method : ``"auto"`` (exact for ellipsoids, isosurface for implicit zones, voxel for masks), ``"exact"`` or
+        ``"voxel"``
     resolution_mm : exact method: every point of the surfaces searched lies within this distance of a sample
         (the samples seed exact local refinement; see docs/methods.md for the error bound)
     map_resolution_mm : sample spacing of the tumour-surface margin map
@@ -57,6 +61,18 @@ def measure_margin(tumor, zone, *, grid: Grid | None = None, exclude: CapsuleExc
     if isinstance(tumor, Mask) and tumor.is_empty():
         raise ValidationError("tumor", tumor, "the tumour mask is empty")
 
+    from ..zones.implicit import ImplicitZone
+
+    if isinstance(zone, ImplicitZone):
+        if method == "exact":
+            raise ValidationError("method", method, "an implicit zone is measured on its isosurface; use auto")
+        if method == "auto" and isinstance(tumor, Ellipsoid):
+            from .isosurface import isosurface_margin
+
+            return isosurface_margin(tumor, zone, resolution_mm=res, map_resolution_mm=map_res, exclusion=exclude)
+        vgrid = tumor.grid if isinstance(tumor, Mask) else _voxel_grid(tumor, None, grid)
+        zone_mask = _rasterise_implicit(zone, tumor, vgrid, pad)
+        zones = []
     analytic = isinstance(tumor, Ellipsoid) and zone_mask is None
     if method == "exact" and not analytic:
         raise ValidationError("method", method, "the exact method needs an Ellipsoid tumour and Ellipsoid zones")
@@ -72,7 +88,28 @@ def measure_margin(tumor, zone, *, grid: Grid | None = None, exclude: CapsuleExc
                         map_resolution_mm=map_res)
 
 
+def _rasterise_implicit(zone, tumor, grid, pad_mm):
+    """Mask of voxel centres inside an implicit zone, evaluated on the crop around the tumour that the voxel path
+    can use (tumour box plus three times the padding); the rest of the grid is left outside the zone."""
+    if isinstance(tumor, Mask):
+        lo, hi = tumor.index_bounds()
+        p = np.ceil(3 * pad_mm / grid.spacing_mm).astype(np.int64)
+        lo, hi = np.maximum(lo - p, 0), np.minimum(hi + p, grid.shape)
+    else:
+        lo, hi = grid.index_box(*tumor.bounding_box(), padding_mm=3 * pad_mm)
+    sub = grid.subgrid(lo, hi)
+    grid.check_fits(1, "the rasterised implicit zone")
+    out = np.zeros(grid.shape, dtype=np.bool_)
+    idx = np.indices(sub.shape).reshape(3, -1).T
+    out[tuple(slice(a, b) for a, b in zip(lo, hi))] = zone.contains(sub.index_to_world(idx)).reshape(sub.shape)
+    return Mask(out, grid)
+
+
 def _zone(zone):
+    from ..zones.implicit import ImplicitZone
+
+    if isinstance(zone, ImplicitZone):
+        return [], None
     if isinstance(zone, Mask):
         if zone.is_empty():
             raise ValidationError("zone", zone, "the zone mask is empty")
@@ -87,7 +124,7 @@ def _zone(zone):
             if not isinstance(z, Ellipsoid):
                 raise ValidationError(f"zone[{i}]", z, "expected an Ellipsoid")
         return items, None
-    raise ValidationError("zone", zone, "expected an Ellipsoid, a sequence of Ellipsoids or a Mask")
+    raise ValidationError("zone", zone, "expected an Ellipsoid, a sequence of Ellipsoids, a Mask or an ImplicitZone")
 
 
 def _voxel_grid(tumor, zone_mask, grid):

@@ -1,0 +1,42 @@
+"""Machine-readable literature records ("seeds"): the studies ablasim's defaults and rules come from.
+
+>>> recs = load_records()                                   # doctest: +SKIP
+>>> recs["liver_cryo_glazer2017"].outcome("technique efficacy", "< 40 mm").value   # doctest: +SKIP
+93.4
+"""
+
+from .records import (
+    SCHEMA_VERSION,
+    Citation,
+    Definition,
+    Device,
+    Factor,
+    Issue,
+    Measure,
+    Outcome,
+    Record,
+    Size,
+    Study,
+    Threshold,
+    find_seeds_dir,
+    load_record,
+    load_records,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Citation",
+    "Definition",
+    "Device",
+    "Factor",
+    "Issue",
+    "Measure",
+    "Outcome",
+    "Record",
+    "Size",
+    "Study",
+    "Threshold",
+    "find_seeds_dir",
+    "load_record",
+    "load_records",
+]

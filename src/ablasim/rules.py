@@ -1,0 +1,208 @@
+"""Rule sets as data: the margin a plan must reach, with sources, and the check against a margin result.
+
+Rules ship in ``ablasim/data/rules.toml`` (sarcoma-5mm, renal-6mm, liver-cryo-size, clm-5mm); users add or replace
+rules with their own TOML files (same format, documented at the top of that file and in docs/rules.md) or build a
+:class:`Rule` in Python.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ._validation import as_float
+from .errors import ScenarioError, UnknownNameError, ValidationError
+
+__all__ = ["Rule", "SizeBin", "RuleCheck", "RuleSet", "default_rules", "check_rule"]
+
+_RULE_KEYS = {"description", "modality", "isotherm_c", "min_margin_mm", "organ", "source", "seed", "note",
+              "size_bins"}
+_BIN_KEYS = {"label", "min_diameter_mm", "max_diameter_mm", "outcome", "numerator", "denominator"}
+_MODALITIES = ("cryo", "radiofrequency", "microwave", "any")
+
+
+@dataclass(frozen=True)
+class SizeBin:
+    label: str
+    min_diameter_mm: float  # inclusive
+    max_diameter_mm: float  # exclusive
+    outcome: str
+    numerator: int
+    denominator: int
+
+    @property
+    def rate(self) -> float:
+        return self.numerator / self.denominator
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A margin requirement: ``min_margin_mm`` everywhere, measured at ``isotherm_c`` (cryo) or on the zone."""
+
+    name: str
+    min_margin_mm: float
+    isotherm_c: float | None = None
+    modality: str = "any"
+    description: str = ""
+    organ: str = ""
+    source: str = ""
+    seed: str = ""
+    note: str = ""
+    size_bins: tuple = field(default_factory=tuple)
+
+    def size_bin(self, diameter_mm: float) -> SizeBin | None:
+        for b in self.size_bins:
+            if b.min_diameter_mm <= diameter_mm < b.max_diameter_mm:
+                return b
+        return None
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """Outcome of checking one rule: pass/fail, where it is thinnest, how much surface fails, and why."""
+
+    rule: str
+    passed: bool
+    min_margin_mm: float
+    required_margin_mm: float
+    thinnest_point_mm: tuple
+    failing_surface_fraction: float
+    reason: str
+    size_bin: str | None = None
+    observed_rate: float | None = None
+    source: str = ""
+
+    def to_dict(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+
+def check_rule(rule: Rule, result, tumor=None, *, zone_label: str | None = None) -> RuleCheck:
+    """Check ``result`` (a MarginResult measured on the rule's zone) against ``rule``.
+
+    ``tumor`` (an Ellipsoid) gives the largest diameter for size bins. The failing fraction is the area fraction of
+    the (included) tumour surface whose margin is below the requirement.
+    """
+    if not isinstance(rule, Rule):
+        raise ValidationError("rule", rule, "expected an ablasim Rule")
+    req = rule.min_margin_mm
+    m = float(result.min_margin_mm)
+    passed = m >= req
+    failing = float(result.margin_map.fraction_below(req))
+    p = tuple(round(float(v), 1) for v in result.thinnest_point_mm)
+    zone = zone_label or (f"{rule.isotherm_c:g} degC isotherm" if rule.isotherm_c is not None else "ablation zone")
+    where = f"at ({p[0]}, {p[1]}, {p[2]}) mm"
+    if m < 0:
+        state = f"the tumour protrudes {-m:.2f} mm beyond the {zone} {where}"
+    else:
+        state = f"the {zone} extends {m:.2f} mm beyond the tumour at its thinnest point {where}"
+    if passed:
+        reason = f"PASS ({rule.name}): {state}; required >= {req:g} mm everywhere."
+    else:
+        reason = (f"FAIL ({rule.name}): {state}; required >= {req:g} mm everywhere, "
+                  f"{100 * failing:.0f} % of the tumour surface has less.")
+    sb = rate = None
+    if rule.size_bins and tumor is not None:
+        diameter = 2.0 * float(np.max(tumor.semi_axes_mm))
+        b = rule.size_bin(diameter)
+        if b is not None:
+            sb, rate = b.label, b.rate
+            reason += (f" Tumour diameter {diameter:.0f} mm ({b.label}): observed {b.outcome} "
+                       f"{100 * b.rate:.1f} % ({b.numerator}/{b.denominator}).")
+    return RuleCheck(rule.name, passed, m, req, p, failing, reason, sb, rate, rule.source)
+
+
+class RuleSet:
+    """Rules by name; later files add rules or replace same-named ones."""
+
+    def __init__(self, rules: dict[str, Rule]):
+        self._rules = dict(rules)
+
+    @classmethod
+    def from_toml(cls, *paths, include_default: bool = True) -> "RuleSet":
+        rules = dict(default_rules()._rules) if include_default else {}
+        for path in paths:
+            try:
+                data = Path(path).read_bytes()
+            except OSError as exc:
+                raise ScenarioError(f"cannot read the rules file ({exc.strerror})", path) from None
+            rules.update(parse_rules(data, str(path)))
+        return cls(rules)
+
+    def with_rules(self, extra: dict[str, Rule]) -> "RuleSet":
+        return RuleSet({**self._rules, **extra})
+
+    def names(self) -> list[str]:
+        return sorted(self._rules)
+
+    def __getitem__(self, name: str) -> Rule:
+        try:
+            return self._rules[name]
+        except KeyError:
+            raise UnknownNameError("rule", name, self._rules) from None
+
+    def __iter__(self):
+        return iter(self._rules[n] for n in self.names())
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> RuleSet:
+    data = resources.files("ablasim").joinpath("data/rules.toml").read_bytes()
+    return RuleSet(parse_rules(data, "ablasim/data/rules.toml"))
+
+
+def parse_rules(data, where: str) -> dict[str, Rule]:
+    """Rules from TOML bytes (a ``[rules.NAME]`` document) or from an already parsed ``{name: table}`` dict."""
+    if isinstance(data, (bytes, bytearray)):
+        try:
+            doc = tomllib.loads(data.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ScenarioError(f"not valid TOML: {exc}", where) from None
+        if set(doc) - {"rules"}:
+            raise ScenarioError(f"unknown top-level key(s) {sorted(set(doc) - {'rules'})}; expected [rules.NAME]",
+                                where)
+        tables = doc.get("rules", {})
+    else:
+        tables = data
+    try:
+        return {name: _rule(name, t) for name, t in tables.items()}
+    except ValidationError as exc:
+        raise ScenarioError(str(exc), where) from None
+
+
+def _rule(name: str, t) -> Rule:
+    f = f"rules.{name}"
+    if not isinstance(t, dict):
+        raise ValidationError(f, t, "must be a table")
+    extra = set(t) - _RULE_KEYS
+    if extra:
+        raise ValidationError(f, sorted(extra), f"unknown key(s); valid: {sorted(_RULE_KEYS)}")
+    if "min_margin_mm" not in t:
+        raise ValidationError(f"{f}.min_margin_mm", None, "missing")
+    modality = t.get("modality", "any")
+    if modality not in _MODALITIES:
+        raise ValidationError(f"{f}.modality", modality, f"expected one of {list(_MODALITIES)}")
+    iso = t.get("isotherm_c")
+    iso = None if iso is None else as_float(iso, f"{f}.isotherm_c", maximum=0.0)
+    bins = []
+    for i, b in enumerate(t.get("size_bins", [])):
+        bf = f"{f}.size_bins[{i}]"
+        extra = set(b) - _BIN_KEYS
+        if extra:
+            raise ValidationError(bf, sorted(extra), f"unknown key(s); valid: {sorted(_BIN_KEYS)}")
+        lo = as_float(b.get("min_diameter_mm", 0.0), f"{bf}.min_diameter_mm", nonnegative=True)
+        hi = float("inf") if "max_diameter_mm" not in b else as_float(b["max_diameter_mm"], f"{bf}.max_diameter_mm")
+        num, den = b.get("numerator"), b.get("denominator")
+        if not (isinstance(num, int) and isinstance(den, int) and 0 <= num <= den and den > 0):
+            raise ValidationError(f"{bf}.numerator/denominator", (num, den), "expected integers 0 <= n <= d, d > 0")
+        if not lo < hi:
+            raise ValidationError(bf, (lo, hi), "min_diameter_mm must be below max_diameter_mm")
+        bins.append(SizeBin(str(b.get("label", f"{lo:g}-{hi:g} mm")), lo, hi, str(b.get("outcome", "outcome")),
+                            num, den))
+    return Rule(name, as_float(t["min_margin_mm"], f"{f}.min_margin_mm"), iso, modality,
+                str(t.get("description", "")), str(t.get("organ", "")), str(t.get("source", "")),
+                str(t.get("seed", "")), str(t.get("note", "")), tuple(bins))
