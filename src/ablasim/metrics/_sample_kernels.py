@@ -170,13 +170,46 @@ def crease_samples(verts, edges, imp, zc, zr, ze, tc, tr, te, out_pts, out_pair,
 
 
 @kernel
-def tumour_samples(points, zc, zr, ze, out_f, out_arg, out_foot):
-    """F(p) = min_k signed distance of p to zone ellipsoid k (= distance to the union when p is outside it).
+def _zone_bounds(x0, x1, x2, c, r, e):
+    """Cheap bounds (lo, hi) on the signed distance to an ellipsoid from its ellipsoidal radius."""
+    rho = math.sqrt(implicit(x0, x1, x2, c, r, e) + 1.0)
+    emin = min(e[0], min(e[1], e[2]))
+    emax = max(e[0], max(e[1], e[2]))
+    if rho >= 1.0:
+        return (rho - 1.0) * emin, (rho - 1.0) * emax
+    return (rho - 1.0) * emax, (rho - 1.0) * emin
 
-    Also returns the argmin and the nearest point on that ellipsoid.
+
+@kernel
+def tumour_samples(points, zc, zr, ze, slack, out_f, out_arg, out_foot):
+    """F(p) = min_k signed distance of p to zone ellipsoid k (= distance to the union when p is outside it), the
+    argmin and the nearest point on that ellipsoid.
+
+    With ``slack`` finite, F is computed exactly only where its cheap upper bound reaches within ``slack`` of the
+    largest cheap lower bound (the neighbourhood of the maximum); elsewhere out_f holds the upper bound, below
+    every candidate for the maximum, and out_arg the zone with the smallest upper bound.
     """
     n = zc.shape[0]
-    for v in range(points.shape[0]):
+    npt = points.shape[0]
+    best_lo = -np.inf
+    for v in range(npt):
+        flo = np.inf
+        fhi = np.inf
+        arg = 0
+        for k in range(n):
+            lo, hi = _zone_bounds(points[v, 0], points[v, 1], points[v, 2], zc[k], zr[k], ze[k])
+            flo = min(flo, lo)
+            if hi < fhi:
+                fhi = hi
+                arg = k
+        out_f[v] = fhi
+        out_arg[v] = arg
+        if flo > best_lo:
+            best_lo = flo
+    for v in range(npt):
+        if out_f[v] < best_lo - slack:
+            out_foot[v, 0] = out_foot[v, 1] = out_foot[v, 2] = np.nan
+            continue
         best = np.inf
         arg = -1
         for k in range(n):
@@ -207,9 +240,13 @@ def local_maxima(val, ptr, idx, out):
 
 
 @kernel
-def ridge_samples(verts, edges, arg, fval, tc, tr, te, zc, zr, ze, out_pts, out_pair, out_val):
+def ridge_samples(verts, edges, arg, fval, min_value, edge_len, tc, tr, te, zc, zr, ze, out_pts, out_pair, out_val):
     """On tumour-mesh edges where the nearest zone ellipsoid changes (i -> j) outside the zone, the point where
-    both are equally far (bisection on sd_i - sd_j along the arc), kept if no third ellipsoid is nearer."""
+    both are equally far (bisection on sd_i - sd_j along the arc), kept if no third ellipsoid is nearer.
+
+    F is 1-Lipschitz along an edge no longer than ``edge_len``, so an edge whose end values stay below
+    ``min_value - edge_len`` cannot carry a ridge point worth ``min_value``: it is skipped.
+    """
     n = zc.shape[0]
     m = 0
     x = np.empty(3)
@@ -219,21 +256,35 @@ def ridge_samples(verts, edges, arg, fval, tc, tr, te, zc, zr, ze, out_pts, out_
     for ed in range(edges.shape[0]):
         va, vb = edges[ed, 0], edges[ed, 1]
         i, j = arg[va], arg[vb]
-        if i == j or not (fval[va] > 0.0 or fval[vb] > 0.0):
+        if i == j or not (fval[va] > 0.0 or fval[vb] > 0.0) or max(fval[va], fval[vb]) + edge_len < min_value:
             continue
         ua[:] = verts[va]
         ub[:] = verts[vb]
-        lo, hi = 0.0, 1.0
-        for _ in range(60):
-            mid = 0.5 * (lo + hi)
-            _arc_point(tc, tr, te, ua, ub, mid, u, x)
-            di = signed_distance(x[0], x[1], x[2], zc[i], zr[i], ze[i])[0]
-            dj = signed_distance(x[0], x[1], x[2], zc[j], zr[j], ze[j])[0]
-            if di <= dj:
-                lo = mid
+        # root of h = sd_i - sd_j along the arc (h <= 0 at a, > 0 at b), Illinois method
+        _arc_point(tc, tr, te, ua, ub, 0.0, u, x)
+        ha = signed_distance(x[0], x[1], x[2], zc[i], zr[i], ze[i])[0] - signed_distance(x[0], x[1], x[2], zc[j], zr[j], ze[j])[0]
+        _arc_point(tc, tr, te, ua, ub, 1.0, u, x)
+        hb = signed_distance(x[0], x[1], x[2], zc[i], zr[i], ze[i])[0] - signed_distance(x[0], x[1], x[2], zc[j], zr[j], ze[j])[0]
+        if ha > 0.0 or hb <= 0.0:
+            continue  # the end values came from cheap bounds: no sign change of the exact difference
+        ta, tb = 0.0, 1.0
+        side = 0
+        for _ in range(100):
+            tm = (ta * hb - tb * ha) / (hb - ha)
+            _arc_point(tc, tr, te, ua, ub, tm, u, x)
+            hm = signed_distance(x[0], x[1], x[2], zc[i], zr[i], ze[i])[0] - signed_distance(x[0], x[1], x[2], zc[j], zr[j], ze[j])[0]
+            if abs(hm) < 1e-12 or tb - ta < 1e-13:
+                break
+            if hm <= 0.0:
+                ta, ha = tm, hm
+                if side == -1:
+                    hb *= 0.5
+                side = -1
             else:
-                hi = mid
-        _arc_point(tc, tr, te, ua, ub, 0.5 * (lo + hi), u, x)
+                tb, hb = tm, hm
+                if side == 1:
+                    ha *= 0.5
+                side = 1
         di = signed_distance(x[0], x[1], x[2], zc[i], zr[i], ze[i])[0]
         ok = di > 0.0
         for k in range(n):

@@ -67,7 +67,13 @@ def _pick(values, points, spacing, limit, groups=None):
     return chosen
 
 
-def exact_margin(tumor, zones, *, resolution_mm: float, map_resolution_mm: float, exclusion=None) -> MarginResult:
+def exact_margin(tumor, zones, *, resolution_mm: float, map_resolution_mm: float | None, exclusion=None,
+                 coverage_polar: int = 192) -> MarginResult:
+    """``map_resolution_mm=None`` skips the surface map (the margin and coverage are unchanged; cohorts use it);
+    capsule exclusion needs the map and computes it at 1 mm then. ``coverage_polar`` sets the ray grid of the
+    coverage integral (``coverage_polar x 2 coverage_polar`` directions)."""
+    if map_resolution_mm is None and exclusion is not None:
+        map_resolution_mm = 1.0
     pk = _Pack(tumor, zones)
     cand_val, cand_tp, cand_zp, cand_kind = [], [], [], []
 
@@ -126,6 +132,14 @@ def exact_margin(tumor, zones, *, resolution_mm: float, map_resolution_mm: float
         cand_val.clear(), cand_tp.clear(), cand_zp.clear(), cand_kind.clear()
         fine_pts = np.ascontiguousarray(tumor.center_mm + tmesh.vertices @ tumor.linear_map.T)
         _refine_tumour_side(pk, tmesh, fine_pts, rho_t, bound_b, tumor, add)
+    if not covered and not cand_val:
+        # The zone boundary reaches into the tumour, yet no tumour sample lies outside the zone: the protrusion is
+        # thinner than the sampling resolves. Record it at the deepest zone-boundary sample (value 0, see _result).
+        i, j = np.unravel_index(int(np.argmin(zval)), zval.shape)
+        add(0.0, None, zpts[i, j], "protrusion")
+    if map_resolution_mm is None:
+        return _result(tumor, zones, cand_val, cand_tp, cand_zp, cand_kind, covered, bound_a if covered else bound_b,
+                       None, 0.0, pk, cpts, zpts[zexp], coverage_polar)
     mesh_map = icosphere(level_for_cover(tmax, map_resolution_mm))
     tpts = np.ascontiguousarray(tumor.center_mm + mesh_map.vertices @ tumor.linear_map.T)
 
@@ -139,48 +153,63 @@ def exact_margin(tumor, zones, *, resolution_mm: float, map_resolution_mm: float
                zmax * cmesh.max_cover_angle, mvals)
     areas = _vertex_areas(tpts, mesh_map.faces)
     included = np.ones(len(tpts), dtype=bool)
-    excluded_fraction = 0.0
-    # Every map vertex is a candidate too: its value is attained by a real pair of points.
-    all_val = np.concatenate([np.asarray(cand_val, dtype=float), mvals])
-    cand_tp = np.asarray(cand_tp, dtype=float).reshape(-1, 3)
-    unresolved = np.isnan(cand_tp[:, 0])
-    if unresolved.any():
-        cand_tp[unresolved] = tumor.nearest_surface_point(np.asarray(cand_zp)[unresolved])
-    all_tp = np.concatenate([cand_tp, tpts])
-    all_zp = np.concatenate([np.asarray(cand_zp, dtype=float).reshape(-1, 3), np.full_like(tpts, np.nan)])
-    all_kind = list(cand_kind) + ["surface" if covered else "protrusion"] * len(tpts)
-    keep = np.ones(len(all_val), dtype=bool)
     bound = bound_a if covered else bound_b
+    keep_map = np.ones(len(tpts), dtype=bool)
+    keep_cand = np.ones(len(cand_val), dtype=bool)
+    excluded_fraction = 0.0
     if exclusion is not None:
         included = ~exclusion.excluded(tpts)
         excluded_fraction = float(areas[~included].sum() / areas.sum())
-        keep = ~exclusion.excluded(all_tp)
+        keep_map = included
+        keep_cand = ~exclusion.excluded(_resolve_tumour_points(tumor, cand_tp, cand_zp))
         # The constrained optimum may sit on the exclusion boundary, which only the map's vertices sample:
         # Lipschitz bound with their covering radius.
         bound = max(bound, tmax * mesh_map.max_cover_angle)
-    if not keep.any():
-        from ..errors import ValidationError
+        if not keep_map.any() and not keep_cand.any():
+            from ..errors import ValidationError
 
-        raise ValidationError("exclude.distance_mm", exclusion.distance_mm,
-                              "excludes the whole tumour surface; nothing is left to measure")
-    best = int(np.flatnonzero(keep)[np.argmin(all_val[keep])])
-    margin = float(all_val[best])
-    tumor_pt = all_tp[best]
-    zone_pt = all_zp[best]
+            raise ValidationError("exclude.distance_mm", exclusion.distance_mm,
+                                  "excludes the whole tumour surface; nothing is left to measure")
+    # Every map vertex is a candidate too: its value is attained by a real pair of points.
+    cand_val = [v for v, k in zip(cand_val, keep_cand) if k] + list(mvals[keep_map])
+    cand_tp = [t for t, k in zip(cand_tp, keep_cand) if k] + list(tpts[keep_map])
+    cand_zp = [z for z, k in zip(cand_zp, keep_cand) if k] + [np.full(3, np.nan)] * int(keep_map.sum())
+    cand_kind = [c for c, k in zip(cand_kind, keep_cand) if k] + ["surface" if covered else "protrusion"] * int(
+        keep_map.sum())
+    mmap = MarginMap(tpts, mvals, areas, included, mesh_map.faces)
+    return _result(tumor, zones, cand_val, cand_tp, cand_zp, cand_kind, covered, bound, mmap, excluded_fraction, pk,
+                   cpts, zpts[zexp], coverage_polar, allow_positive_uncovered=exclusion is not None)
+
+
+def _resolve_tumour_points(tumor, cand_tp, cand_zp):
+    """Candidates recorded with a zone point only get the tumour point nearest to it."""
+    tp = np.asarray(cand_tp, dtype=float).reshape(-1, 3).copy()
+    unresolved = np.isnan(tp[:, 0])
+    if unresolved.any():
+        tp[unresolved] = tumor.nearest_surface_point(np.asarray(cand_zp, dtype=float).reshape(-1, 3)[unresolved])
+    return tp
+
+
+def _result(tumor, zones, cand_val, cand_tp, cand_zp, cand_kind, covered, bound, mmap, excluded_fraction, pk, cpts,
+            exposed, coverage_polar, allow_positive_uncovered=False) -> MarginResult:
+    vals = np.asarray(cand_val, dtype=float)
+    best = int(np.argmin(vals))
+    margin = float(vals[best])
+    tumor_pt = _resolve_tumour_points(tumor, [cand_tp[best]], [cand_zp[best]])[0]
+    zone_pt = np.asarray(cand_zp[best], dtype=float)
     if np.isnan(zone_pt).any():
-        zone_pt = _nearest_zone_point(tumor_pt, margin, pk, cpts, zpts[zexp])
-    if not covered and margin > 0.0 and exclusion is None:
+        zone_pt = _nearest_zone_point(tumor_pt, margin, pk, cpts, exposed)
+    if not covered and margin > 0.0 and not allow_positive_uncovered:
         # The zone boundary reaches into the tumour but no sample found tumour outside the zone: whatever
         # protrudes is thinner than the sampling can resolve (within error_bound_mm of 0).
         margin = 0.0
-    coverage, coverage_error = (1.0, 0.0) if covered else ray_coverage(tumor, zones)
+    coverage, coverage_error = (1.0, 0.0) if covered else ray_coverage(tumor, zones, coverage_polar)
     tvol = tumor.volume_mm3
-    mmap = MarginMap(tpts, mvals, areas, included, mesh_map.faces)
     return MarginResult(
         min_margin_mm=margin, coverage=coverage, coverage_error=coverage_error,
         uncovered_volume_mm3=(1.0 - coverage) * tvol, tumor_volume_mm3=tvol,
         thinnest_point_mm=tumor_pt, zone_point_mm=zone_pt, method="exact", error_bound_mm=float(bound),
-        feature=all_kind[best], margin_map=mmap, excluded_area_fraction=excluded_fraction)
+        feature=cand_kind[best], margin_map=mmap, excluded_area_fraction=excluded_fraction)
 
 
 def _refine_zone_side(pk, zmesh, zpts, zval, cpts, cpair, cval, raw, bound, rho, tumor, add):
@@ -217,11 +246,13 @@ def _refine_tumour_side(pk, tmesh, tpts, rho, bound, tumor, add):
     fval = np.empty(nv)
     arg = np.empty(nv, dtype=np.int64)
     foot = np.empty((nv, 3))
-    tumour_samples(tpts, pk.zc, pk.zr, pk.ze, fval, arg, foot)
+    slack = 2.0 * bound + 1e-9
+    tumour_samples(tpts, pk.zc, pk.zr, pk.ze, slack + 2.0 * rho, fval, arg, foot)
     raw = float(fval.max())
     if raw <= 0.0:
         return
-    slack = 2.0 * bound + 1e-9
+    top = int(np.argmax(fval))
+    add(-fval[top], tpts[top], foot[top], "protrusion")  # the best raw sample: exact value of a real tumour point
     x = np.empty(3)
     dummy = np.zeros(3)
     flags = np.empty(nv, dtype=np.bool_)
@@ -238,8 +269,9 @@ def _refine_tumour_side(pk, tmesh, tpts, rho, bound, tumor, add):
         rpts = np.empty((len(tmesh.edges), 3))
         rpair = np.empty((len(tmesh.edges), 2), dtype=np.int64)
         rval = np.empty(len(tmesh.edges))
-        nr = ridge_samples(tmesh.vertices, tmesh.edges, arg, fval, pk.tc, pk.tr, pk.te, pk.zc, pk.zr, pk.ze,
-                           rpts, rpair, rval)
+        edge_len = float(pk.te.max()) * tmesh.max_edge_angle
+        nr = ridge_samples(tmesh.vertices, tmesh.edges, arg, fval, raw - slack, edge_len, pk.tc, pk.tr, pk.te,
+                           pk.zc, pk.zr, pk.ze, rpts, rpair, rval)
         rpts, rpair, rval = rpts[:nr], rpair[:nr], rval[:nr]
         idx = np.flatnonzero(rval >= raw - slack)
         for m in (idx[c] for c in _pick(-rval[idx], rpts[idx], rho, MAX_CANDIDATES, rpair[idx])):
@@ -287,7 +319,7 @@ def _tumour_f(pts, pk):
     f = np.empty(len(pts))
     arg = np.empty(len(pts), dtype=np.int64)
     foot = np.empty((len(pts), 3))
-    tumour_samples(pts, pk.zc, pk.zr, pk.ze, f, arg, foot)
+    tumour_samples(pts, pk.zc, pk.zr, pk.ze, np.inf, f, arg, foot)
     return f, arg, foot
 
 

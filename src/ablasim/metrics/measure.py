@@ -36,7 +36,7 @@ def measure_margin(tumor, zone, *, grid: Grid | None = None, exclude: CapsuleExc
         ``"voxel"``
     resolution_mm : exact method: every point of the surfaces searched lies within this distance of a sample
         (the samples seed exact local refinement; see docs/methods.md for the error bound)
-    map_resolution_mm : sample spacing of the tumour-surface margin map
+    map_resolution_mm : sample spacing of the tumour-surface margin map; None: no map (exact method only; faster)
     crop_padding_mm : voxel method: distance kept around the tumour when cropping the distance transform
         (enlarged automatically when the margin is not certified inside the crop)
 
@@ -56,7 +56,8 @@ def measure_margin(tumor, zone, *, grid: Grid | None = None, exclude: CapsuleExc
     if method not in _METHODS:
         raise ValidationError("method", method, f"expected one of {', '.join(_METHODS)}")
     res = as_float(resolution_mm, "resolution_mm", positive=True, maximum=10.0)
-    map_res = as_float(map_resolution_mm, "map_resolution_mm", positive=True, maximum=20.0)
+    map_res = None if map_resolution_mm is None else as_float(map_resolution_mm, "map_resolution_mm", positive=True,
+                                                              maximum=20.0)
     pad = as_float(crop_padding_mm, "crop_padding_mm", positive=True)
     if isinstance(tumor, Mask) and tumor.is_empty():
         raise ValidationError("tumor", tumor, "the tumour mask is empty")
@@ -76,6 +77,8 @@ def measure_margin(tumor, zone, *, grid: Grid | None = None, exclude: CapsuleExc
     analytic = isinstance(tumor, Ellipsoid) and zone_mask is None
     if method == "exact" and not analytic:
         raise ValidationError("method", method, "the exact method needs an Ellipsoid tumour and Ellipsoid zones")
+    if map_res is None and not (method in ("auto", "exact") and analytic):
+        map_res = 1.0  # the isosurface and voxel methods always build their map
     if method == "exact" or (method == "auto" and analytic):
         from .exact import exact_margin
 

@@ -100,7 +100,7 @@ class MarginResult:
     error_bound_mm : bound on ``min_margin_mm - true minimum`` (>= 0; see docs/methods.md for each method).
     feature : where the minimum lies: ``"surface"``, ``"crease"`` or ``"triple-point"`` (covered case),
         ``"protrusion"``, ``"ridge"`` or ``"interior"`` (uncovered case), ``"voxel"``.
-    margin_map : :class:`MarginMap` on the tumour surface.
+    margin_map : :class:`MarginMap` on the tumour surface (None when not requested: ``map_resolution_mm=None``).
     excluded_area_fraction : fraction of the tumour surface left out by capsule exclusion.
     """
 
@@ -114,7 +114,7 @@ class MarginResult:
     method: str
     error_bound_mm: float
     feature: str
-    margin_map: MarginMap
+    margin_map: MarginMap | None
     excluded_area_fraction: float = 0.0
 
     def __post_init__(self):
@@ -133,7 +133,7 @@ class MarginResult:
     def summary(self) -> dict:
         """Scalars only, JSON-friendly."""
         mm = self.margin_map
-        return {
+        out = {
             "min_margin_mm": float(self.min_margin_mm),
             "coverage": float(self.coverage),
             "coverage_error": float(self.coverage_error),
@@ -145,10 +145,8 @@ class MarginResult:
             "error_bound_mm": float(self.error_bound_mm),
             "feature": self.feature,
             "excluded_area_fraction": float(self.excluded_area_fraction),
-            "margin_percentiles_mm": {
-                str(q): float(mm.percentile(q)) for q in (0, 5, 25, 50, 75, 95, 100)
-            },
-            "surface_fraction_below_mm": {
-                str(t): float(mm.fraction_below(t)) for t in (0.0, 2.0, 5.0, 6.0, 10.0)
-            },
         }
+        if mm is not None:
+            out["margin_percentiles_mm"] = {str(q): float(mm.percentile(q)) for q in (0, 5, 25, 50, 75, 95, 100)}
+            out["surface_fraction_below_mm"] = {str(t): float(mm.fraction_below(t)) for t in (0.0, 2.0, 5.0, 6.0, 10.0)}
+        return out
