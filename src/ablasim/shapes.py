@@ -38,12 +38,16 @@ def rotation_with_z_axis(axis) -> np.ndarray:
     Used to align an ellipsoid's third semi-axis with a probe shaft. The choice of the first two columns is
     deterministic: the first is the world axis least aligned with ``axis``, made perpendicular to it.
     """
-    z = as_unit_vector(axis, "axis")
+    return _frame(as_unit_vector(axis, "axis"))
+
+
+def _frame(z: np.ndarray) -> np.ndarray:
+    """rotation_with_z_axis for an already validated unit vector (internal, no checks)."""
     helper = np.zeros(3)
     helper[int(np.argmin(np.abs(z)))] = 1.0
     x = helper - z * float(helper @ z)
-    x /= np.linalg.norm(x)
-    y = np.cross(z, x)
+    x /= np.sqrt(x @ x)
+    y = np.array([z[1] * x[2] - z[2] * x[1], z[2] * x[0] - z[0] * x[2], z[0] * x[1] - z[1] * x[0]])
     return np.column_stack([x, y, z])
 
 
@@ -59,6 +63,15 @@ class Ellipsoid:
         object.__setattr__(self, "center_mm", _frozen(as_vector3(center_mm, "center_mm")))
         object.__setattr__(self, "semi_axes_mm", _frozen(as_positive_vector3(semi_axes_mm, "semi_axes_mm")))
         object.__setattr__(self, "rotation", _frozen(as_rotation(rotation, "rotation")))
+
+    @classmethod
+    def _unchecked(cls, center_mm, semi_axes_mm, rotation) -> "Ellipsoid":
+        """Internal: build from values that are already valid (finite, positive axes, orthonormal rotation)."""
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "center_mm", _frozen(center_mm))
+        object.__setattr__(obj, "semi_axes_mm", _frozen(semi_axes_mm))
+        object.__setattr__(obj, "rotation", _frozen(rotation))
+        return obj
 
     # -- constructors -------------------------------------------------------------------------------------------
     @classmethod

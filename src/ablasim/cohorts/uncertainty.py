@@ -19,7 +19,7 @@ import numpy as np
 
 from .._validation import as_float
 from ..errors import ValidationError
-from ..shapes import Ellipsoid, rotation_with_z_axis
+from ..shapes import Ellipsoid, _frame
 
 __all__ = ["Uncertainty", "draws_per_case", "perturbed_zones"]
 
@@ -89,13 +89,14 @@ def perturbed_zones(probes, specs, unc: Uncertainty, z: np.ndarray, pivot_mm) ->
     out = []
     for i, (p, spec) in enumerate(zip(probes, specs)):
         zi = z[5 * i:5 * i + 5]
-        frame = rotation_with_z_axis(p.direction)
+        frame = _frame(p.direction)
         e1, e2, d = frame[:, 0], frame[:, 1], frame[:, 2]
         tip = p.tip_mm + unc.tip_lateral_sd_mm * (zi[0] * e1 + zi[1] * e2) + unc.tip_axial_sd_mm * zi[2] * d
         tilt = np.deg2rad(unc.angle_sd_deg) * (zi[3] * e1 + zi[4] * e2)
         d2 = _rotvec_matrix(tilt) @ d
+        d2 /= np.sqrt(d2 @ d2)
         axes = np.asarray(spec.semi_axes_mm) * scale
         center = tip - spec.center_offset_mm * d2
-        ell = Ellipsoid(center, axes, rotation_with_z_axis(d2))
-        out.append(ell.moved(rot, pivot - rot @ pivot + shift))
+        # registration: rotate about the pivot, then shift (validated inputs: unchecked construction)
+        out.append(Ellipsoid._unchecked(rot @ (center - pivot) + pivot + shift, axes, rot @ _frame(d2)))
     return out

@@ -57,10 +57,12 @@ def _pick(values, points, spacing, limit, groups=None):
     order = np.argsort(values, kind="stable")
     chosen = []
     for idx in order:
-        p = points[idx]
-        if any(np.linalg.norm(points[c] - p) < spacing and (groups is None or np.all(groups[c] == groups[idx]))
-               for c in chosen):
-            continue
+        if chosen:
+            near = np.sum((points[chosen] - points[idx]) ** 2, axis=1) < spacing * spacing
+            if groups is not None:
+                near &= np.all(groups[chosen] == groups[idx], axis=-1) if groups.ndim > 1 else groups[chosen] == groups[idx]
+            if near.any():
+                continue
         chosen.append(idx)
         if len(chosen) >= limit:
             break
