@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .catalog import default_catalog
 from .errors import ScenarioError
 from .rules import Rule, check_rule
 from .scenario import Scenario
 
-__all__ = ["run_scenario", "ScenarioResult", "TumorOutcome"]
+__all__ = ["run_scenario", "ScenarioResult", "TumorOutcome", "sample_scenario"]
 
 
 @dataclass(frozen=True)
@@ -129,3 +131,46 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
                                               extrapolate=scenario.zone_model.get("extrapolate", False)))
         outcomes.append(TumorOutcome(name, tumor, result, tuple(checks), placement))
     return ScenarioResult(scenario, tuple(outcomes))
+
+
+def sample_scenario(scenario: Scenario, n_samples: int, seed: int = 0, *, confidence: float = 0.95) -> list[dict]:
+    """Monte Carlo over the scenario's [uncertainty]: per tumour and check (rules and required margin, each at its
+    isotherm), the probability that the delivered margin meets it, with its confidence interval, and the margin
+    percentiles. Union of catalog probe zones only (explicit zones and the synergy model are not perturbed)."""
+    from .cohorts.sampling import sample_margins
+    from .cohorts.uncertainty import Uncertainty
+
+    if scenario.zones or any("semi_axes_mm" in s for _, _, s in scenario.probes) or not scenario.probes:
+        raise ScenarioError("uncertainty sampling needs catalog probes only (no [[zones]], no explicit probe zones)",
+                            scenario.source)
+    if scenario.zone_model.get("composition", "union") != "union":
+        raise ScenarioError("uncertainty sampling supports the union zone model only", scenario.source)
+    unc = scenario.uncertainty or Uncertainty()
+    cat = scenario.catalog or default_catalog()
+    probes = [p for _, p, _ in scenario.probes]
+    settings = [s for _, _, s in scenario.probes]
+    if len({tuple(sorted(s.items())) for s in settings}) > 1:
+        raise ScenarioError("uncertainty sampling needs the same settings for every probe", scenario.source)
+    zone_settings = dict(settings[0])
+    if "zone_scale" in scenario.zone_model:
+        zone_settings["zone_scale"] = scenario.zone_model["zone_scale"]
+    cryo = cat[probes[0].model].modality == "cryo"
+    rules = list(scenario.rules)
+    if scenario.required_margin_mm is not None:
+        rules.append(Rule("required-margin", scenario.required_margin_mm, scenario.zone_model.get("isotherm_c")))
+    out = []
+    for name, tumor in scenario.tumors:
+        cache = {}
+        for rule in rules or [Rule("margin >= 0", 0.0)]:
+            iso = rule.isotherm_c if cryo else None
+            if iso not in cache:
+                cache[iso] = sample_margins(tumor, probes, unc, n_samples, seed, catalog=cat, isotherm_c=iso,
+                                            zone_settings=zone_settings)
+            res = cache[iso]
+            p, lo, hi = res.probability(rule.min_margin_mm, confidence)
+            out.append({"tumor": name, "rule": rule.name, "required_margin_mm": rule.min_margin_mm,
+                        "isotherm_c": iso, "n_samples": n_samples, "seed": seed, "probability": p, "ci_low": lo,
+                        "ci_high": hi, "confidence": confidence,
+                        "margin_percentiles_mm": {str(q): float(v) for q, v in
+                                                  zip((5, 50, 95), np.percentile(res.margins_mm, [5, 50, 95]))}})
+    return out

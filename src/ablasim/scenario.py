@@ -24,7 +24,7 @@ from .shapes import Ellipsoid, rotation_from_euler_deg
 __all__ = ["Scenario", "load_scenario", "parse_scenario"]
 
 _TOP = {"name", "description", "required_margin_mm", "measure", "grid", "tumors", "zones", "probes", "exclude",
-        "catalog", "zone_model", "rules", "rule_files", "custom_rules"}
+        "catalog", "zone_model", "rules", "rule_files", "custom_rules", "uncertainty"}
 _MEASURE = {"method", "resolution_mm", "map_resolution_mm", "crop_padding_mm"}
 _GRID = {"spacing_mm", "padding_mm", "shape", "origin_mm", "direction"}
 _SHAPE = {"name", "center_mm", "semi_axes_mm", "diameters_mm", "radius_mm", "euler_deg", "euler_order", "rotation"}
@@ -56,6 +56,7 @@ class Scenario:
     exclude: CapsuleExclusion | None = None
     source: str = ""
     catalog: ProbeCatalog | None = None
+    uncertainty: object = None  # ablasim.cohorts.Uncertainty or None
 
     def zone(self, isotherm_c: float | None = None):
         """The zone at ``isotherm_c`` (default: ``zone_model.isotherm_c``, else 0 degC for cryoprobes): a list of
@@ -241,8 +242,16 @@ def parse_scenario(doc: dict, *, source: str = "<scenario>", catalog: ProbeCatal
     except ValidationError as exc:
         raise ScenarioError(str(exc), source) from None
     rules = _rules(doc, base, source)
+    uncertainty = None
+    if "uncertainty" in doc:
+        from .cohorts.uncertainty import Uncertainty
+
+        try:
+            uncertainty = Uncertainty.from_dict(doc["uncertainty"])
+        except ValidationError as exc:
+            raise ScenarioError(str(exc), source) from None
     built = Scenario(str(doc.get("name", Path(source).stem)), str(doc.get("description", "")), tumors, zones, probes,
-                     zm, rules, required, measure, grid, exclude, source, catalog)
+                     zm, rules, required, measure, grid, exclude, source, catalog, uncertainty)
     try:
         built.zone()  # every probe resolves to a zone now, not at run time
         if grid:
