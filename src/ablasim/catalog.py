@@ -15,11 +15,11 @@ import tomllib
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 
 from ._validation import as_float, as_positive_vector3
+from ._named import NamedSet
 from .errors import ScenarioError, UnknownNameError, ValidationError
 
 __all__ = ["ZoneSpec", "ProbeModel", "ProbeCatalog", "default_catalog", "KINDS"]
@@ -184,37 +184,18 @@ def _interp1(xs: np.ndarray, vals: np.ndarray, x: float) -> np.ndarray:
     return (1 - w) * vals[i - 1] + w * vals[i]
 
 
-class ProbeCatalog:
-    """Probe models by name; later files add models or replace same-named ones."""
+class ProbeCatalog(NamedSet):
+    """Probe models by name; ``ProbeCatalog.from_toml(*files)`` adds models or replaces same-named ones."""
 
-    def __init__(self, models: dict[str, ProbeModel]):
-        self._models = dict(models)
+    kind = "probe model"
 
     @classmethod
-    def from_toml(cls, *paths, include_default: bool = True) -> "ProbeCatalog":
-        models = dict(default_catalog()._models) if include_default else {}
-        for path in paths:
-            try:
-                data = Path(path).read_bytes()
-            except OSError as exc:
-                raise ScenarioError(f"cannot read the probe catalog ({exc.strerror})", path) from None
-            models.update(_read_catalog(data, str(path)))
-        return cls(models)
+    def _parse(cls, data, where):
+        return _read_catalog(data, where)
 
-    def names(self) -> list[str]:
-        return sorted(self._models)
-
-    def __contains__(self, name) -> bool:
-        return name in self._models
-
-    def __getitem__(self, name: str) -> ProbeModel:
-        try:
-            return self._models[name]
-        except KeyError:
-            raise UnknownNameError("probe model", name, self._models) from None
-
-    def __iter__(self):
-        return iter(self._models[n] for n in self.names())
+    @classmethod
+    def default(cls):
+        return default_catalog()
 
 
 @lru_cache(maxsize=1)

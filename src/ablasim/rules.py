@@ -11,12 +11,12 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 
 from ._validation import as_float
-from .errors import ScenarioError, UnknownNameError, ValidationError
+from ._named import NamedSet
+from .errors import ScenarioError, ValidationError
 
 __all__ = ["Rule", "SizeBin", "RuleCheck", "RuleSet", "default_rules", "check_rule"]
 
@@ -116,37 +116,18 @@ def check_rule(rule: Rule, result, tumor=None, *, zone_label: str | None = None)
     return RuleCheck(rule.name, passed, m, req, p, failing, reason, sb, rate, rule.source)
 
 
-class RuleSet:
-    """Rules by name; later files add rules or replace same-named ones."""
+class RuleSet(NamedSet):
+    """Rules by name; ``RuleSet.from_toml(*files)`` adds rules or replaces same-named ones."""
 
-    def __init__(self, rules: dict[str, Rule]):
-        self._rules = dict(rules)
+    kind = "rule"
 
     @classmethod
-    def from_toml(cls, *paths, include_default: bool = True) -> "RuleSet":
-        rules = dict(default_rules()._rules) if include_default else {}
-        for path in paths:
-            try:
-                data = Path(path).read_bytes()
-            except OSError as exc:
-                raise ScenarioError(f"cannot read the rules file ({exc.strerror})", path) from None
-            rules.update(parse_rules(data, str(path)))
-        return cls(rules)
+    def _parse(cls, data, where):
+        return parse_rules(data, where)
 
-    def with_rules(self, extra: dict[str, Rule]) -> "RuleSet":
-        return RuleSet({**self._rules, **extra})
-
-    def names(self) -> list[str]:
-        return sorted(self._rules)
-
-    def __getitem__(self, name: str) -> Rule:
-        try:
-            return self._rules[name]
-        except KeyError:
-            raise UnknownNameError("rule", name, self._rules) from None
-
-    def __iter__(self):
-        return iter(self._rules[n] for n in self.names())
+    @classmethod
+    def default(cls):
+        return default_rules()
 
 
 @lru_cache(maxsize=1)

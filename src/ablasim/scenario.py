@@ -272,7 +272,7 @@ def _rules(doc, base, source) -> tuple:
     if "custom_rules" in doc:
         if not isinstance(doc["custom_rules"], dict):
             raise ScenarioError("custom_rules must be a table of [custom_rules.NAME] tables", source)
-        ruleset = ruleset.with_rules(parse_rules(doc["custom_rules"], source))
+        ruleset = ruleset.with_items(parse_rules(doc["custom_rules"], source))
         names = list(names) + [n for n in doc["custom_rules"] if n not in names]
     try:
         return tuple(ruleset[str(n)] for n in names)
