@@ -66,3 +66,17 @@ def test_capsule_exclusion_never_lowers_the_minimum(scene, organ, dist):
     part = measure_margin(tumor, zones, exclude=excl)
     assert part.min_margin_mm >= full.min_margin_mm
     assert part.coverage == full.coverage
+
+
+@given(scenes)
+def test_margin_only_mode_agrees_with_the_full_measurement(scene):
+    # Without the surface map the candidates are a subset of the full run's: never lower, within the error bound;
+    # coverage is computed the same way (fewer rays: within both error estimates).
+    from ablasim.metrics.exact import exact_margin
+
+    tumor, zones = scene
+    full = exact_margin(tumor, zones, resolution_mm=0.5, map_resolution_mm=1.0)
+    fast = exact_margin(tumor, zones, resolution_mm=0.5, map_resolution_mm=None, coverage_polar=64)
+    assert fast.margin_map is None
+    assert full.min_margin_mm - 1e-12 <= fast.min_margin_mm <= full.min_margin_mm + full.error_bound_mm
+    assert abs(fast.coverage - full.coverage) <= 10 * (fast.coverage_error + full.coverage_error) + 1e-9
