@@ -92,3 +92,17 @@ def test_cli_help_describes_the_commands():
 def test_voxel_method_from_the_command_line(capsys):
     assert main(["run", str(EXAMPLES / "single_probe_sphere.toml"), "--method", "voxel"]) == 2
     assert "grid" in capsys.readouterr().err  # no [grid] table: the voxel method says what it needs
+
+
+def test_outputs_follow_the_umask(tmp_path):
+    import os
+
+    from ablasim._io import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        path = atomic_write_text(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(old)
+    assert (path.stat().st_mode & 0o777) == 0o644 and path.read_text() == "x"
+    assert not list(tmp_path.glob(".*.tmp"))

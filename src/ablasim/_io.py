@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json"]
@@ -15,7 +15,17 @@ def atomic_write_bytes(path, data: bytes) -> Path:
     ``path`` (``os.replace`` is atomic on POSIX and Windows). Parent directories are created."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    # Like mkstemp (exclusive creation, unique name) but with mode 0666 so the user's umask applies, as for any
+    # file they write: colleagues can read a shared report.
+    for _ in range(100):
+        tmp = str(target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
+    else:  # pragma: no cover - 100 collisions of 48-bit random names
+        raise FileExistsError(f"could not create a temporary file next to {target}")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

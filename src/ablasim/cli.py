@@ -1,4 +1,5 @@
-"""Command line: ``ablasim run SCENARIO [--json OUT]``. Thin: parse, call the public API, print.
+"""Command line: ``ablasim run SCENARIO [--json OUT] [--report DIR] [--samples N]``, ``ablasim report SCENARIO``,
+``ablasim cohort SPEC --out FILE``, ``ablasim probes``, ``ablasim rules``. Thin: parse, call the public API, print.
 
 Errors are one line on stderr (``ablasim: error: ...``) with exit status 2; ``--debug`` shows the traceback.
 """
@@ -30,6 +31,21 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--method", choices=("auto", "exact", "voxel"), help="override [measure].method")
     run.add_argument("--strict", action="store_true",
                      help="exit with status 1 when a rule check or the required margin fails")
+    run.add_argument("--samples", type=int, metavar="N",
+                     help="also sample N deliveries under the scenario's [uncertainty] and print P(rule met) with "
+                          "its 95 %% confidence interval (docs/uncertainty.md)")
+    run.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the sampled deliveries (default 0)")
+    run.add_argument("--report", metavar="DIR", help="also write an HTML report with 3D renders and plots (and its "
+                                                     "JSON) into DIR; see docs/rendering.md")
+    report = sub.add_parser("report", help="write a self-contained HTML report with 3D renders and plots",
+                            description="Run SCENARIO and write NAME.html (images embedded, no external resources), "
+                                        "NAME.json and the PNGs into DIR. See docs/rendering.md.")
+    report.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
+    report.add_argument("--out", metavar="DIR", default="reports", help="output directory (default: reports)")
+    report.add_argument("--size", metavar="WxH", default="800x600", help="3D render size in pixels (default 800x600)")
+    from .cohorts.command import add_parser as add_cohort_parser
+
+    add_cohort_parser(sub)
     probes = sub.add_parser("probes", help="list the probe catalog with provenance",
                             description="List the probe models of the catalog: zones, table points and provenance.")
     probes.add_argument("--catalog", metavar="TOML", action="append", default=[],
@@ -115,6 +131,27 @@ def _list_rules(files) -> None:
         print()
 
 
+def _write_report(sres, out, size) -> None:
+    from .render.report import write_report
+
+    files = write_report(sres, out, window_size=size)
+    print(f"wrote {files.html}")
+    print(f"wrote {files.json}" + (f" and {len(files.images)} PNG file(s)" if files.images else ""))
+
+
+def _print_samples(scenario, n, seed) -> list:
+    from .runner import sample_scenario
+
+    rows = sample_scenario(scenario, n, seed)
+    print(f"\nuncertainty: {n} sampled deliveries (seed {seed})")
+    for r in rows:
+        pct = r["margin_percentiles_mm"]
+        print(f"  {r['tumor']}, {r['rule']} (>= {r['required_margin_mm']:g} mm): P = {100 * r['probability']:.1f} % "
+              f"(95 % CI {100 * r['ci_low']:.1f}-{100 * r['ci_high']:.1f} %); delivered margin 5th/50th/95th "
+              f"percentile {pct['5']:.2f}/{pct['50']:.2f}/{pct['95']:.2f} mm")
+    return rows
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
@@ -129,6 +166,18 @@ def main(argv=None) -> int:
         if args.command == "rules":
             _list_rules(args.rules_file)
             return 0
+        if args.command == "cohort":
+            from .cohorts.command import run_command
+
+            return run_command(args)
+        if args.command == "report":
+            from .render._camera import parse_window_size
+            from .runner import run_scenario
+            from .scenario import load_scenario
+
+            size = parse_window_size(args.size)
+            _write_report(run_scenario(load_scenario(args.scenario)), args.out, size)
+            return 0
         if args.command == "run":
             from ._io import atomic_write_json
             from .runner import run_scenario
@@ -139,9 +188,18 @@ def main(argv=None) -> int:
                 scenario = dataclasses.replace(scenario, measure={**scenario.measure, "method": args.method})
             sres = run_scenario(scenario)
             _print_result(sres)
+            data = sres.to_dict()
+            if args.samples is not None:
+                if args.samples < 1:
+                    from .errors import ValidationError
+
+                    raise ValidationError("--samples", args.samples, "expected a positive number of deliveries")
+                data["uncertainty"] = _print_samples(scenario, args.samples, args.seed)
             if args.json:
-                path = atomic_write_json(args.json, sres.to_dict())
+                path = atomic_write_json(args.json, data)
                 print(f"\nwrote {path}")
+            if args.report:
+                _write_report(sres, args.report, (800, 600))
             return 1 if args.strict and sres.passed() is False else 0
     except AblasimError as exc:
         if args.debug:

@@ -12,6 +12,8 @@ __all__ = [
     "ScenarioError",
     "GridTooLargeError",
     "UnknownNameError",
+    "SimulationError",
+    "DisplayUnavailableError",
 ]
 
 
@@ -44,6 +46,14 @@ class UnknownNameError(ValidationError):
         self.choices = tuple(sorted(choices))
         listed = ", ".join(self.choices) if self.choices else "(none available)"
         super().__init__(field, value, f"unknown name; valid choices: {listed}")
+
+
+class SimulationError(AblasimError, RuntimeError):
+    """A simulation could not produce a valid result (e.g. the temperature field became non-finite)."""
+
+
+class DisplayUnavailableError(AblasimError, RuntimeError):
+    """An interactive window was asked for on a machine without a display (render to a PNG file instead)."""
 
 
 class GridTooLargeError(AblasimError, MemoryError):

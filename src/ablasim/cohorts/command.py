@@ -3,7 +3,6 @@ process; checkpointed, resumable, with a progress line."""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -91,11 +90,14 @@ def run_command(args) -> int:
           f"results in {args.out}")
     print(f"success = minimum margin >= {spec.success_margin_mm:g} mm")
     for row in res.efficacy_by_size():
+        if row["n"] == 0:
+            print(f"  {row['bin']:>10}: no cases")
+            continue
         print(f"  {row['bin']:>10}: {row['successes']}/{row['n']} = {100 * row['rate']:.1f} % "
               f"(95 % CI {100 * row['ci_low']:.1f}-{100 * row['ci_high']:.1f} %)")
     for row in res.margin_probabilities():
         print(f"  P(margin >= {row['threshold_mm']:g} mm) = {row['probability']:.3f} "
               f"(95 % CI {row['ci_low']:.3f}-{row['ci_high']:.3f})")
     if args.summary:
-        atomic_write_json(args.summary, json.loads(json.dumps(res.summary(), default=float)))
+        atomic_write_json(args.summary, res.summary())
     return 0

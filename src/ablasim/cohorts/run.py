@@ -37,9 +37,13 @@ class CohortResult:
         return probability_curve(self.table["min_margin_mm"], self.spec.thresholds_mm, confidence)
 
     def summary(self) -> dict:
+        """JSON-ready numbers (an empty size bin's rate and interval are None)."""
+        def clean(rows):
+            return [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()} for r in rows]
+
         return {"name": self.spec.name, "n_cases": self.n_cases, "seed": self.spec.seed,
-                "success_margin_mm": self.spec.success_margin_mm, "efficacy_by_size": self.efficacy_by_size(),
-                "margin_probabilities": self.margin_probabilities(), "seconds": self.seconds,
+                "success_margin_mm": self.spec.success_margin_mm, "efficacy_by_size": clean(self.efficacy_by_size()),
+                "margin_probabilities": clean(self.margin_probabilities()), "seconds": self.seconds,
                 "cases_per_second": self.n_cases / self.seconds if self.seconds > 0 else float("nan")}
 
 

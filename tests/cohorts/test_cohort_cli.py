@@ -1,0 +1,90 @@
+"""``ablasim cohort`` and ``ablasim run --samples`` as a user runs them."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ablasim.cli import main
+from ablasim.cohorts import load_cohort_spec, read_table, run_cohort
+from conftest import EXAMPLES
+
+from .conftest import assert_identical
+
+SPEC = """
+name = "cli"
+seed = 5
+n_cases = {n}
+chunk_size = {chunk}
+[tumor]
+diameter_mm = {{ distribution = "uniform", min = 10.0, max = 30.0 }}
+[[strategy]]
+model = "IceRod"
+n_probes = 2
+spacing_mm = 12.0
+[uncertainty]
+registration_shift_sd_mm = 1.0
+"""
+
+
+def _spec(tmp_path, n=40, chunk=5):
+    p = tmp_path / "spec.toml"
+    p.write_text(SPEC.format(n=n, chunk=chunk))
+    return p
+
+
+def test_cohort_in_process(tmp_path, capsys):
+    spec = _spec(tmp_path)
+    out = tmp_path / "r.csv"
+    summary = tmp_path / "s.json"
+    assert main(["cohort", str(spec), "--out", str(out), "--in-process", "--quiet", "--summary", str(summary)]) == 0
+    text = capsys.readouterr().out
+    assert "40 cases" in text and "P(margin >= 0 mm)" in text and "no cases" in text  # no tumour >= 40 mm
+    assert_identical(read_table(out), run_cohort(load_cohort_spec(spec)).table)
+    assert json.loads(summary.read_text())["n_cases"] == 40
+
+
+def test_a_malformed_spec_stops_before_any_work(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SPEC.format(n=40, chunk=5).replace("max = 30.0", "max = 5.0"))
+    proc = subprocess.run([sys.executable, "-m", "ablasim.cli", "cohort", str(bad), "--out", str(tmp_path / "x.csv")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("ablasim: error:") and "tumor.diameter_mm.max" in proc.stderr
+    assert not (tmp_path / "x.csv.parts").exists()  # no checkpoint, no cluster: nothing started
+
+
+def test_ctrl_c_then_resume(tmp_path):
+    spec = _spec(tmp_path, n=400, chunk=4)
+    out = tmp_path / "r.parquet"
+    cmd = [sys.executable, "-m", "ablasim.cli", "cohort", str(spec), "--out", str(out), "--in-process", "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    parts = Path(str(out) + ".parts")
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(parts.glob("chunk_*.npz"))) < 3:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "run the same command again to resume" in err
+    left = len(list(parts.glob("chunk_*.npz")))
+    assert 3 <= left < 100
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0 and f"{100 - left} chunks computed now" in done.stdout
+    assert_identical(read_table(out), run_cohort(load_cohort_spec(spec)).table)
+
+
+def test_run_with_samples(tmp_path, capsys):
+    text = (EXAMPLES / "renal_metastasis.toml").read_text() + ("\n[uncertainty]\nregistration_shift_sd_mm = 1.0\n"
+                                                               "zone_scale_sd = 0.1\n")
+    sc = tmp_path / "renal.toml"
+    sc.write_text(text)
+    out = tmp_path / "r.json"
+    assert main(["run", str(sc), "--samples", "100", "--seed", "2", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "100 sampled deliveries (seed 2)" in printed and "renal-6mm (>= 6 mm): P =" in printed
+    (row,) = json.loads(out.read_text())["uncertainty"]
+    assert row["n_samples"] == 100 and 0.0 < row["probability"] < 1.0
+    assert main(["run", str(sc), "--samples", "0"]) == 2
