@@ -40,7 +40,10 @@ def test_cohort_in_process(tmp_path, capsys):
     spec = _spec(tmp_path)
     out = tmp_path / "r.csv"
     summary = tmp_path / "s.json"
-    assert main(["cohort", str(spec), "--out", str(out), "--in-process", "--quiet", "--summary", str(summary)]) == 0
+    png = tmp_path / "eff.png"
+    assert main(["cohort", str(spec), "--out", str(out), "--in-process", "--quiet", "--summary", str(summary),
+                 "--plot", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = capsys.readouterr().out
     assert "40 cases" in text and "P(margin >= 0 mm)" in text and "no cases" in text  # no tumour >= 40 mm
     assert_identical(read_table(out), run_cohort(load_cohort_spec(spec)).table)

@@ -131,3 +131,21 @@ def test_malformed_specs_are_refused_naming_the_field(edit, field):
     with pytest.raises(ScenarioError) as err:
         parse_cohort_spec(doc)
     assert field in str(err.value)
+
+
+def test_literature_comparison_by_size_bin():
+    import copy
+
+    doc = copy.deepcopy(DOC)
+    doc["outcome"]["size_bins_mm"] = [0.0, 40.0, 1000.0]
+    doc["outcome"]["compare"] = {"record": "liver_cryo_glazer2017", "outcome": "technique efficacy"}
+    spec = parse_cohort_spec(doc)
+    # seeds/liver_cryo_glazer2017.toml: 213/228 (93.4 %) below 40 mm, 18/30 (60.0 %) at 40 mm or more
+    assert [(label, round(rate, 3)) for label, rate, _ in spec.compare] == [("< 40 mm", 0.934), (">= 40 mm", 0.6)]
+    rows = run_cohort(spec).efficacy_by_size()
+    assert rows[0]["literature_rate"] == pytest.approx(0.934) and "Glazer 2017" in rows[0]["literature_source"]
+    for bad, field in [({"record": "nope", "outcome": "technique efficacy"}, "outcome.compare.record"),
+                       ({"record": "liver_cryo_glazer2017", "outcome": "survival"}, "outcome.compare.outcome")]:
+        doc["outcome"]["compare"] = bad
+        with pytest.raises(ScenarioError, match=field.replace(".", r"\.")):
+            parse_cohort_spec(doc)

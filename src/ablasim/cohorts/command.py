@@ -24,6 +24,8 @@ def add_parser(sub) -> None:
                    help="worker processes of the local cluster (default 2, one thread each)")
     p.add_argument("--fresh", action="store_true", help="discard existing checkpoints and start over")
     p.add_argument("--summary", metavar="JSON", help="also write the efficacy-by-size summary as JSON")
+    p.add_argument("--plot", metavar="PNG", help="also plot success rate by size bin (with the literature's rates "
+                                                  "when the spec's [outcome] compare names a record)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
 
 
@@ -93,11 +95,23 @@ def run_command(args) -> int:
         if row["n"] == 0:
             print(f"  {row['bin']:>10}: no cases")
             continue
+        lit = (f"; {row['literature_source']}: {100 * row['literature_rate']:.1f} %"
+               if "literature_rate" in row else "")
         print(f"  {row['bin']:>10}: {row['successes']}/{row['n']} = {100 * row['rate']:.1f} % "
-              f"(95 % CI {100 * row['ci_low']:.1f}-{100 * row['ci_high']:.1f} %)")
+              f"(95 % CI {100 * row['ci_low']:.1f}-{100 * row['ci_high']:.1f} %){lit}")
     for row in res.margin_probabilities():
         print(f"  P(margin >= {row['threshold_mm']:g} mm) = {row['probability']:.3f} "
               f"(95 % CI {row['ci_low']:.3f}-{row['ci_high']:.3f})")
     if args.summary:
         atomic_write_json(args.summary, res.summary())
+    if args.plot:
+        from ..render.plots import efficacy_vs_size
+
+        rows = [r for r in res.efficacy_by_size() if r["n"] > 0]
+        efficacy_vs_size([r["bin"] for r in rows], [r["rate"] for r in rows], ci_low=[r["ci_low"] for r in rows],
+                         ci_high=[r["ci_high"] for r in rows], path=args.plot,
+                         literature=[(r["bin"], r["literature_rate"], r["literature_source"]) for r in rows
+                                     if "literature_rate" in r] or None,
+                         title=f"{spec.name}: success = margin >= {spec.success_margin_mm:g} mm, {res.n_cases} cases")
+        print(f"wrote {args.plot}")
     return 0

@@ -31,7 +31,12 @@ class CohortResult:
         return len(self.table["case"])
 
     def efficacy_by_size(self, confidence: float = 0.95) -> list[dict]:
-        return efficacy_by_bin(self.table["diameter_mm"], self.table["success"], self.spec.size_bins_mm, confidence)
+        rows = efficacy_by_bin(self.table["diameter_mm"], self.table["success"], self.spec.size_bins_mm, confidence)
+        for r in rows:
+            for label, rate, source in self.spec.compare:
+                if label == r["bin"]:
+                    r["literature_rate"], r["literature_source"] = rate, source
+        return rows
 
     def margin_probabilities(self, confidence: float = 0.95) -> list[dict]:
         return probability_curve(self.table["min_margin_mm"], self.spec.thresholds_mm, confidence)

@@ -22,7 +22,7 @@ _TOP = {"name", "description", "seed", "n_cases", "chunk_size", "tumor", "strate
 _TUMOR = {"organ", "diameter_mm", "elongation", "orientation"}
 _STRATEGY = {"max_diameter_mm", "model", "n_probes", "spacing_mm", "protocol", "power_w", "duration_s",
              "zone_scale", "direction"}
-_OUTCOME = {"success_margin_mm", "isotherm_c", "rule", "thresholds_mm", "size_bins_mm"}
+_OUTCOME = {"success_margin_mm", "isotherm_c", "rule", "thresholds_mm", "size_bins_mm", "compare"}
 _MEASURE = {"resolution_mm", "coverage_polar"}
 
 
@@ -57,6 +57,7 @@ class CohortSpec:
     resolution_mm: float = 1.0
     coverage_polar: int = 64
     description: str = ""
+    compare: tuple = ()  # (bin label, rate, source) from a literature record, for side-by-side reporting
     raw: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -145,6 +146,7 @@ def _parse(doc: dict) -> CohortSpec:
     bins = tuple(as_float(v, "outcome.size_bins_mm", nonnegative=True) for v in o.get("size_bins_mm", [0.0, 40.0, 1e9]))
     if len(bins) < 2 or any(b >= c for b, c in zip(bins, bins[1:])):
         raise ValidationError("outcome.size_bins_mm", o.get("size_bins_mm"), "expected increasing bin edges")
+    compare = _compare(o.get("compare"), bins)
     m = doc.get("measure", {})
     _keys(m, _MEASURE, "measure")
     res = as_float(m.get("resolution_mm", 1.0), "measure.resolution_mm", positive=True, maximum=5.0)
@@ -158,7 +160,40 @@ def _parse(doc: dict) -> CohortSpec:
                                                                                   if k != "zone_scale"})
     return CohortSpec(str(doc.get("name", "cohort")), seed, n_cases, chunk, str(t.get("organ", "")), diameter, elong,
                       orient == "random", strategies, unc, success, iso, thresholds, bins, res, polar,
-                      str(doc.get("description", "")), raw=doc)
+                      str(doc.get("description", "")), compare, raw=doc)
+
+
+def _compare(table, bins) -> tuple:
+    """Literature rates per size bin: ``{record = "...", outcome = "..."}`` names a seed record and an outcome whose
+    groups are size-bin labels; each bin of the cohort whose label matches gets the reported rate."""
+    if table is None:
+        return ()
+    _keys(table, {"record", "outcome"}, "outcome.compare")
+    if "record" not in table or "outcome" not in table:
+        raise ValidationError("outcome.compare", table, "needs record and outcome")
+    from ..literature import load_records
+    from .stats import efficacy_by_bin
+
+    records = load_records()
+    if table["record"] not in records:
+        from ..errors import UnknownNameError
+
+        raise UnknownNameError("outcome.compare.record", table["record"], records)
+    rec = records[table["record"]]
+    labels = [r["bin"] for r in efficacy_by_bin([], [], bins)]
+    out = []
+    for label in labels:
+        try:
+            o = rec.outcome(table["outcome"], label)
+        except ValidationError:
+            continue
+        cite = rec.citation
+        who = f"{cite.authors[0].split()[0]} {cite.year}" if cite.authors and cite.year else table["record"]
+        out.append((label, o.fraction, f"{who}: {table['outcome']}"))
+    if not out:
+        raise ValidationError("outcome.compare.outcome", table["outcome"],
+                              f"no group of record {table['record']} matches the size bins {labels}")
+    return tuple(out)
 
 
 def _strategies(entries) -> tuple:

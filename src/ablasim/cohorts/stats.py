@@ -30,11 +30,13 @@ def efficacy_by_bin(diameter_mm, success, edges_mm, confidence=0.95) -> list[dic
     d = np.asarray(diameter_mm)
     s = np.asarray(success, dtype=bool)
     rows = []
-    for lo, hi in zip(edges_mm, edges_mm[1:]):
+    last = len(edges_mm) - 2
+    for b, (lo, hi) in enumerate(zip(edges_mm, edges_mm[1:])):
         sel = (d >= lo) & (d < hi)
         n, k = int(sel.sum()), int(s[sel].sum())
         p, plo, phi = wilson(k, n, confidence)
-        label = f">= {lo:g} mm" if hi >= 1e8 else (f"< {hi:g} mm" if lo == 0 else f"{lo:g}-{hi:g} mm")
+        # the first bin reads "< hi", the last ">= lo" (the labels size-binned literature uses), others "lo-hi"
+        label = f"< {hi:g} mm" if b == 0 and lo == 0 else (f">= {lo:g} mm" if b == last else f"{lo:g}-{hi:g} mm")
         rows.append({"bin": label, "min_mm": lo, "max_mm": hi, "n": n, "successes": k, "rate": p, "ci_low": plo,
                      "ci_high": phi})
     return rows
