@@ -130,8 +130,9 @@ def exact_margin(tumor, zones, *, resolution_mm: float, map_resolution_mm: float
     tmesh = icosphere(level_for_cover(tmax, resolution_mm))
     rho_t = tmax * tmesh.max_cover_angle
     bound_b = 0.5 * kappa_t * rho_t**2
-    if not covered:
-        cand_val.clear(), cand_tp.clear(), cand_zp.clear(), cand_kind.clear()
+    if not covered:  # the zone-side candidates measured the wrong thing: start over from the tumour side
+        for lst in (cand_val, cand_tp, cand_zp, cand_kind):
+            lst.clear()
         fine_pts = np.ascontiguousarray(tumor.center_mm + tmesh.vertices @ tumor.linear_map.T)
         _refine_tumour_side(pk, tmesh, fine_pts, rho_t, bound_b, tumor, add)
     if not covered and not cand_val:
