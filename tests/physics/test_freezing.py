@@ -1,0 +1,78 @@
+"""Margins while freezing (ablasim.freezing): the solver's isotherms measured against a tumour over time, and the
+number of freeze-thaw cycles a rule needs. Small grids and short phases keep these fast."""
+
+import numpy as np
+import pytest
+
+from ablasim import Ellipsoid, Grid, ValidationError
+from ablasim.freezing import cycles_to_rule, margin_during_protocol, margin_to_isotherm
+from ablasim.physics import Cryoprobe, Protocol
+from ablasim.rules import Rule
+from ablasim.zones import GridFieldZone
+from ablasim.zones.isotherm import isotherm_zone, lethal_zone
+
+GRID = Grid.covering([-18, -18, -26], [18, 18, 14], 1.0)
+PROBE = Cryoprobe([0.0, 0.0, 6.0], [0, 0, 1], active_length_mm=16)
+TUMOR = Ellipsoid.sphere([0, 0, -2.0], 4.0)
+
+
+@pytest.fixture(scope="module")
+def curve():
+    return margin_during_protocol(TUMOR, PROBE, "gel", Protocol([("freeze", 240.0), ("thaw", 60.0)]), GRID,
+                                  isotherms_c=(0.0, -20.0), record_every_s=20.0)
+
+
+def test_margin_grows_while_freezing_and_shrinks_while_thawing(curve):
+    t, m0 = curve.times_s, curve.margins_mm[0.0]
+    assert t[0] == 0.0 and np.isnan(m0[0])  # no ice at the start: no margin
+    freezing = (t > 0) & (t <= 240.0)
+    grown = m0[freezing]
+    assert np.all(np.diff(grown[np.isfinite(grown)]) >= -0.05)  # the ice ball only grows (within the grid's noise)
+    assert m0[t == 300.0][0] < m0[t == 240.0][0]  # passive thaw: the ice edge retreats
+    # the -20 degC isotherm lies inside the 0 degC one: its margin is smaller whenever both exist
+    both = np.isfinite(curve.margins_mm[-20.0]) & np.isfinite(m0)
+    assert np.all(curve.margins_mm[-20.0][both] <= m0[both] + 1e-9)
+    first = curve.time_to_margin(0.0, 2.0)
+    assert first is not None and m0[t == first][0] >= 2.0 and np.all(m0[t < first][np.isfinite(m0[t < first])] < 2.0)
+    assert curve.time_to_margin(0.0, 1e3) is None
+
+
+def test_margin_matches_the_isotherm_zone_of_the_final_field(curve):
+    final = curve.result.temperature_c
+    m, c = margin_to_isotherm(TUMOR, final, GRID, 0.0)
+    assert m == pytest.approx(curve.margins_mm[0.0][-1])
+    zone = isotherm_zone(final, GRID, 0.0)
+    assert isinstance(zone, GridFieldZone) and zone.level == 0.0
+    assert isotherm_zone(final, GRID, -500.0) is None  # nothing that cold: no zone
+    # the lethal map is the lowest temperature each voxel reached: never above the final one, and colder than it
+    # where the passive thaw has warmed the ice; the lethal zone is that map at its threshold
+    lowest = curve.result.min_temperature_c
+    assert np.all(lowest <= final + 1e-4) and np.any(lowest < final - 1.0)
+    lethal = lethal_zone(curve.result, -40.0)
+    assert lethal is not None and lethal.level == -40.0 and np.array_equal(lethal.field, lowest)
+
+
+def test_cycles_until_the_rule_is_met():
+    # a 4 mm sphere near a gel probe: 1.5 mm of ice around it within the first freeze
+    ans = cycles_to_rule(TUMOR, PROBE, Rule("easy", 1.5, 0.0), "gel", GRID, freeze_s=120, thaw_s=60, max_cycles=2,
+                         check_every_s=20)
+    assert ans.met and ans.cycles == 1 and ans.time_s <= 120
+    assert ans.margins_mm[-1] >= 1.5 and np.all(ans.margins_mm[:-1][np.isfinite(ans.margins_mm[:-1])] < 1.5)
+    assert "met during freeze 1" in ans.reason
+
+
+def test_a_rule_out_of_reach_is_declared_so():
+    # perfused kidney: the ice ball reaches the balance between cold and blood heat; cycles no longer help
+    ans = cycles_to_rule(TUMOR, PROBE, Rule("far", 20.0, 0.0), "kidney", GRID, freeze_s=120, thaw_s=60,
+                         max_cycles=4, check_every_s=40)
+    assert not ans.met and ans.cycles is None and "cannot be met with this setup" in ans.reason
+    assert len(ans.margin_after_each_freeze_mm) < 4 or ans.margin_after_each_freeze_mm[-1] < 20.0
+
+
+def test_bad_arguments():
+    with pytest.raises(ValidationError):
+        cycles_to_rule(TUMOR, PROBE, "renal-6mm", "gel", GRID)
+    with pytest.raises(ValidationError):
+        cycles_to_rule(TUMOR, PROBE, Rule("r", 6.0, 0.0), "gel", GRID, max_cycles=0)
+    with pytest.raises(ValidationError):
+        cycles_to_rule(TUMOR, PROBE, Rule("r", 6.0, 0.0), "gel", GRID, freeze_s=-1)
