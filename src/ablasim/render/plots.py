@@ -151,13 +151,15 @@ def cumulative_margin(margin_map, *, thresholds_mm=(), path=None, title: str | N
     return _finish(fig, path, title)
 
 
-def _series(values, name, n=None) -> np.ndarray:
+def _series(values, name, n=None, allow_nan=False) -> np.ndarray:
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValidationError(name, values, "expected numbers") from None
-    if arr.ndim == 0 or arr.size == 0 or not np.all(np.isfinite(arr)):
-        raise ValidationError(name, values, "expected a non-empty array of finite numbers")
+    ok = ~np.isinf(arr) if allow_nan else np.isfinite(arr)
+    if arr.ndim == 0 or arr.size == 0 or not np.all(ok) or (allow_nan and np.all(np.isnan(arr))):
+        raise ValidationError(name, values, "expected a non-empty array of finite numbers"
+                              + (" (nan marks a gap)" if allow_nan else ""))
     if n is not None and arr.shape[-1] != n:
         raise ValidationError(name, f"array of shape {arr.shape}", f"expected {n} values along the last axis")
     return arr
@@ -166,12 +168,12 @@ def _series(values, name, n=None) -> np.ndarray:
 def margin_vs_time(time_s, margin_mm, *, labels=None, thresholds_mm=(), path=None, title: str | None = None,
                    figsize=(6.4, 4.0), dpi: int = 100):
     """Margin against freezing time: ``time_s`` (T,) increasing, ``margin_mm`` (T,) or (K, T) for K curves (e.g.
-    one per isotherm; ``labels`` names them). Axes in min and mm. Dashed lines mark the thresholds; for the first
+    one per isotherm; ``labels`` names them; nan leaves a gap, e.g. before any ice has formed). Axes in min and mm. Dashed lines mark the thresholds; for the first
     curve, the time at which it first reaches each threshold (linear interpolation) is marked and annotated."""
     t = _series(time_s, "time_s")
     if t.ndim != 1 or np.any(np.diff(t) <= 0):
         raise ValidationError("time_s", time_s, "expected a 1-D array of increasing times (s)")
-    m = np.atleast_2d(_series(margin_mm, "margin_mm", len(t)))
+    m = np.atleast_2d(_series(margin_mm, "margin_mm", len(t), allow_nan=True))
     if m.ndim != 2:
         raise ValidationError("margin_mm", f"array of shape {m.shape}", "expected shape (T,) or (K, T)")
     names = [f"curve {i + 1}" for i in range(len(m))] if labels is None else [str(s) for s in labels]
