@@ -17,10 +17,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ablasim import Grid  # noqa: E402
-from ablasim.catalog import ProbeModel, ZoneSpec  # noqa: E402
 from ablasim.physics import Cryoprobe, simulate  # noqa: E402
 from ablasim.probes import Probe  # noqa: E402
 from ablasim.zones import SynergyZone  # noqa: E402
+from ablasim.zones.calibrate import zone_specs_from_solver  # noqa: E402
 
 FREEZE = "10"  # one 10-min freeze
 ISOS = (0.0, -20.0, -40.0)
@@ -41,14 +41,7 @@ def run(positions, tissue):
 
 
 def calibrated_specs(single):
-    """ZoneSpecs (radial, radial, axial; centre offset from the tip) from the single probe's isotherm extents."""
-    specs = []
-    for iso in ISOS:
-        e = single.isotherm(iso).final
-        semi = (e.width_mm / 2, e.width_mm / 2, e.length_mm / 2)
-        offset = -(e.axial_min_mm + e.axial_max_mm) / 2  # axial coordinates are positive beyond the tip
-        specs.append((iso, ZoneSpec(semi, offset, iso, "solver", None, None, "solver", "model", False, "fit")))
-    return specs
+    return zone_specs_from_solver(single, ISOS)
 
 
 def synergy(positions, specs, tail):

@@ -8,9 +8,9 @@ from __future__ import annotations
 from ..catalog import ProbeCatalog, default_catalog
 from ..errors import ValidationError
 from .implicit import GridFieldZone, ImplicitZone
-from .synergy import DEFAULT_TAIL_MM, SynergyZone
+from .synergy import DEFAULT_TAIL_MM, SynergyZone, tail_mm_for
 
-__all__ = ["compose", "ImplicitZone", "GridFieldZone", "SynergyZone", "COMPOSITIONS"]
+__all__ = ["compose", "ImplicitZone", "GridFieldZone", "SynergyZone", "COMPOSITIONS", "tail_mm_for"]
 
 COMPOSITIONS = ("union", "synergy")
 

@@ -33,9 +33,19 @@ from ._synergy_kernels import synergy_field, synergy_field_parallel
 
 _PARALLEL_MIN_POINTS = 50_000
 
-__all__ = ["SynergyZone", "DEFAULT_TAIL_MM"]
+__all__ = ["SynergyZone", "DEFAULT_TAIL_MM", "tail_mm_for"]
 
-DEFAULT_TAIL_MM = 9.1  # sqrt(0.5 / 3.6e6 m2/s * 600 s) = 9.13 mm
+UNFROZEN_DIFFUSIVITY_M2_PER_S = 0.5 / 3.6e6  # k / (rho c) of unfrozen soft tissue, physics-and-outcomes reference
+
+
+def tail_mm_for(freeze_s: float, diffusivity_m2_per_s: float = UNFROZEN_DIFFUSIVITY_M2_PER_S) -> float:
+    """The tail length for a freeze of ``freeze_s``: the thermal penetration depth ``sqrt(alpha t)`` in mm."""
+    t = as_float(freeze_s, "freeze_s", positive=True)
+    a = as_float(diffusivity_m2_per_s, "diffusivity_m2_per_s", positive=True)
+    return float(np.sqrt(a * t) * 1e3)
+
+
+DEFAULT_TAIL_MM = 9.1  # tail_mm_for(600 s) = 9.13 mm: a 10-min freeze
 
 
 class SynergyZone(ImplicitZone):
