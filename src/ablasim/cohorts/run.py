@@ -85,8 +85,8 @@ def run_cohort(spec, client=None, *, out=None, fresh: bool = False, progress=Non
     elif todo:
         from distributed import as_completed
 
-        spec_future = client.scatter(spec, broadcast=True)
-        futures = {client.submit(run_chunk, spec_future, *spec.chunk_range(k), key=f"ablasim-chunk-{spec.digest()}-{k}",
+        # The spec (a few kB) travels with each task: no scattered copy whose lifetime another run could end.
+        futures = {client.submit(run_chunk, spec, *spec.chunk_range(k), key=f"ablasim-chunk-{spec.digest()}-{k}",
                                  pure=False): k for k in todo}
         for fut in as_completed(futures):
             finish(futures[fut], fut.result())
