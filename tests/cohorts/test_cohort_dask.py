@@ -15,7 +15,6 @@ from ablasim.cohorts import parse_cohort_spec, read_table, run_cohort
 
 from .conftest import DOC, assert_identical
 
-distributed = pytest.importorskip("distributed")
 
 
 def _free_port():
