@@ -6,13 +6,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from ablasim.cohorts import parse_cohort_spec, read_table, run_cohort
 
+from . import gate
 from .conftest import DOC, assert_identical
 
 
@@ -45,15 +45,26 @@ def test_two_worker_local_cluster_is_bit_identical(spec, reference, local_client
 def test_killing_a_worker_loses_no_case(reference, local_client, tmp_path):
     spec = parse_cohort_spec({**DOC, "n_cases": 180, "chunk_size": 6})
     ref = run_cohort(spec).table
+    flags = tmp_path / "flags"
+    flags.mkdir()
+    # Each worker runs one chunk, then holds its next one at the gate (tests/cohorts/gate.py): when the victim is
+    # killed it provably holds an unfinished chunk, which dask must recompute elsewhere.
+    pids = local_client.run(gate.install, str(flags), 1)
+    victim = next(iter(pids.values()))
     killed = []
 
     def progress(done, total):
-        if not killed and done >= 12:  # a few chunks in: kill one worker process outright
-            pid = next(iter(local_client.run(os.getpid).values()))
-            os.kill(pid, signal.SIGKILL)
-            killed.append(pid)
+        if not killed and done > 0:
+            gate.wait_for(flags / f"paused-{victim}")
+            os.kill(victim, signal.SIGKILL)
+            killed.append(victim)
+            (flags / "release").touch()
 
-    res = run_cohort(spec, local_client, out=tmp_path / "k.csv", progress=progress)
+    try:
+        res = run_cohort(spec, local_client, out=tmp_path / "k.csv", progress=progress)
+    finally:
+        (flags / "release").touch()
+        local_client.run(gate.uninstall)
     assert killed
     assert sorted(res.table["case"].tolist()) == list(range(180))  # none lost, none twice
     assert_identical(res.table, ref)
@@ -85,7 +96,10 @@ def test_scheduler_and_worker_as_separate_processes(spec, reference, tmp_path):
 
 
 RUNNER = """
-import sys, tomllib, json
+import sys, json
+sys.path.insert(0, sys.argv[3])
+import gate
+gate.install(sys.argv[4], 5)
 from ablasim.cohorts import parse_cohort_spec, run_cohort
 spec = parse_cohort_spec(json.loads(sys.argv[1]))
 run_cohort(spec, out=sys.argv[2])
@@ -98,15 +112,17 @@ def test_a_killed_run_resumes_to_the_same_result(tmp_path):
     doc = {**DOC, "n_cases": 240, "chunk_size": 4}
     spec = parse_cohort_spec(doc)
     out = tmp_path / "resume.parquet"
-    proc = subprocess.Popen([sys.executable, "-c", RUNNER, json.dumps(doc), str(out)])
-    parts = Path(str(out) + ".parts")
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list(parts.glob("chunk_*.npz"))) < 5:
-        time.sleep(0.05)
+    flags = tmp_path / "flags"
+    flags.mkdir()
+    # five chunks finish, the sixth is held at the gate until the SIGKILL (tests/cohorts/gate.py)
+    proc = subprocess.Popen([sys.executable, "-c", RUNNER, json.dumps(doc), str(out), str(Path(__file__).parent),
+                             str(flags)])
+    gate.wait_for(flags / "paused-*", proc)
     proc.send_signal(signal.SIGKILL)  # killed mid-run, as by the OOM killer or a lost node
     proc.wait()
+    parts = Path(str(out) + ".parts")
     done_before = len(list(parts.glob("chunk_*.npz")))
-    assert 5 <= done_before < spec.n_chunks, "the run was not interrupted midway"
+    assert done_before == 5
     # every checkpoint the killed run left is complete (written atomically); a half-written one would only exist
     # as a temporary file, which resumption ignores
     from ablasim.cohorts.store import CheckpointStore
