@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from ablasim.cohorts import parse_cohort_spec, run_chunk, run_cohort
+from ablasim.workflows.cohorts import parse_cohort_spec, run_chunk, run_cohort
 from benchmarks.conftest import record
 from cohorts.conftest import DOC
 

@@ -10,7 +10,7 @@ import pytest
 from scipy import ndimage
 
 from ablasim import Grid, measure_margin
-from ablasim.scenario import load_scenario
+from ablasim.scenario.parse import load_scenario
 from conftest import EXAMPLES
 from benchmarks.conftest import record
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ablasim import Ellipsoid, Grid
-from ablasim.freezing import cycles_to_rule
+from ablasim.workflows.freezing import cycles_to_rule
 from ablasim.physics import Cryoprobe
 from ablasim.render.plots import margin_vs_time
 from ablasim.rules import default_rules

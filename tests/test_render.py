@@ -22,8 +22,8 @@ from ablasim.render import (CAMERA_PRESETS, NEUTRAL_RGB, Camera, make_scene, mar
 from ablasim.render._colors import NAN_RGB
 from ablasim.render._meshes import clip_mesh, ellipsoid_mesh, field_isosurface, occluded, union_shell
 from ablasim.render.scene import BACKGROUND
-from ablasim.runner import run_scenario
-from ablasim.scenario import load_scenario
+from ablasim.workflows.run import run_scenario
+from ablasim.scenario.parse import load_scenario
 from ablasim.zones import GridFieldZone
 from conftest import EXAMPLES
 

@@ -13,8 +13,8 @@ from ablasim.catalog import default_catalog
 from ablasim.cli import main
 from ablasim.errors import ValidationError
 from ablasim.render import write_report
-from ablasim.runner import run_scenario
-from ablasim.scenario import load_scenario
+from ablasim.workflows.run import run_scenario
+from ablasim.scenario.parse import load_scenario
 from conftest import EXAMPLES
 
 SMALL = (320, 240)

@@ -8,8 +8,8 @@ import pytest
 
 from ablasim import ScenarioError
 from ablasim.cli import main
-from ablasim.runner import run_scenario
-from ablasim.scenario import load_scenario
+from ablasim.workflows.run import run_scenario
+from ablasim.scenario.parse import load_scenario
 from conftest import EXAMPLES
 
 

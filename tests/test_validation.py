@@ -20,7 +20,7 @@ def no_kernels(monkeypatch):
     """Every kernel entry point raises if called (and edt too): validation must fail first."""
     import edt
 
-    import ablasim._kernels.ellipsoid as ek
+    import ablasim.geometry._kernels.ellipsoid as ek
     import ablasim.metrics.coverage as cov
     import ablasim.metrics.exact as ex
 

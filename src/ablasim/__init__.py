@@ -6,12 +6,12 @@ tumour volume inside the zone / tumour volume. See docs/conventions.md.
 """
 
 from .errors import AblasimError, GridTooLargeError, ScenarioError, UnknownNameError, ValidationError
-from .grid import Grid
-from .mask import Mask
+from .geometry.grid import Grid
+from .geometry.mask import Mask
 from .metrics.exclusion import CapsuleExclusion
 from .metrics.measure import measure_margin
 from .metrics.result import MarginMap, MarginResult
-from .shapes import Ellipsoid, rotation_from_euler_deg, rotation_with_z_axis
+from .geometry.shapes import Ellipsoid, rotation_from_euler_deg, rotation_with_z_axis
 
 __version__ = "0.1.0"
 

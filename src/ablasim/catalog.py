@@ -293,7 +293,7 @@ def _read_model(name: str, entry) -> ProbeModel:
 def _check_nesting(zones, field):
     """Within a protocol, colder isotherms must lie inside warmer ones: every point of a sampled colder surface
     (in the probe's frame, tip at the origin, shaft along +z) must be inside the warmer ellipsoid."""
-    from ._sphere_mesh import icosphere
+    from .geometry._sphere_mesh import icosphere
 
     u = icosphere(3).vertices
     for proto in {z.protocol for z in zones}:

@@ -18,7 +18,7 @@ from ._validation import as_float, as_unit_vector
 from .catalog import ProbeCatalog, default_catalog
 from .errors import ValidationError
 from .probes import Probe
-from .shapes import Ellipsoid, rotation_with_z_axis
+from .geometry.shapes import Ellipsoid, rotation_with_z_axis
 
 __all__ = ["parallel_array", "check_placement", "PlacementWarning"]
 

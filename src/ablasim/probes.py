@@ -14,7 +14,7 @@ import numpy as np
 from ._validation import as_float, as_positive_vector3, as_unit_vector, as_vector3
 from .catalog import ProbeCatalog, ProbeModel, ZoneSpec, default_catalog
 from .errors import ValidationError
-from .shapes import Ellipsoid, rotation_with_z_axis
+from .geometry.shapes import Ellipsoid, rotation_with_z_axis
 
 __all__ = ["Probe", "ProbeCatalog", "ProbeModel", "ZoneSpec", "default_catalog"]
 

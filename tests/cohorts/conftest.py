@@ -2,7 +2,7 @@
 
 import pytest
 
-from ablasim.cohorts import parse_cohort_spec
+from ablasim.workflows.cohorts import parse_cohort_spec
 
 DOC = {
     "name": "test-cohort",
@@ -29,7 +29,7 @@ def spec():
 @pytest.fixture(scope="session")
 def reference(spec):
     """The in-process result every other way of running must reproduce bit for bit."""
-    from ablasim.cohorts import run_cohort
+    from ablasim.workflows.cohorts import run_cohort
 
     return run_cohort(spec).table
 

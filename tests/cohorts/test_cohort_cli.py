@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ablasim.cli import main
-from ablasim.cohorts import load_cohort_spec, read_table, run_cohort
+from ablasim.workflows.cohorts import load_cohort_spec, read_table, run_cohort
 from conftest import EXAMPLES
 
 from .conftest import assert_identical

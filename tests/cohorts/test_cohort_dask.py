@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ablasim.cohorts import parse_cohort_spec, read_table, run_cohort
+from ablasim.workflows.cohorts import parse_cohort_spec, read_table, run_cohort
 
 from . import gate
 from .conftest import DOC, assert_identical
@@ -100,7 +100,7 @@ import sys, json
 sys.path.insert(0, sys.argv[3])
 import gate
 gate.install(sys.argv[4], 5)
-from ablasim.cohorts import parse_cohort_spec, run_cohort
+from ablasim.workflows.cohorts import parse_cohort_spec, run_cohort
 spec = parse_cohort_spec(json.loads(sys.argv[1]))
 run_cohort(spec, out=sys.argv[2])
 """
@@ -125,7 +125,7 @@ def test_a_killed_run_resumes_to_the_same_result(tmp_path):
     assert done_before == 5
     # every checkpoint the killed run left is complete (written atomically); a half-written one would only exist
     # as a temporary file, which resumption ignores
-    from ablasim.cohorts.store import CheckpointStore
+    from ablasim.workflows.cohorts.store import CheckpointStore
 
     store = CheckpointStore(out, spec)
     for k in store.done():

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from ablasim import ScenarioError
-from ablasim.cohorts import (Uncertainty, parse_cohort_spec, read_table, run_cohort, sample_margins, wilson,
+from ablasim.workflows.cohorts import (Uncertainty, parse_cohort_spec, read_table, run_cohort, sample_margins, wilson,
                              write_table)
 from ablasim.catalog import ProbeCatalog
 from ablasim.probes import Probe
-from ablasim.shapes import Ellipsoid
-from ablasim.cohorts.cases import case_rng
-from ablasim.cohorts.uncertainty import draws_per_case
+from ablasim.geometry.shapes import Ellipsoid
+from ablasim.uncertainty import case_rng
+from ablasim.uncertainty import draws_per_case
 from ablasim.metrics.exact import exact_margin
 
 from .conftest import DOC, assert_identical

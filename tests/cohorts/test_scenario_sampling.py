@@ -6,8 +6,8 @@ import tomllib
 import pytest
 
 from ablasim import ScenarioError
-from ablasim.runner import sample_scenario
-from ablasim.scenario import load_scenario, parse_scenario
+from ablasim.workflows.run import sample_scenario
+from ablasim.scenario.parse import load_scenario, parse_scenario
 from conftest import EXAMPLES
 
 UNC = """

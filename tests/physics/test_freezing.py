@@ -1,11 +1,11 @@
-"""Margins while freezing (ablasim.freezing): the solver's isotherms measured against a tumour over time, and the
+"""Margins while freezing (ablasim.workflows.freezing): the solver's isotherms measured against a tumour over time, and the
 number of freeze-thaw cycles a rule needs. Small grids and short phases keep these fast."""
 
 import numpy as np
 import pytest
 
 from ablasim import Ellipsoid, Grid, ValidationError
-from ablasim.freezing import cycles_to_rule, margin_during_protocol, margin_to_isotherm
+from ablasim.workflows.freezing import cycles_to_rule, margin_during_protocol, margin_to_isotherm
 from ablasim.physics import Cryoprobe, Protocol
 from ablasim.rules import Rule
 from ablasim.zones import GridFieldZone

@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from .._jit import kernel
-from .._kernels.ellipsoid import implicit, secondary_feet_local, signed_distance
+from ..geometry._kernels.ellipsoid import implicit, secondary_feet_local, signed_distance
 from ._refine import OBJ_POINT, SIDE_EXPOSED, refine_patch, side_ok
 from ._refine_curve import crease_nearest, implicit_hessians
 

@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from .._jit import kernel
-from .._kernels.ellipsoid import implicit, signed_distance
+from ..geometry._kernels.ellipsoid import implicit, signed_distance
 
 OBJ_DIST = 0
 OBJ_NEG_DIST = 1

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .._jit import kernel
-from .._kernels.ellipsoid import signed_distance
+from ..geometry._kernels.ellipsoid import signed_distance
 from ._refine import _implicit_grad, objective, side_ok
 
 STATUS_FAILED = 0

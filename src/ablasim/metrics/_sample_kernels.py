@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from .._jit import kernel
-from .._kernels.ellipsoid import implicit, signed_distance
+from ..geometry._kernels.ellipsoid import implicit, signed_distance
 
 
 @kernel

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._sphere_mesh import icosphere, level_for_cover
+from ..geometry._sphere_mesh import icosphere, level_for_cover
 from . import _refine as rf
 from ._map_kernels import margin_map
 from ._refine_curve import STATUS_ENDPOINT, STATUS_FAILED, refine_curve
@@ -327,7 +327,7 @@ def _tumour_f(pts, pk):
 
 
 def _foot(x, pk, k):
-    from .._kernels.ellipsoid import signed_distance
+    from ..geometry._kernels.ellipsoid import signed_distance
 
     _, fx, fy, fz, _, _, _ = signed_distance(x[0], x[1], x[2], pk.zc[k], pk.zr[k], pk.ze[k])
     return np.array([fx, fy, fz])

@@ -14,8 +14,8 @@ import numpy as np
 
 from .._validation import as_float
 from ..errors import ValidationError
-from ..mask import Mask
-from ..shapes import Ellipsoid
+from ..geometry.mask import Mask
+from ..geometry.shapes import Ellipsoid
 
 __all__ = ["CapsuleExclusion"]
 

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from .._sphere_mesh import icosphere, level_for_cover
+from ..geometry._sphere_mesh import icosphere, level_for_cover
 from ..errors import ValidationError
 from ._mesh_kernels import points_to_mesh
 from .result import MarginMap, MarginResult

@@ -8,9 +8,9 @@ import numpy as np
 
 from .._validation import as_float
 from ..errors import ValidationError
-from ..grid import Grid
-from ..mask import Mask
-from ..shapes import Ellipsoid
+from ..geometry.grid import Grid
+from ..geometry.mask import Mask
+from ..geometry.shapes import Ellipsoid
 from .exclusion import CapsuleExclusion
 from .result import MarginResult
 

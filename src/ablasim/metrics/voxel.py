@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ValidationError
-from ..mask import Mask
-from .._sphere_mesh import icosphere, level_for_cover
+from ..geometry.mask import Mask
+from ..geometry._sphere_mesh import icosphere, level_for_cover
 from .result import MarginMap, MarginResult
 
 __all__ = ["voxel_margin"]
@@ -33,7 +33,7 @@ def voxel_margin(tumor, zones, zone_mask, *, grid, exclusion=None, crop_padding_
                  map_resolution_mm: float = 1.0) -> MarginResult:
     """``tumor``: Ellipsoid or Mask; the zone is ``zone_mask`` (Mask) or the union of ``zones``, rasterised on the
     crop only (voxel centres inside)."""
-    from ..shapes import Ellipsoid
+    from ..geometry.shapes import Ellipsoid
 
     diag = grid.voxel_diagonal_mm
     pad = max(float(crop_padding_mm), 2.0 * diag)
@@ -131,7 +131,7 @@ def _voxel_map(tumor, tm, sd, grid, exclusion, map_resolution_mm):  # grid: the 
     """Tumour surface (analytic mesh or marching cubes) with the field interpolated trilinearly at its vertices."""
     from scipy.ndimage import map_coordinates
 
-    from ..shapes import Ellipsoid
+    from ..geometry.shapes import Ellipsoid
 
     if isinstance(tumor, Ellipsoid):
         mesh = icosphere(level_for_cover(float(tumor.semi_axes_mm.max()), map_resolution_mm))

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._validation import as_float
 from ..errors import UnknownNameError, ValidationError
-from ..grid import Grid
+from ..geometry.grid import Grid
 from .protocol import Cryoprobe, Protocol
 from .solver import BioheatSolver, IsothermExtent, as_tissue
 from .tissue import Tissue

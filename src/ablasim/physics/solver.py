@@ -23,8 +23,8 @@ import numpy as np
 
 from .._validation import as_float, as_unit_vector, as_vector3
 from ..errors import SimulationError, UnknownNameError, ValidationError
-from ..grid import Grid
-from ..shapes import rotation_with_z_axis
+from ..geometry.grid import Grid
+from ..geometry.shapes import rotation_with_z_axis
 from . import _stencils as _k
 from .tissue import STABILITY_SAFETY, Tissue
 

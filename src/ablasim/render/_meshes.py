@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._sphere_mesh import icosphere
+from ..geometry._sphere_mesh import icosphere
 from ..errors import ValidationError
-from ..grid import Grid
-from ..mask import Mask
-from ..shapes import Ellipsoid
+from ..geometry.grid import Grid
+from ..geometry.mask import Mask
+from ..geometry.shapes import Ellipsoid
 
 __all__ = ["ellipsoid_mesh", "union_shell", "clip_mesh", "vertex_normals", "implicit_mesh", "field_isosurface",
            "zone_mesh", "as_zone_list", "probe_shaft", "occluded"]

@@ -190,7 +190,7 @@ def _scene_isotherms(sc) -> tuple[list, float | None, bool]:
 
 
 def scene_for_outcome(scenario_result, tumor=0, *, isotherm_shells: bool = True) -> Scene:
-    """The scene of one tumour of a :class:`~ablasim.runner.ScenarioResult` (index or name).
+    """The scene of one tumour of a :class:`~ablasim.workflows.run.ScenarioResult` (index or name).
 
     The margin map is the one measured at the scenario's default isotherm; its neutral colour is the strictest
     requirement checked at that isotherm (0 mm when none). With ``isotherm_shells``, cryoprobes whose catalog has

@@ -226,7 +226,7 @@ def _images_for(outcome, scene, cameras, window_size, slices) -> list:
 def write_report(scenario_result, out, *, window_size=(800, 600), cameras=("thinnest", "iso"),
                  isotherm_shells: bool = True, slices: bool = True, save_images: bool = True,
                  generated: datetime | None = None) -> ReportFiles:
-    """Write ``<name>.html`` (self-contained) and ``<name>.json`` for a :class:`~ablasim.runner.ScenarioResult`.
+    """Write ``<name>.html`` (self-contained) and ``<name>.json`` for a :class:`~ablasim.workflows.run.ScenarioResult`.
 
     out : a directory (the files are named after the scenario) or a path ending in ``.html``
     window_size : ``(width, height)`` of the 3D renders, in pixels
@@ -240,7 +240,7 @@ def write_report(scenario_result, out, *, window_size=(800, 600), cameras=("thin
     and the date.
     """
     from .. import __version__
-    from ..runner import ScenarioResult
+    from ..workflows.run import ScenarioResult
     from ._model import scene_for_outcome
 
     if not isinstance(scenario_result, ScenarioResult):

@@ -1,7 +1,7 @@
 """Orthogonal slice views (axial, coronal, sagittal) of fields, masks and shapes, with contours (matplotlib).
 
-Inputs are plain: an array on a :class:`~ablasim.grid.Grid` (e.g. a temperature field from the bioheat solver), a
-:class:`~ablasim.mask.Mask`, a :class:`~ablasim.zones.GridFieldZone`, or no field at all (outlines only). The
+Inputs are plain: an array on a :class:`~ablasim.geometry.grid.Grid` (e.g. a temperature field from the bioheat solver), a
+:class:`~ablasim.geometry.mask.Mask`, a :class:`~ablasim.zones.GridFieldZone`, or no field at all (outlines only). The
 planes are world planes through ``center_mm``: any grid orientation is resampled onto them (trilinear).
 
 Orientation (world mm; for LPS data the radiological views, as in the 3D presets): axial ``z = c``, x to the right,
@@ -14,9 +14,9 @@ import numpy as np
 
 from .._validation import as_float, as_vector3
 from ..errors import ValidationError
-from ..grid import Grid
-from ..mask import Mask
-from ..shapes import Ellipsoid
+from ..geometry.grid import Grid
+from ..geometry.mask import Mask
+from ..geometry.shapes import Ellipsoid
 from ._colors import line_color
 from ._meshes import as_zone_list
 from .plots import _figure, _finish

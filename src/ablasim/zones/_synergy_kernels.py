@@ -8,7 +8,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import kernel
-from .._kernels.ellipsoid import signed_distance
+from ..geometry._kernels.ellipsoid import signed_distance
 
 
 @kernel

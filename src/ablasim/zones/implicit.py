@@ -2,7 +2,7 @@
 
 Two kinds:
 
-* :class:`GridFieldZone`: values on a :class:`~ablasim.grid.Grid` (a temperature field from the bioheat solver,
+* :class:`GridFieldZone`: values on a :class:`~ablasim.geometry.grid.Grid` (a temperature field from the bioheat solver,
   a lethal-temperature map), interpolated trilinearly; outside the grid the field takes ``outside_value``.
 * analytic fields (the cold-synergy model, :mod:`ablasim.zones.synergy`) subclass :class:`ImplicitZone` and
   implement :meth:`ImplicitZone.values`.
@@ -16,7 +16,7 @@ import numpy as np
 
 from .._validation import as_float
 from ..errors import ValidationError
-from ..grid import Grid
+from ..geometry.grid import Grid
 
 __all__ = ["ImplicitZone", "GridFieldZone"]
 
@@ -89,7 +89,7 @@ class GridFieldZone(ImplicitZone):
         if not inside.any():
             lo, hi = self.grid.world_bounds()
             return lo, lo  # empty zone
-        from ..mask import Mask
+        from ..geometry.mask import Mask
 
         lo, hi = Mask(inside, self.grid).world_bounds()
         pad = self.grid.voxel_diagonal_mm

@@ -1,7 +1,7 @@
 """Scenario files (TOML): tumours, zones or probes, zone model, rule sets and options.
 
 The format is documented in docs/scenarios.md. Every table accepts only its documented keys: a misspelt key is an
-error naming the table, the key and the valid keys, never silently ignored. Running a scenario: :mod:`ablasim.runner`.
+error naming the table, the key and the valid keys, never silently ignored. Running a scenario: :mod:`ablasim.workflows.run`.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import as_float, as_rotation, as_shape3, as_spacing, as_vector3
-from .catalog import ProbeCatalog, default_catalog
-from .errors import AblasimError, ScenarioError, ValidationError
-from .grid import Grid
-from .metrics.exclusion import CapsuleExclusion
-from .probes import Probe
-from .rules import RuleSet, default_rules, parse_rules
-from .shapes import Ellipsoid, rotation_from_euler_deg
+from .._validation import as_float, as_rotation, as_shape3, as_spacing, as_vector3
+from ..catalog import ProbeCatalog, default_catalog
+from ..errors import AblasimError, ScenarioError, ValidationError
+from ..geometry.grid import Grid
+from ..metrics.exclusion import CapsuleExclusion
+from ..probes import Probe
+from ..rules import RuleSet, default_rules, parse_rules
+from ..geometry.shapes import Ellipsoid, rotation_from_euler_deg
 
 __all__ = ["Scenario", "load_scenario", "parse_scenario"]
 
@@ -56,12 +56,12 @@ class Scenario:
     exclude: CapsuleExclusion | None = None
     source: str = ""
     catalog: ProbeCatalog | None = None
-    uncertainty: object = None  # ablasim.cohorts.Uncertainty or None
+    uncertainty: object = None  # ablasim.workflows.cohorts.Uncertainty or None
 
     def zone(self, isotherm_c: float | None = None):
         """The zone at ``isotherm_c`` (default: ``zone_model.isotherm_c``, else 0 degC for cryoprobes): a list of
         Ellipsoids (their union) or a :class:`~ablasim.zones.SynergyZone`."""
-        from .zones import compose
+        from ..zones import compose
 
         zm = self.zone_model
         iso = zm.get("isotherm_c") if isotherm_c is None else isotherm_c
@@ -244,7 +244,7 @@ def parse_scenario(doc: dict, *, source: str = "<scenario>", catalog: ProbeCatal
     rules = _rules(doc, base, source)
     uncertainty = None
     if "uncertainty" in doc:
-        from .cohorts.uncertainty import Uncertainty
+        from ..uncertainty import Uncertainty
 
         try:
             uncertainty = Uncertainty.from_dict(doc["uncertainty"])

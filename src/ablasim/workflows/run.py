@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .catalog import default_catalog
-from .errors import ScenarioError
-from .rules import Rule, check_rule
-from .scenario import Scenario
+from ..catalog import default_catalog
+from ..errors import ScenarioError
+from ..rules import Rule, check_rule
+from ..scenario.parse import Scenario
 
 __all__ = ["run_scenario", "ScenarioResult", "TumorOutcome", "sample_scenario"]
 
@@ -39,7 +39,7 @@ class ScenarioResult:
         return None if not checks else all(c.passed for c in checks)
 
     def to_dict(self) -> dict:
-        from . import __version__
+        from .. import __version__
 
         sc = self.scenario
         cat = sc.catalog or default_catalog()
@@ -84,8 +84,8 @@ def _check_modalities(sc: Scenario) -> None:
 def run_scenario(scenario: Scenario) -> ScenarioResult:
     """Measure every tumour against the scenario's zone, check its rules (each at its own isotherm) and the
     probe placement."""
-    from .metrics.measure import measure_margin
-    from .placement import check_placement
+    from ..metrics.measure import measure_margin
+    from ..placement import check_placement
 
     _check_modalities(scenario)
     grid = scenario.build_grid()
@@ -137,8 +137,8 @@ def sample_scenario(scenario: Scenario, n_samples: int, seed: int = 0, *, confid
     """Monte Carlo over the scenario's [uncertainty]: per tumour and check (rules and required margin, each at its
     isotherm), the probability that the delivered margin meets it, with its confidence interval, and the margin
     percentiles. Union of catalog probe zones only (explicit zones and the synergy model are not perturbed)."""
-    from .cohorts.sampling import sample_margins
-    from .cohorts.uncertainty import Uncertainty
+    from ..sampling import sample_margins
+    from ..uncertainty import Uncertainty
 
     if scenario.zones or any("semi_axes_mm" in s for _, _, s in scenario.probes) or not scenario.probes:
         raise ScenarioError("uncertainty sampling needs catalog probes only (no [[zones]], no explicit probe zones)",

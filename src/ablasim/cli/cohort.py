@@ -69,8 +69,8 @@ def _client(args):
 
 def run_command(args) -> int:
     from .._io import atomic_write_json
-    from .run import run_cohort
-    from .spec import load_cohort_spec
+    from ..workflows.cohorts.run import run_cohort
+    from ..workflows.cohorts.spec import load_cohort_spec
 
     spec = load_cohort_spec(args.spec)  # refused here, before any cluster starts, if malformed
     client = cluster = None

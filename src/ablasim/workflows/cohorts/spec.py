@@ -8,12 +8,12 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .._validation import as_float, as_unit_vector
-from ..catalog import default_catalog
-from ..errors import ScenarioError, ValidationError
-from ..rules import default_rules
+from ..._validation import as_float, as_unit_vector
+from ...catalog import default_catalog
+from ...errors import ScenarioError, ValidationError
+from ...rules import default_rules
 from .distributions import Distribution, parse_distribution
-from .uncertainty import Uncertainty
+from ...uncertainty import Uncertainty
 
 __all__ = ["CohortSpec", "Strategy", "load_cohort_spec", "parse_cohort_spec"]
 
@@ -171,12 +171,12 @@ def _compare(table, bins) -> tuple:
     _keys(table, {"record", "outcome"}, "outcome.compare")
     if "record" not in table or "outcome" not in table:
         raise ValidationError("outcome.compare", table, "needs record and outcome")
-    from ..literature import load_records
-    from .stats import efficacy_by_bin
+    from ...literature import load_records
+    from ...stats import efficacy_by_bin
 
     records = load_records()
     if table["record"] not in records:
-        from ..errors import UnknownNameError
+        from ...errors import UnknownNameError
 
         raise UnknownNameError("outcome.compare.record", table["record"], records)
     rec = records[table["record"]]

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import as_float
-from .errors import ValidationError
-from .metrics.measure import measure_margin
-from .physics import BioheatSolver, Cryoprobe, Protocol, simulate
-from .physics.solver import as_tissue
-from .rules import Rule
-from .zones.isotherm import isotherm_zone
+from .._validation import as_float
+from ..errors import ValidationError
+from ..metrics.measure import measure_margin
+from ..physics import BioheatSolver, Cryoprobe, Protocol, simulate
+from ..physics.solver import as_tissue
+from ..rules import Rule
+from ..zones.isotherm import isotherm_zone
 
 __all__ = ["FreezingCurve", "CyclesAnswer", "margin_during_protocol", "cycles_to_rule", "margin_to_isotherm"]
 

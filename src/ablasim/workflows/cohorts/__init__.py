@@ -8,11 +8,11 @@
 
 from .cases import COLUMNS, make_case, run_chunk
 from .run import CohortResult, run_cohort
-from .sampling import SampleResult, sample_margins
+from ...sampling import SampleResult, sample_margins
 from .spec import CohortSpec, load_cohort_spec, parse_cohort_spec
-from .stats import efficacy_by_bin, probability_curve, wilson
+from ...stats import efficacy_by_bin, probability_curve, wilson
 from .store import read_table, write_table
-from .uncertainty import Uncertainty
+from ...uncertainty import Uncertainty
 
 __all__ = ["COLUMNS", "CohortResult", "CohortSpec", "SampleResult", "Uncertainty", "efficacy_by_bin",
            "load_cohort_spec", "make_case", "parse_cohort_spec", "probability_curve", "read_table", "run_chunk",

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_write_bytes, atomic_write_json
-from ..errors import ScenarioError
+from ..._io import atomic_write_bytes, atomic_write_json
+from ...errors import ScenarioError
 from .cases import COLUMNS
 
 __all__ = ["CheckpointStore", "write_table", "read_table"]
@@ -24,7 +24,7 @@ __all__ = ["CheckpointStore", "write_table", "read_table"]
 
 class CheckpointStore:
     def __init__(self, out_path, spec, *, fresh: bool = False):
-        from .. import __version__
+        from ... import __version__
 
         self.dir = Path(str(out_path) + ".parts")
         self.spec = spec

@@ -1,4 +1,4 @@
-"""Masks: a boolean voxel array on a :class:`~ablasim.grid.Grid` (segmentations, rasterised shapes)."""
+"""Masks: a boolean voxel array on a :class:`~ablasim.geometry.grid.Grid` (segmentations, rasterised shapes)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ValidationError
+from ..errors import ValidationError
 from .grid import Grid
 
 __all__ = ["Mask"]

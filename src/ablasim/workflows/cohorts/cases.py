@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..catalog import default_catalog
-from ..metrics.exact import exact_margin
-from ..placement import parallel_array
-from ..shapes import Ellipsoid
-from .uncertainty import draws_per_case, perturbed_zones
+from ...catalog import default_catalog
+from ...metrics.exact import exact_margin
+from ...placement import parallel_array
+from ...geometry.shapes import Ellipsoid
+from ...uncertainty import case_rng, draws_per_case, perturbed_zones
 
 __all__ = ["COLUMNS", "FEATURES", "make_case", "run_chunk", "case_rng"]
 
@@ -25,10 +25,6 @@ COLUMNS = {  # name: dtype
     "coverage": np.float64, "uncovered_volume_mm3": np.float64, "tumor_volume_mm3": np.float64,
     "success": np.bool_, "feature": np.int64, "error_bound_mm": np.float64,
 }
-
-
-def case_rng(seed: int, index: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(index),)))
 
 
 def _quaternion_matrix(q) -> np.ndarray:

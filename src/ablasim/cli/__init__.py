@@ -14,7 +14,7 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .. import __version__
 
     p = argparse.ArgumentParser(
         prog="ablasim",
@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
     report.add_argument("--out", metavar="DIR", default="reports", help="output directory (default: reports)")
     report.add_argument("--size", metavar="WxH", default="800x600", help="3D render size in pixels (default 800x600)")
-    from .cohorts.command import add_parser as add_cohort_parser
+    from .cohort import add_parser as add_cohort_parser
 
     add_cohort_parser(sub)
     probes = sub.add_parser("probes", help="list the probe catalog with provenance",
@@ -94,7 +94,7 @@ def _print_result(sres) -> None:
 
 
 def _list_probes(files) -> None:
-    from .catalog import ProbeCatalog, default_catalog
+    from ..catalog import ProbeCatalog, default_catalog
 
     cat = ProbeCatalog.from_toml(*files) if files else default_catalog()
     for m in cat:
@@ -116,7 +116,7 @@ def _list_probes(files) -> None:
 
 
 def _list_rules(files) -> None:
-    from .rules import RuleSet, default_rules
+    from ..rules import RuleSet, default_rules
 
     rs = RuleSet.from_toml(*files) if files else default_rules()
     for r in rs:
@@ -132,7 +132,7 @@ def _list_rules(files) -> None:
 
 
 def _write_report(sres, out, size) -> None:
-    from .render.report import write_report
+    from ..render.report import write_report
 
     files = write_report(sres, out, window_size=size)
     print(f"wrote {files.html}")
@@ -140,7 +140,7 @@ def _write_report(sres, out, size) -> None:
 
 
 def _print_samples(scenario, n, seed) -> list:
-    from .runner import sample_scenario
+    from ..workflows.run import sample_scenario
 
     rows = sample_scenario(scenario, n, seed)
     print(f"\nuncertainty: {n} sampled deliveries (seed {seed})")
@@ -157,7 +157,7 @@ def main(argv=None) -> int:
     if args.command is None:
         _parser().print_help()
         return 0
-    from .errors import AblasimError
+    from ..errors import AblasimError
 
     try:
         if args.command == "probes":
@@ -167,21 +167,21 @@ def main(argv=None) -> int:
             _list_rules(args.rules_file)
             return 0
         if args.command == "cohort":
-            from .cohorts.command import run_command
+            from .cohort import run_command
 
             return run_command(args)
         if args.command == "report":
-            from .render._camera import parse_window_size
-            from .runner import run_scenario
-            from .scenario import load_scenario
+            from ..render._camera import parse_window_size
+            from ..workflows.run import run_scenario
+            from ..scenario.parse import load_scenario
 
             size = parse_window_size(args.size)
             _write_report(run_scenario(load_scenario(args.scenario)), args.out, size)
             return 0
         if args.command == "run":
-            from ._io import atomic_write_json
-            from .runner import run_scenario
-            from .scenario import load_scenario
+            from .._io import atomic_write_json
+            from ..workflows.run import run_scenario
+            from ..scenario.parse import load_scenario
 
             scenario = load_scenario(args.scenario)
             if args.method:
@@ -191,7 +191,7 @@ def main(argv=None) -> int:
             data = sres.to_dict()
             if args.samples is not None:
                 if args.samples < 1:
-                    from .errors import ValidationError
+                    from ..errors import ValidationError
 
                     raise ValidationError("--samples", args.samples, "expected a positive number of deliveries")
                 data["uncertainty"] = _print_samples(scenario, args.samples, args.seed)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_float, as_rotation, as_shape3, as_spacing, as_vector3
-from .errors import GridTooLargeError
+from .._validation import as_float, as_rotation, as_shape3, as_spacing, as_vector3
+from ..errors import GridTooLargeError
 
 __all__ = ["Grid", "available_memory_bytes"]
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .._validation import as_float
-from ..errors import ValidationError
-from ..shapes import Ellipsoid, _frame
+from ._validation import as_float
+from .errors import ValidationError
+from .geometry.shapes import Ellipsoid, _frame
 
-__all__ = ["Uncertainty", "draws_per_case", "perturbed_zones"]
+__all__ = ["Uncertainty", "case_rng", "draws_per_case", "perturbed_zones"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,11 @@ class Uncertainty:
         return all(v == 0 for v in (self.tip_lateral_sd_mm, self.tip_axial_sd_mm, self.angle_sd_deg,
                                     self.registration_shift_sd_mm, self.registration_rotation_sd_deg,
                                     *self.zone_scale_sd))
+
+
+def case_rng(seed: int, index: int) -> np.random.Generator:
+    """The random stream of draw ``index`` (a cohort case or a sampled delivery) under ``seed``."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(index),)))
 
 
 def draws_per_case(n_probes: int) -> int:

@@ -1,6 +1,6 @@
 """Numba kernels for one ellipsoid: exact nearest surface point, signed distance, rasterisation.
 
-Array-only and private; the public API in :mod:`ablasim.shapes` validates inputs first.
+Array-only and private; the public API in :mod:`ablasim.geometry.shapes` validates inputs first.
 
 Nearest point (the math, stated so the code can be checked against it)
 --------------------------------------------------------------------
@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from .._jit import kernel
+from ..._jit import kernel
 
 _GROUP_TOL = 1e-12  # relative tolerance for "this axis is a shortest axis"
 

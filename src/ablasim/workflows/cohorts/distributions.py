@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from .._validation import as_float
-from ..errors import ValidationError
+from ..._validation import as_float
+from ...errors import ValidationError
 
 __all__ = ["Distribution", "parse_distribution"]
 

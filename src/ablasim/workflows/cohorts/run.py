@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cases import COLUMNS, run_chunk
-from .stats import efficacy_by_bin, probability_curve
+from ...stats import efficacy_by_bin, probability_curve
 from .store import CheckpointStore, write_table
 
 __all__ = ["run_cohort", "CohortResult"]

@@ -7,13 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_float
-from ..catalog import default_catalog
-from ..errors import ValidationError
-from ..metrics.exact import exact_margin
-from .cases import case_rng
+from ._validation import as_float
+from .catalog import default_catalog
+from .errors import ValidationError
+from .metrics.exact import exact_margin
 from .stats import probability_curve, wilson
-from .uncertainty import Uncertainty, draws_per_case, perturbed_zones
+from .uncertainty import Uncertainty, case_rng, draws_per_case, perturbed_zones
 
 __all__ = ["SampleResult", "sample_margins"]
 
@@ -47,7 +46,7 @@ def sample_margins(tumor, probes, uncertainty: Uncertainty, n_samples: int, seed
     delivery. ``zone_settings``: protocol / power_w / duration_s / zone_scale for the catalog zones.
     """
     if not isinstance(uncertainty, Uncertainty):
-        raise ValidationError("uncertainty", uncertainty, "expected an ablasim.cohorts.Uncertainty")
+        raise ValidationError("uncertainty", uncertainty, "expected an ablasim.workflows.cohorts.Uncertainty")
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
         raise ValidationError("n_samples", n_samples, "expected a positive integer")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:

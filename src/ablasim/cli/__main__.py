@@ -1,0 +1,7 @@
+"""``python -m ablasim.cli``: the same as the ``ablasim`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

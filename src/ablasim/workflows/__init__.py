@@ -1,0 +1,1 @@
+"""Workflows: running, sampling, freezing and cohorts over the library layers below."""
