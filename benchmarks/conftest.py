@@ -19,8 +19,11 @@ def record(benchmark, group, name, *, baseline=False, **extra):
 
 
 def pytest_terminal_summary(terminalreporter):
-    rows = [(g, n, b.stats.stats.median, base, extra) for g, n, b, base, extra in _RESULTS
-            if getattr(b, "stats", None) is not None]
+    rows = [
+        (g, n, b.stats.stats.median, base, extra)
+        for g, n, b, base, extra in _RESULTS
+        if getattr(b, "stats", None) is not None
+    ]
     if not rows:
         return
     tr = terminalreporter

@@ -20,8 +20,9 @@ GROUP = "cohort throughput, analytic zones"
 def client():
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    )
     c = Client(cluster)
     c.run(run_chunk, parse_cohort_spec({**DOC, "n_cases": 8}), 0, 8)  # load the kernels in each worker
     yield c
@@ -52,9 +53,16 @@ def test_local_cluster(benchmark, client):
 def test_large_cohort(benchmark, client, tmp_path):
     n = 2_000 if benchmark.disabled else 100_000
     spec = parse_cohort_spec({**DOC, "n_cases": n, "chunk_size": 250})
-    res = benchmark.pedantic(run_cohort, args=(spec, client), kwargs={"out": tmp_path / "big.parquet"}, rounds=1,
-                             iterations=1)
+    res = benchmark.pedantic(
+        run_cohort, args=(spec, client), kwargs={"out": tmp_path / "big.parquet"}, rounds=1, iterations=1
+    )
     assert res.n_cases == n
     if benchmark.stats:
-        record(benchmark, f"{n}-case cohort, LocalCluster 2 workers, checkpointed", "run",
-               cases=n, seconds=benchmark.stats.stats.median, cases_per_s=n / benchmark.stats.stats.median)
+        record(
+            benchmark,
+            f"{n}-case cohort, LocalCluster 2 workers, checkpointed",
+            "run",
+            cases=n,
+            seconds=benchmark.stats.stats.median,
+            cases_per_s=n / benchmark.stats.stats.median,
+        )

@@ -11,8 +11,8 @@ from scipy import ndimage
 
 from ablasim import Grid, measure_margin
 from ablasim.scenario.parse import load_scenario
-from conftest import EXAMPLES
 from benchmarks.conftest import record
+from conftest import EXAMPLES
 
 GROUP = "three-probe margin, 0.5 mm, 256^3"
 
@@ -47,29 +47,32 @@ def naive_pipeline(tumor, zones, grid):
     if np.all(z[t]):  # covered: the inside distance transform is enough
         sd = ndimage.distance_transform_edt(z, sampling=grid.spacing_mm)
     else:  # protruding: the outside one too, for the signed margin
-        sd = np.where(z, ndimage.distance_transform_edt(z, sampling=grid.spacing_mm),
-                      -ndimage.distance_transform_edt(~z, sampling=grid.spacing_mm))
+        sd = np.where(
+            z,
+            ndimage.distance_transform_edt(z, sampling=grid.spacing_mm),
+            -ndimage.distance_transform_edt(~z, sampling=grid.spacing_mm),
+        )
     return float(sd[boundary].min()), float(np.count_nonzero(t & z) / np.count_nonzero(t))
 
 
 def test_naive_voxel_pipeline(benchmark, case):
     tumor, zones, grid, ref = case
-    margin, coverage = benchmark.pedantic(naive_pipeline, args=(tumor, zones, grid), rounds=3, iterations=1)
+    margin, _coverage = benchmark.pedantic(naive_pipeline, args=(tumor, zones, grid), rounds=3, iterations=1)
     record(benchmark, GROUP, "naive numpy + scipy EDT", baseline=True, error_mm=margin - ref)
     assert 0.0 <= margin - ref <= grid.voxel_diagonal_mm
 
 
 def test_edt_voxel_path(benchmark, case):
     tumor, zones, grid, ref = case
-    res = benchmark.pedantic(measure_margin, args=(tumor, zones), kwargs=dict(grid=grid, method="voxel"),
-                             rounds=5, iterations=1)
+    res = benchmark.pedantic(
+        measure_margin, args=(tumor, zones), kwargs=dict(grid=grid, method="voxel"), rounds=5, iterations=1
+    )
     record(benchmark, GROUP, "ablasim voxel path (edt, cropped)", error_mm=res.min_margin_mm - ref)
     assert 0.0 <= res.min_margin_mm - ref <= res.error_bound_mm
 
 
 def test_exact_path(benchmark, case):
-    tumor, zones, grid, ref = case
+    tumor, zones, _grid, ref = case
     res = benchmark.pedantic(measure_margin, args=(tumor, zones), rounds=20, iterations=1, warmup_rounds=1)
-    record(benchmark, GROUP, "ablasim exact path", error_mm=res.min_margin_mm - ref,
-           error_bound_mm=res.error_bound_mm)
+    record(benchmark, GROUP, "ablasim exact path", error_mm=res.min_margin_mm - ref, error_bound_mm=res.error_bound_mm)
     assert res.min_margin_mm == ref

@@ -88,8 +88,12 @@ def test_stream_triad(benchmark):
     best = _best(benchmark)
     if best is not None:
         _BANDWIDTH["bw"] = 24 * TRIAD_N / best
-        record(benchmark, "STREAM triad", f"numba triad, {numba.get_num_threads()} threads",
-               bandwidth_gb_per_s=_BANDWIDTH["bw"] / 1e9)
+        record(
+            benchmark,
+            "STREAM triad",
+            f"numba triad, {numba.get_num_threads()} threads",
+            bandwidth_gb_per_s=_BANDWIDTH["bw"] / 1e9,
+        )
 
 
 def test_pennes_step_numpy(benchmark):
@@ -126,8 +130,7 @@ def test_enthalpy_step_numba(benchmark, precision):
     K.enthalpy_step(once, T, Tn, c)
     tol = 1e-12 if precision == "double" else 2e-5
     assert np.allclose(once, H_ref, rtol=0, atol=tol * np.abs(H_ref).max())
-    _report(benchmark, "phase-change step, 128^3", f"numba {precision}, {numba.get_num_threads()} threads",
-            precision)
+    _report(benchmark, "phase-change step, 128^3", f"numba {precision}, {numba.get_num_threads()} threads", precision)
 
 
 def protocol_case(precision, protocol="10-5-10"):
@@ -143,8 +146,14 @@ def test_protocol_10_5_10_on_128_cubed(benchmark, precision):
     assert result.isotherm(0).final.volume_mm3 > 0
     best = _best(benchmark)
     if best is not None:
-        record(benchmark, "10-5-10, one probe, 1 mm, 128^3", f"simulate, {precision}", wall_s=best,
-               steps=result.steps, voxel_updates_per_s=result.steps * N**3 / best)
+        record(
+            benchmark,
+            "10-5-10, one probe, 1 mm, 128^3",
+            f"simulate, {precision}",
+            wall_s=best,
+            steps=result.steps,
+            voxel_updates_per_s=result.steps * N**3 / best,
+        )
 
 
 def _interleaved(cases, seconds):
@@ -173,16 +182,20 @@ def main(argv):
     for kind in ("pennes", "double", "single"):
         rate = N**3 / best[kind]
         label = "Pennes stencil (linear)" if kind == "pennes" else f"phase-change step ({kind})"
-        print(f"{label:30s} {best[kind] * 1e3:7.2f} ms  {rate / 1e9:5.2f} Gvox/s  {BYTES_PER_UPDATE[kind]:2d} B/update"
-              f"  {rate * BYTES_PER_UPDATE[kind] / 1e9:5.1f} GB/s  {rate * BYTES_PER_UPDATE[kind] / bw:6.1%} of triad")
+        print(
+            f"{label:30s} {best[kind] * 1e3:7.2f} ms  {rate / 1e9:5.2f} Gvox/s  {BYTES_PER_UPDATE[kind]:2d} B/update"
+            f"  {rate * BYTES_PER_UPDATE[kind] / 1e9:5.1f} GB/s  {rate * BYTES_PER_UPDATE[kind] / bw:6.1%} of triad"
+        )
     if "--protocol" in argv:
         for precision in ("double", "single"):
             run = protocol_case(precision)
             t = time.perf_counter()
             res = run()
             wall = time.perf_counter() - t
-            print(f"10-5-10 on 128^3 at 1 mm ({precision}): {wall:.1f} s, {res.steps} steps, dt {res.dt_s:.4f} s, "
-                  f"{res.steps * N**3 / wall / 1e9:.2f} Gvox/s")
+            print(
+                f"10-5-10 on 128^3 at 1 mm ({precision}): {wall:.1f} s, {res.steps} steps, dt {res.dt_s:.4f} s, "
+                f"{res.steps * N**3 / wall / 1e9:.2f} Gvox/s"
+            )
 
 
 if __name__ == "__main__":

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from ablasim import Ellipsoid, Grid
-from ablasim.workflows.freezing import cycles_to_rule
 from ablasim.physics import Cryoprobe
 from ablasim.render.plots import margin_vs_time
 from ablasim.rules import default_rules
+from ablasim.workflows.freezing import cycles_to_rule
 
 GRID = Grid.covering([-28, -28, -36], [28, 28, 24], 1.0)
 TUMOR = Ellipsoid.sphere([0, 0, 0], 8.5)  # 17 mm, the series' mean diameter
@@ -46,11 +46,17 @@ def main(out_dir="out"):
         # one time axis for the plot: each curve padded with nan after it stops
         t = max((c[0] for c in curves), key=len)
         m = np.full((len(curves), len(t)), np.nan)
-        for k, (tk, mk) in enumerate(curves):
-            m[k, :len(mk)] = mk
+        for k, (_tk, mk) in enumerate(curves):
+            m[k, : len(mk)] = mk
         path = out / f"renal_cycles_{tissue}.png"
-        margin_vs_time(t, m, labels=labels, thresholds_mm=[RULE.min_margin_mm], path=path,
-                       title=f"17 mm renal metastasis, {tissue}: margin to the 0 degC isotherm while freezing")
+        margin_vs_time(
+            t,
+            m,
+            labels=labels,
+            thresholds_mm=[RULE.min_margin_mm],
+            path=path,
+            title=f"17 mm renal metastasis, {tissue}: margin to the 0 degC isotherm while freezing",
+        )
         print(f"wrote {path}")
 
 

@@ -61,8 +61,12 @@ def _cases():
         for z in model.zones:
             yield model.name, dict(protocol=z.protocol, isotherm_c=z.isotherm_c), z.semi_axes_mm, z.distal_beyond_tip_mm
         for r in model.table:
-            yield (model.name, dict(power_w=r.power_w, duration_s=r.duration_s), tuple(r.semi_axes),
-                   r.semi_axes[2] - r.offset)
+            yield (
+                model.name,
+                dict(power_w=r.power_w, duration_s=r.duration_s),
+                tuple(r.semi_axes),
+                r.semi_axes[2] - r.offset,
+            )
 
 
 @pytest.mark.parametrize("name, kwargs, semi, beyond", list(_cases()))
@@ -115,11 +119,14 @@ def test_extrapolation_only_when_asked_and_flagged():
     assert 2 * s.semi_axes_mm[2] == pytest.approx(37 + 5 * 400 / 300)
 
 
-@pytest.mark.parametrize("model, kwargs, listed", [
-    ("IceRod", dict(protocol="10-5-10"), "standard"),
-    ("IceRod", dict(isotherm_c=-40), "0"),
-    ("IceSphere", dict(protocol="lung"), "lung-model"),
-])
+@pytest.mark.parametrize(
+    "model, kwargs, listed",
+    [
+        ("IceRod", dict(protocol="10-5-10"), "standard"),
+        ("IceRod", dict(isotherm_c=-40), "0"),
+        ("IceSphere", dict(protocol="lung"), "lung-model"),
+    ],
+)
 def test_unknown_protocol_or_isotherm_lists_valid_choices(model, kwargs, listed):
     with pytest.raises(UnknownNameError) as err:
         default_catalog()[model].zone_spec(**kwargs)
@@ -197,4 +204,6 @@ def test_malformed_catalog_entries_are_refused(tmp_path, label):
     path.write_text(BAD[label])
     with pytest.raises(ScenarioError) as err:
         ProbeCatalog.from_toml(path)
-    assert {"not nested": "not inside", "tip relation": "tip relation", "duplicate": "duplicate"}[label] in str(err.value)
+    assert {"not nested": "not inside", "tip relation": "tip relation", "duplicate": "duplicate"}[label] in str(
+        err.value
+    )

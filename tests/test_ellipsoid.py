@@ -41,13 +41,16 @@ _X = 100.0 / 91.0
 _OFF_AXIS = -math.hypot(_X - 1.0, 3.0 * math.sqrt(1 - (_X / 10) ** 2))
 
 
-@pytest.mark.parametrize("point, expected", [
-    ([0, 0, 0], -3.0),  # centre: nearest points at the ends of the shortest axis (3 mm)
-    ([0, 0, 1], -2.0),  # on the shortest axis
-    ([1, 0, 0], _OFF_AXIS),  # on the longest axis, inside: nearest points off the axis
-    ([12, 0, 0], 2.0),  # outside along the longest axis
-    ([0, 5, 0], 0.0),  # on the surface
-])
+@pytest.mark.parametrize(
+    "point, expected",
+    [
+        ([0, 0, 0], -3.0),  # centre: nearest points at the ends of the shortest axis (3 mm)
+        ([0, 0, 1], -2.0),  # on the shortest axis
+        ([1, 0, 0], _OFF_AXIS),  # on the longest axis, inside: nearest points off the axis
+        ([12, 0, 0], 2.0),  # outside along the longest axis
+        ([0, 5, 0], 0.0),  # on the surface
+    ],
+)
 def test_signed_distance_degenerate_positions(point, expected):
     # semi-axes (10, 5, 3); points on symmetry planes exercise the degenerate branch of the root finder.
     ell = Ellipsoid([0, 0, 0], [10, 5, 3])
@@ -94,7 +97,7 @@ def test_rasterisation_volume_and_partial_volumes():
     shell = e.surface_area_mm2 * 0.5 * g.voxel_diagonal_mm
     assert abs(mask.volume_mm3 - e.volume_mm3) < shell
     frac = e.volume_fractions(g, subsamples=6)
-    assert 0.0 <= frac.min() and frac.max() <= 1.0
+    assert frac.min() >= 0.0 and frac.max() <= 1.0
     assert abs(frac.sum() * g.voxel_volume_mm3 - e.volume_mm3) < 0.02 * shell
     # Fully inside voxels are exactly 1, and the boolean mask is the centre test.
     centers = g.index_to_world(np.argwhere(np.ones(g.shape, bool)))
@@ -103,8 +106,12 @@ def test_rasterisation_volume_and_partial_volumes():
 
 def test_rasterisation_on_rotated_anisotropic_grid_matches_point_test():
     e = Ellipsoid([1, 2, 3], [7, 4, 3], Rotation.from_euler("zyx", [10, 70, 5], degrees=True).as_matrix())
-    g = Grid.covering(*e.bounding_box(), (0.7, 0.7, 2.5), padding_mm=3,
-                      direction=Rotation.from_euler("xyz", [15, -25, 35], degrees=True).as_matrix())
+    g = Grid.covering(
+        *e.bounding_box(),
+        (0.7, 0.7, 2.5),
+        padding_mm=3,
+        direction=Rotation.from_euler("xyz", [15, -25, 35], degrees=True).as_matrix(),
+    )
     centers = g.index_to_world(np.argwhere(np.ones(g.shape, bool)))
     assert np.array_equal(e.to_mask(g).array.ravel(), e.contains(centers))
 

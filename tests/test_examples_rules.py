@@ -9,8 +9,8 @@ import pytest
 
 from ablasim import ScenarioError
 from ablasim.cli import main
-from ablasim.workflows.run import run_scenario
 from ablasim.scenario.parse import load_scenario, parse_scenario
+from ablasim.workflows.run import run_scenario
 from conftest import EXAMPLES
 
 
@@ -85,28 +85,43 @@ def test_synergy_zone_model_from_a_scenario():
 
 
 def test_custom_rule_at_a_lethal_isotherm(tmp_path):
-    text = BASE.replace('"IceRod"', '"IceSphere"').replace('rules = ["sarcoma-5mm"]', 'rules = []') + """
+    text = (
+        BASE.replace('"IceRod"', '"IceSphere"').replace('rules = ["sarcoma-5mm"]', "rules = []")
+        + """
 [custom_rules.lethal-3mm]
 modality = "cryo"
 isotherm_c = -40.0
 min_margin_mm = 3.0
 source = "test"
 """
-    text = text.replace('direction = [0, 0, 1]', 'direction = [0, 0, 1]\nprotocol = "lung-model"')
+    )
+    text = text.replace("direction = [0, 0, 1]", 'direction = [0, 0, 1]\nprotocol = "lung-model"')
     res = run_scenario(parse_scenario(tomllib.loads(text)))
     (c,) = res.outcomes[0].checks
     assert c.rule == "lethal-3mm" and "-40 degC" in c.reason
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda t: t.replace('"sarcoma-5mm"', '"sarcoma-6mm"'), "valid choices"),
-    (lambda t: t + '[zone_model]\ncomposition = "merge"\n', "zone_model.composition"),
-    (lambda t: t + '[zone_model]\nscale = 0.8\n', "unknown key(s) ['scale'] in [zone_model]"),
-    (lambda t: t.replace('model = "IceRod"\ntip_mm = [-6, 0, 5]',
-                         'model = "Emprint"\npower_w = 200\nduration_s = 600\ntip_mm = [-6, 0, 5]'), "outside the table"),
-    (lambda t: t.replace('model = "IceRod"\ntip_mm = [-6, 0, 5]', 'model = "IceRod"\nprotocol = "x"\ntip_mm = [-6, 0, 5]'),
-     "protocol"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda t: t.replace('"sarcoma-5mm"', '"sarcoma-6mm"'), "valid choices"),
+        (lambda t: t + '[zone_model]\ncomposition = "merge"\n', "zone_model.composition"),
+        (lambda t: t + "[zone_model]\nscale = 0.8\n", "unknown key(s) ['scale'] in [zone_model]"),
+        (
+            lambda t: t.replace(
+                'model = "IceRod"\ntip_mm = [-6, 0, 5]',
+                'model = "Emprint"\npower_w = 200\nduration_s = 600\ntip_mm = [-6, 0, 5]',
+            ),
+            "outside the table",
+        ),
+        (
+            lambda t: t.replace(
+                'model = "IceRod"\ntip_mm = [-6, 0, 5]', 'model = "IceRod"\nprotocol = "x"\ntip_mm = [-6, 0, 5]'
+            ),
+            "protocol",
+        ),
+    ],
+)
 def test_scenario_errors_name_the_problem(edit, message):
     with pytest.raises(ScenarioError) as err:
         parse_scenario(tomllib.loads(edit(BASE)))

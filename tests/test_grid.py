@@ -31,14 +31,17 @@ def test_covering_grid_contains_box():
     assert np.all(idx >= -1e-9) and np.all(idx <= np.asarray(g.shape) - 1 + 1e-9)
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    (dict(shape=(0, 2, 2)), "grid.shape"),
-    (dict(shape=(2, 2)), "grid.shape"),
-    (dict(shape=(2, 2, 2), spacing_mm=(1, 0, 1)), "grid.spacing_mm"),
-    (dict(shape=(2, 2, 2), spacing_mm=(1, np.nan, 1)), "grid.spacing_mm"),
-    (dict(shape=(2, 2, 2), origin_mm=(0, np.inf, 0)), "grid.origin_mm"),
-    (dict(shape=(2, 2, 2), direction=np.ones((3, 3))), "grid.direction"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        (dict(shape=(0, 2, 2)), "grid.shape"),
+        (dict(shape=(2, 2)), "grid.shape"),
+        (dict(shape=(2, 2, 2), spacing_mm=(1, 0, 1)), "grid.spacing_mm"),
+        (dict(shape=(2, 2, 2), spacing_mm=(1, np.nan, 1)), "grid.spacing_mm"),
+        (dict(shape=(2, 2, 2), origin_mm=(0, np.inf, 0)), "grid.origin_mm"),
+        (dict(shape=(2, 2, 2), direction=np.ones((3, 3))), "grid.direction"),
+    ],
+)
 def test_bad_grid_input_names_the_field(kwargs, field):
     with pytest.raises(ValidationError) as err:
         Grid(**kwargs)

@@ -15,8 +15,13 @@ from ablasim.errors import ScenarioError, UnknownNameError, ValidationError
 from ablasim.literature import find_seeds_dir, load_record, load_records
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
-IDS = {"adrenal_frenk2017", "bone_cryo_review_page", "liver_cryo_glazer2017", "renal_metastases_ir2022",
-       "sarcoma_cryo_sheth"}
+IDS = {
+    "adrenal_frenk2017",
+    "bone_cryo_review_page",
+    "liver_cryo_glazer2017",
+    "renal_metastases_ir2022",
+    "sarcoma_cryo_sheth",
+}
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +31,11 @@ def recs():
 
 def rounds_to(num: int, den: int, pct: float, decimals: int) -> bool:
     """num/den printed as a percentage with ``decimals`` decimals gives ``pct``."""
-    return abs(100.0 * num / den - pct) <= 0.5 * 10.0 ** -decimals + 1e-9
+    return abs(100.0 * num / den - pct) <= 0.5 * 10.0**-decimals + 1e-9
 
 
 # ---------------------------------------------------------------------------------------------------- all records
+
 
 def test_default_directory_is_the_repository_seeds(recs):
     assert find_seeds_dir() == SEEDS
@@ -41,8 +47,13 @@ def test_default_directory_is_the_repository_seeds(recs):
 
 def test_one_record_per_source_document_with_a_full_citation(recs):
     docs = {r.citation.source_document for r in recs.values()}
-    assert docs == {"000_efa4ed2fa9724295.txt", "001_313d574203b8963a.txt", "002_90d33332cc46dade.txt",
-                    "003_6806f5af37b9b77c.txt", "004_f79e936c97e67345.txt"}
+    assert docs == {
+        "000_efa4ed2fa9724295.txt",
+        "001_313d574203b8963a.txt",
+        "002_90d33332cc46dade.txt",
+        "003_6806f5af37b9b77c.txt",
+        "004_f79e936c97e67345.txt",
+    }
     for r in recs.values():
         assert r.citation.title or r.citation.journal
         assert r.study.where and r.study.design
@@ -81,8 +92,17 @@ def test_every_figure_has_a_place_units_and_flags(recs):
 def test_records_hold_facts_not_prose(recs):
     # terse notes only: no free-text field longer than a couple of lines (titles excepted)
     for r in recs.values():
-        for entry in (r.study,) + r.outcomes + r.characteristics + r.sizes + r.measures + r.thresholds + \
-                r.definitions + r.issues + r.factors:
+        for entry in (
+            (r.study,)
+            + r.outcomes
+            + r.characteristics
+            + r.sizes
+            + r.measures
+            + r.thresholds
+            + r.definitions
+            + r.issues
+            + r.factors
+        ):
             for f in dataclasses.fields(entry):
                 v = getattr(entry, f.name)
                 if isinstance(v, str):
@@ -154,6 +174,7 @@ def test_liver_adverse_event_rate_is_flagged_not_fixed(recs):
 
 # ------------------------------------------------------------------------------------------------ renal (002)
 
+
 def test_renal_counts_sizes_and_margin_rule(recs):
     r = recs["renal_metastases_ir2022"]
     assert (r.study.n_patients, r.study.n_tumours, r.study.n_sessions) == (13, 19, 18)  # 002 abstract
@@ -210,8 +231,10 @@ def test_renal_local_control_survival_and_renal_function(recs):
     assert abs((before.mean - after.mean) - r.measure("eGFR decrease").mean) < 1e-9  # 86.4 - 75.7 = 10.7
     # sessions: cryo 13 + RF 5 = 18 (abstract); tumours: 14 + 5 = 19 (table 1)
     for per, total in (("sessions", 18), ("tumours", 19)):
-        assert sum(r.characteristic("modality", g, per=per).numerator
-                   for g in ("cryoablation", "radiofrequency ablation")) == total
+        assert (
+            sum(r.characteristic("modality", g, per=per).numerator for g in ("cryoablation", "radiofrequency ablation"))
+            == total
+        )
 
 
 def test_renal_inconsistencies_are_flagged(recs):
@@ -227,6 +250,7 @@ def test_renal_inconsistencies_are_flagged(recs):
 
 
 # ----------------------------------------------------------------------------------------- sarcoma (004), others
+
 
 def test_sarcoma_margin_rule_cohort_and_outcomes(recs):
     r = recs["sarcoma_cryo_sheth"]
@@ -266,8 +290,7 @@ def test_bone_review_facts(recs):
     assert set(r.study.guidance) == {"CT", "ultrasound"}
     assert {"favourable response", "inadequate treatment"} <= {d.term for d in r.definitions}
     callstrom = next(ref for ref in r.references if ref.authors[0] == "Callstrom MR")  # reference list
-    assert (callstrom.journal, callstrom.year, callstrom.volume, callstrom.pages) == ("Radiology", 2006, 241,
-                                                                                      "572-580")
+    assert (callstrom.journal, callstrom.year, callstrom.volume, callstrom.pages) == ("Radiology", 2006, 241, "572-580")
 
 
 def test_margin_rules_used_by_the_project_are_present(recs):
@@ -287,9 +310,12 @@ def test_lookup_errors_are_clear(recs):
 
 # ----------------------------------------------------------------------------------------- malformed records
 
-OUT = ('{ name = "te", group = "< 40 mm", size_max_mm = 40.0, numerator = 213, denominator = 228, value = 93.4, '
-       'unit = "%", where = "abstract" }')
-BASE = """
+OUT = (
+    '{ name = "te", group = "< 40 mm", size_max_mm = 40.0, numerator = 213, denominator = 228, value = 93.4, '
+    'unit = "%", where = "abstract" }'
+)
+BASE = (
+    """
 schema_version = 1
 id = "rec"
 citation.source_document = "x.txt"
@@ -301,12 +327,15 @@ study.population = "p"
 study.where = "abstract"
 study.size_bin_edges_mm = [40.0]
 outcomes = [
-  """ + OUT + """,
+  """
+    + OUT
+    + """,
 ]
 sizes = [ { name = "diameter", mean_mm = 25.0, min_mm = 3.0, max_mm = 78.0, where = "abstract" } ]
 measures = [ { name = "age", unit = "years", mean = 60.9, where = "abstract" } ]
 thresholds = [ { name = "m", boundary = "ice ball edge", op = ">=", margin_mm = 5.0, where = "body" } ]
 """
+)
 
 
 def write(tmp_path, text, name="rec.toml"):
@@ -331,10 +360,10 @@ MALFORMED = [
     ("value = 93.4", "value = 193.4", "[0, 100]"),
     ("numerator = 213, ", "", "both 'numerator' and 'denominator'"),
     (', unit = "%"', "", "no 'unit'"),
-    (', where = "abstract" },\n]', ' },\n]', "lacks 'where'"),
+    (', where = "abstract" },\n]', " },\n]", "lacks 'where'"),
     ('group = "< 40 mm",', 'group = "< 40 mm", colour = "red",', "unknown key 'colour'"),
     ("size_max_mm = 40.0", "size_max_mm = 35.0", "size_bin_edges_mm"),
-    ('size_max_mm = 40.0,', 'size_max_mm = 40.0, per = "people",', "per='people'"),
+    ("size_max_mm = 40.0,", 'size_max_mm = 40.0, per = "people",', "per='people'"),
     ("mean_mm = 25.0", "mean_cm = 2.5", "lengths must be given in mm"),
     ('unit = "years"', 'unit = "cm"', "lengths must be given in mm"),
     ("min_mm = 3.0", "min_mm = 300.0", "min_mm=300 > max_mm=78"),

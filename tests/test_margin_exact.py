@@ -43,8 +43,12 @@ def test_coverage_of_offset_spheres_matches_lens_volume(d):
     # Intersection of spheres r, R with centres d apart (|R - r| < d < R + r):
     # V = pi (R + r - d)^2 (d^2 + 2 d r - 3 r^2 + 2 d R + 6 r R - 3 R^2) / (12 d).
     r, big_r = 10.0, 15.0
-    lens = math.pi * (big_r + r - d) ** 2 * (d * d + 2 * d * r - 3 * r * r + 2 * d * big_r + 6 * r * big_r
-                                             - 3 * big_r * big_r) / (12 * d)
+    lens = (
+        math.pi
+        * (big_r + r - d) ** 2
+        * (d * d + 2 * d * r - 3 * r * r + 2 * d * big_r + 6 * r * big_r - 3 * big_r * big_r)
+        / (12 * d)
+    )
     res = measure_margin(Ellipsoid.sphere([0, 0, 0], r), Ellipsoid.sphere([d, 0, 0], big_r))
     expected = lens / (4 / 3 * math.pi * r**3)
     assert res.coverage == pytest.approx(expected, abs=2e-4)
@@ -53,12 +57,18 @@ def test_coverage_of_offset_spheres_matches_lens_volume(d):
 
 
 PAIRS = [  # (tumour, zone): rotated ellipsoid pairs, covered and uncovered
-    (Ellipsoid([0, 0, 0], [6, 4, 8], rotation_from_euler_deg([20, 30, 40])),
-     Ellipsoid([1, -1, 0.5], [12, 10, 15], rotation_from_euler_deg([-10, 50, 5]))),
-    (Ellipsoid([2, 1, 0], [9, 5, 7], rotation_from_euler_deg([80, -20, 10])),
-     Ellipsoid([0, 0, 0], [11, 8, 10], rotation_from_euler_deg([0, 10, 60]))),
-    (Ellipsoid([0, 0, 3], [4, 4, 10], rotation_from_euler_deg([45, 0, 0])),
-     Ellipsoid([0, 0, 0], [9, 14, 9], rotation_from_euler_deg([0, 0, 30]))),
+    (
+        Ellipsoid([0, 0, 0], [6, 4, 8], rotation_from_euler_deg([20, 30, 40])),
+        Ellipsoid([1, -1, 0.5], [12, 10, 15], rotation_from_euler_deg([-10, 50, 5])),
+    ),
+    (
+        Ellipsoid([2, 1, 0], [9, 5, 7], rotation_from_euler_deg([80, -20, 10])),
+        Ellipsoid([0, 0, 0], [11, 8, 10], rotation_from_euler_deg([0, 10, 60])),
+    ),
+    (
+        Ellipsoid([0, 0, 3], [4, 4, 10], rotation_from_euler_deg([45, 0, 0])),
+        Ellipsoid([0, 0, 0], [9, 14, 9], rotation_from_euler_deg([0, 0, 30])),
+    ),
 ]
 
 
@@ -76,13 +86,16 @@ def _three_probes():
     return zones
 
 
-@pytest.mark.parametrize("tumor, feature", [
-    # covered; the thinnest margin is under the lesion where the three ice balls meet
-    (Ellipsoid([0, 0, 0], [10, 9, 11], rotation_from_euler_deg([10, -5, 20])), "triple-point"),
-    (Ellipsoid([0.5, 0, -1], [6, 5, 8], rotation_from_euler_deg([60, 10, -20])), "triple-point"),
-    # uncovered: the lesion bulges out between two ice balls, equally far from both (a ridge)
-    (Ellipsoid([0, 0, 4], [14, 9, 12], rotation_from_euler_deg([20, -15, 40])), "ridge"),
-])
+@pytest.mark.parametrize(
+    "tumor, feature",
+    [
+        # covered; the thinnest margin is under the lesion where the three ice balls meet
+        (Ellipsoid([0, 0, 0], [10, 9, 11], rotation_from_euler_deg([10, -5, 20])), "triple-point"),
+        (Ellipsoid([0.5, 0, -1], [6, 5, 8], rotation_from_euler_deg([60, 10, -20])), "triple-point"),
+        # uncovered: the lesion bulges out between two ice balls, equally far from both (a ridge)
+        (Ellipsoid([0, 0, 4], [14, 9, 12], rotation_from_euler_deg([20, -15, 40])), "ridge"),
+    ],
+)
 def test_three_probe_union_matches_reference(tumor, feature):
     zones = _three_probes()
     ref = reference_margin(_tup(tumor), [_tup(z) for z in zones], spacing=0.15)

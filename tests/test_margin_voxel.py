@@ -37,8 +37,15 @@ def test_protruding_sphere_within_one_voxel():
     assert vox.coverage == pytest.approx(exact.coverage, abs=0.01)
 
 
-@pytest.mark.parametrize("spacing, euler", [((1.0, 1.0, 1.0), None), ((0.7, 0.7, 2.5), None),
-                                            ((0.7, 0.7, 2.5), [15, -25, 35]), ((1.0, 1.0, 1.0), [40, 10, -60])])
+@pytest.mark.parametrize(
+    "spacing, euler",
+    [
+        ((1.0, 1.0, 1.0), None),
+        ((0.7, 0.7, 2.5), None),
+        ((0.7, 0.7, 2.5), [15, -25, 35]),
+        ((1.0, 1.0, 1.0), [40, 10, -60]),
+    ],
+)
 def test_anisotropic_and_rotated_grids_agree_within_the_bound(spacing, euler):
     direction = None if euler is None else Rotation.from_euler("xyz", euler, degrees=True).as_matrix()
     g = _grid(spacing, direction)

@@ -28,8 +28,11 @@ def test_two_probes_go_along_the_widest_transverse_axis():
 
 
 def test_warnings():
-    probes = [Probe([-13, 0, 0], [0, 0, 1], "IceRod"), Probe([13, 0, 0], [0, 0, 1], "IceRod"),
-              Probe([14, 2, 0], [0, 0, 1], "IceRod")]
+    probes = [
+        Probe([-13, 0, 0], [0, 0, 1], "IceRod"),
+        Probe([13, 0, 0], [0, 0, 1], "IceRod"),
+        Probe([14, 2, 0], [0, 0, 1], "IceRod"),
+    ]
     tumor = Ellipsoid([0, 0, 0], [14, 9, 11])
     codes = {(w.code, w.probes) for w in check_placement(probes, tumor)}
     assert ("too-close", (1, 2)) in codes  # 2.2 mm apart

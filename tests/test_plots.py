@@ -6,8 +6,14 @@ import pytest
 from ablasim import Ellipsoid, Grid, Mask, measure_margin
 from ablasim.errors import ValidationError
 from ablasim.metrics.result import MarginMap
-from ablasim.render import (cumulative_margin, efficacy_vs_size, margin_colors, margin_histogram, margin_vs_time,
-                            slice_views)
+from ablasim.render import (
+    cumulative_margin,
+    efficacy_vs_size,
+    margin_colors,
+    margin_histogram,
+    margin_vs_time,
+    slice_views,
+)
 from ablasim.zones import GridFieldZone
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -40,7 +46,8 @@ def test_histogram_is_area_weighted_and_marks_thresholds(result, tmp_path):
     # bins start at the colour threshold (the largest, 6 mm): the bar just above it is neutral-coloured
     above = [p for p in ax.patches if p.get_x() == pytest.approx(6.0)]
     assert len(above) == 1 and above[0].get_facecolor()[:3] == pytest.approx(
-        tuple(margin_colors(6.0 + above[0].get_width() / 2, 6.0, 3.0)[0]), abs=0.02)
+        tuple(margin_colors(6.0 + above[0].get_width() / 2, 6.0, 3.0)[0]), abs=0.02
+    )
     assert path.read_bytes().startswith(PNG) and not list(tmp_path.glob(".*.tmp"))
     toy = margin_histogram(toy_map(), bin_width_mm=1.0, color_threshold_mm=0.5).axes[0]
     assert [p.get_height() for p in toy.patches] == pytest.approx([12.5, 12.5, 25.0, 50.0])
@@ -67,8 +74,9 @@ def test_cumulative_curve_reaches_100_percent_and_matches_fraction_below(result)
 def test_margin_vs_time_in_minutes_with_time_to_threshold(tmp_path):
     t = np.arange(0, 1201, 60.0)  # 0..20 min
     m = -5.0 + t / 60.0  # 1 mm per minute: reaches 5 mm at 10 min
-    fig = margin_vs_time(t, np.stack([m, m - 3]), labels=["0 degC", "-20 degC"], thresholds_mm=5.0,
-                         path=tmp_path / "t.png")
+    fig = margin_vs_time(
+        t, np.stack([m, m - 3]), labels=["0 degC", "-20 degC"], thresholds_mm=5.0, path=tmp_path / "t.png"
+    )
     ax = fig.axes[0]
     curves = _gid(ax, "margin")
     assert len(curves) == 2 and curves[0].get_xdata()[-1] == pytest.approx(20.0)
@@ -84,9 +92,13 @@ def test_margin_vs_time_in_minutes_with_time_to_threshold(tmp_path):
 
 
 def test_efficacy_vs_size_with_ci_and_literature():
-    fig = efficacy_vs_size(["< 40 mm", ">= 40 mm"], [0.9, 0.55], ci_low=[0.85, 0.4], ci_high=[0.94, 0.7],
-                           literature=[("< 40 mm", 0.934, "Glazer 2017"), {"size": ">= 40 mm", "rate": 0.6,
-                                                                             "label": "Glazer 2017"}])
+    fig = efficacy_vs_size(
+        ["< 40 mm", ">= 40 mm"],
+        [0.9, 0.55],
+        ci_low=[0.85, 0.4],
+        ci_high=[0.94, 0.7],
+        literature=[("< 40 mm", 0.934, "Glazer 2017"), {"size": ">= 40 mm", "rate": 0.6, "label": "Glazer 2017"}],
+    )
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["< 40 mm", ">= 40 mm"]
     line, caps, _ = ax.containers[0].lines  # the errorbar's data line, caps, bars
@@ -125,8 +137,9 @@ def test_slice_views_of_a_temperature_field_with_isotherms_and_outline(tmp_path)
     grid = Grid((40, 40, 40), 1.0, (-19.5, -19.5, -19.5))
     temp = _temperature(grid)
     tumor = Ellipsoid.sphere([0, 0, 0], 7)
-    fig = slice_views(temp, grid, tumor=tumor, thinnest_point_mm=[0, 0, 0], isotherms_c=(0.0, -20.0),
-                      path=tmp_path / "s.png")
+    fig = slice_views(
+        temp, grid, tumor=tumor, thinnest_point_mm=[0, 0, 0], isotherms_c=(0.0, -20.0), path=tmp_path / "s.png"
+    )
     axes = [a for a in fig.axes if a.get_label() != "<colorbar>"]
     assert [a.get_title().split()[0] for a in axes[:3]] == ["axial", "coronal", "sagittal"]
     ax = axes[0]
@@ -144,11 +157,15 @@ def test_slice_views_of_masks_zones_and_rotated_grids():
     rot = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
     grid = Grid((30, 30, 30), (1.0, 0.8, 1.2), (14.5, -11.6, -17.4), rot)
     mask = Ellipsoid.sphere([0, 0, 0], 8).to_mask(grid)
-    fig = slice_views(mask, tumor=Mask(mask.array, grid), zones={0.0: [Ellipsoid.sphere([0, 0, 0], 11)]},
-                      planes="coronal")
+    fig = slice_views(
+        mask, tumor=Mask(mask.array, grid), zones={0.0: [Ellipsoid.sphere([0, 0, 0], 11)]}, planes="coronal"
+    )
     assert len(fig.axes) == 1
-    field = GridFieldZone(_temperature(Grid((30, 30, 30), 1.0, (-14.5, -14.5, -14.5))),
-                          Grid((30, 30, 30), 1.0, (-14.5, -14.5, -14.5)), -40.0)
+    field = GridFieldZone(
+        _temperature(Grid((30, 30, 30), 1.0, (-14.5, -14.5, -14.5))),
+        Grid((30, 30, 30), 1.0, (-14.5, -14.5, -14.5)),
+        -40.0,
+    )
     assert slice_views(field, planes=["axial"]).axes
     assert slice_views(tumor=Ellipsoid.sphere([0, 0, 0], 5)).axes
     with pytest.raises(ValidationError, match="nothing to show"):

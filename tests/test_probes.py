@@ -47,15 +47,22 @@ center_offset_mm = 3
     assert np.allclose(zone.center_mm, [0, 0, -3])
 
 
-@pytest.mark.parametrize("text, message", [
-    ("[models.X]\nmodality='cryo'\nkind='model'\nverified=false\n[[models.X.zones]]\nsemi_axes_mm=[1,1,1]",
-     "models.X.source"),
-    ("[models.X]\nmodality='cryo'\nsource='s'\nkind='guess'\nverified=false", "kind"),
-    ("[models.X]\nmodality='cryo'\nsource='s'\nkind='model'\nverified=false\ncolour='red'", "unknown key"),
-    ("[models.X]\nmodality='cryo'\nsource='s'\nkind='model'\nverified=false\n[[models.X.zones]]\nsemi_axes_mm=[1,-1,1]",
-     "semi_axes_mm"),
-    ("[models.X\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "[models.X]\nmodality='cryo'\nkind='model'\nverified=false\n[[models.X.zones]]\nsemi_axes_mm=[1,1,1]",
+            "models.X.source",
+        ),
+        ("[models.X]\nmodality='cryo'\nsource='s'\nkind='guess'\nverified=false", "kind"),
+        ("[models.X]\nmodality='cryo'\nsource='s'\nkind='model'\nverified=false\ncolour='red'", "unknown key"),
+        (
+            "[models.X]\nmodality='cryo'\nsource='s'\nkind='model'\nverified=false\n[[models.X.zones]]\nsemi_axes_mm=[1,-1,1]",
+            "semi_axes_mm",
+        ),
+        ("[models.X\n", "not valid TOML"),
+    ],
+)
 def test_malformed_catalogs_are_refused(tmp_path, text, message):
     path = tmp_path / "bad.toml"
     path.write_text(text)

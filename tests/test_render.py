@@ -17,18 +17,29 @@ from scipy.ndimage import binary_erosion
 from ablasim import Ellipsoid, Grid, Mask, measure_margin
 from ablasim.errors import AblasimError, DisplayUnavailableError, ValidationError
 from ablasim.probes import Probe
-from ablasim.render import (CAMERA_PRESETS, NEUTRAL_RGB, Camera, make_scene, margin_colors, margin_limits, margin_lut,
-                            render_scene, render_views, scene_for_outcome, show_scene)
+from ablasim.render import (
+    CAMERA_PRESETS,
+    NEUTRAL_RGB,
+    Camera,
+    make_scene,
+    margin_colors,
+    margin_limits,
+    margin_lut,
+    render_scene,
+    render_views,
+    scene_for_outcome,
+    show_scene,
+)
 from ablasim.render._colors import NAN_RGB
 from ablasim.render._meshes import clip_mesh, ellipsoid_mesh, field_isosurface, occluded, union_shell
 from ablasim.render.scene import BACKGROUND
-from ablasim.workflows.run import run_scenario
 from ablasim.scenario.parse import load_scenario
+from ablasim.workflows.run import run_scenario
 from ablasim.zones import GridFieldZone
 from conftest import EXAMPLES
 
 SIZE = (400, 300)
-BG = np.array([int(BACKGROUND[i:i + 2], 16) for i in (1, 3, 5)])
+BG = np.array([int(BACKGROUND[i : i + 2], 16) for i in (1, 3, 5)])
 SRC = Path(__file__).resolve().parent.parent / "src" / "ablasim"
 
 
@@ -38,7 +49,7 @@ def foreground(img, tol=12):
 
 def patch(img, col_row, half=2):
     c, r = (int(v) for v in col_row)
-    return img[r - half:r + half + 1, c - half:c + half + 1].reshape(-1, 3).astype(int)
+    return img[r - half : r + half + 1, c - half : c + half + 1].reshape(-1, 3).astype(int)
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +64,12 @@ def concentric():
 
 
 def test_importing_ablasim_render_loads_neither_pyvista_nor_matplotlib():
-    code = ("import sys, ablasim, ablasim.render, ablasim.render.scene, ablasim.render.report, "
-            "ablasim.render.plots, ablasim.render.slices; from ablasim.render import make_scene, render_scene; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyvista', 'vtk', 'vtkmodules', "
-            "'matplotlib')))")
+    code = (
+        "import sys, ablasim, ablasim.render, ablasim.render.scene, ablasim.render.report, "
+        "ablasim.render.plots, ablasim.render.slices; from ablasim.render import make_scene, render_scene; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyvista', 'vtk', 'vtkmodules', "
+        "'matplotlib')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -95,7 +108,7 @@ def test_image_has_exactly_the_requested_size(offset, size):
 
 
 def test_thinnest_point_is_red_and_not_blank(offset):
-    tumor, zone, res = offset
+    _tumor, zone, res = offset
     scene = make_scene(res, zones=zone, threshold_mm=6.0)
     img = render_scene(scene, camera="thinnest", window_size=SIZE, legend=False, thinnest=False)
     assert foreground(img).mean() > 0.1
@@ -147,7 +160,7 @@ def test_margin_equal_to_threshold_everywhere_renders_neutral(concentric):
 
 
 def test_every_camera_preset_frames_the_scene_and_renders(offset):
-    tumor, zone, res = offset
+    _tumor, zone, res = offset
     probe = Probe([3, 0, 10], [0.3, 0.2, 1.0], "IceRod")
     scene = make_scene(res, zones=zone, probes=[("P", probe)], threshold_mm=5.0)
     size = (200, 150)
@@ -199,8 +212,9 @@ def test_mask_tumour_renders_from_its_voxel_margin_map():
     grid = Grid((40, 40, 40), 1.0, (-19.5, -19.5, -19.5))
     tumor = Ellipsoid.sphere([0, 0, 0], 7).to_mask(grid)
     res = measure_margin(tumor, Ellipsoid.sphere([0, 0, 0], 12))
-    img = render_scene(make_scene(res, zones=Mask(Ellipsoid.sphere([0, 0, 0], 12).to_mask(grid).array, grid)),
-                       window_size=(200, 150))
+    img = render_scene(
+        make_scene(res, zones=Mask(Ellipsoid.sphere([0, 0, 0], 12).to_mask(grid).array, grid)), window_size=(200, 150)
+    )
     assert foreground(img).mean() > 0.1
 
 
@@ -216,14 +230,18 @@ def test_meshes_are_oriented_outwards_and_unions_are_clipped():
     # every vertex on the union's boundary (cut points on chords: within their sagitta), none inside the other ball
     inside = np.minimum(np.linalg.norm(v - [4, 0, 0], axis=1), np.linalg.norm(v - [-4, 0, 0], axis=1)) - 6.0
     assert inside.min() > -0.01
-    cap = 2 * (np.pi * 2 ** 2 * (3 * 6 - 2) / 3)  # two spherical caps of height 2 mm
+    cap = 2 * (np.pi * 2**2 * (3 * 6 - 2) / 3)  # two spherical caps of height 2 mm
     assert volume(v, f) == pytest.approx(2 * a.volume_mm3 - cap, rel=0.01)
     # sphere a (radius 6 at x = -4) hides what lies behind it or inside it from an eye at x = 50, not what lies
     # beside it or in front
     eye = np.array([50.0, 0, 0])
     assert list(occluded(eye, [[-20, 0, 0], [-4, 0, 0], [-20, 0, 9], [20, 0, 0]], *ellipsoid_mesh(a, 3))) == [
-        True, True, False, False]
-    v2, f2 = clip_mesh(*ellipsoid_mesh(a, 3), np.ones(642))
+        True,
+        True,
+        False,
+        False,
+    ]
+    _v2, f2 = clip_mesh(*ellipsoid_mesh(a, 3), np.ones(642))
     assert len(f2) == 1280
     grid = Grid((30, 30, 30), 1.0, (-14.5, -14.5, -14.5))
     pts = grid.index_to_world(np.stack(np.meshgrid(*[np.arange(30)] * 3, indexing="ij"), -1).reshape(-1, 3))

@@ -4,7 +4,7 @@ import base64
 import html
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,12 +13,12 @@ from ablasim.catalog import default_catalog
 from ablasim.cli import main
 from ablasim.errors import ValidationError
 from ablasim.render import write_report
-from ablasim.workflows.run import run_scenario
 from ablasim.scenario.parse import load_scenario
+from ablasim.workflows.run import run_scenario
 from conftest import EXAMPLES
 
 SMALL = (320, 240)
-WHEN = datetime(2025, 3, 14, 9, 30, tzinfo=timezone.utc)
+WHEN = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +51,9 @@ def test_report_is_self_contained_with_reasons_and_provenance(three, tmp_path):
 
 
 def test_report_json_is_the_run_plus_the_images(three, tmp_path):
-    files = write_report(three, tmp_path / "sub" / "case.html", window_size=SMALL, cameras=("iso", "axial"),
-                         slices=False, generated=WHEN)
+    files = write_report(
+        three, tmp_path / "sub" / "case.html", window_size=SMALL, cameras=("iso", "axial"), slices=False, generated=WHEN
+    )
     assert files.json == tmp_path / "sub" / "case.json"
     data = json.loads(files.json.read_text())
     assert data["scenario"] == three.to_dict()["scenario"] and data["passed"] is False
@@ -87,8 +88,9 @@ protocol = "lung-model"
 tip_mm = [0.0, 0.0, 7.0]
 direction = [0.0, 0.0, 1.0]
 """)
-    files = write_report(run_scenario(load_scenario(scen)), tmp_path, window_size=SMALL, cameras=("iso",),
-                         save_images=False)
+    files = write_report(
+        run_scenario(load_scenario(scen)), tmp_path, window_size=SMALL, cameras=("iso",), save_images=False
+    )
     text = files.html.read_text()
     assert "lung &lt;isotherms&gt;" in text and "<isotherms>" not in text  # names are escaped
     assert "0 degC isotherm, -20 degC isotherm, -40 degC isotherm" in text

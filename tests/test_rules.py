@@ -29,14 +29,17 @@ def test_rules_carry_the_numbers_of_their_seed_records():
         assert RULES[name].seed in recs
 
 
-@pytest.mark.parametrize("radius, sarcoma, renal", [
-    # Sphere centred in one IceRod ice ball: margin = 12.5 - r (radial semi-axis; the axial one, 17.5, is larger).
-    (7.4, True, False),   # 5.1 mm: >= 5, < 6
-    (7.5, True, False),   # 5.0 mm: exactly the sarcoma limit (>= passes)
-    (7.6, False, False),  # 4.9 mm
-    (6.4, True, True),    # 6.1 mm
-    (6.6, True, False),   # 5.9 mm
-])
+@pytest.mark.parametrize(
+    "radius, sarcoma, renal",
+    [
+        # Sphere centred in one IceRod ice ball: margin = 12.5 - r (radial semi-axis; the axial one, 17.5, is larger).
+        (7.4, True, False),  # 5.1 mm: >= 5, < 6
+        (7.5, True, False),  # 5.0 mm: exactly the sarcoma limit (>= passes)
+        (7.6, False, False),  # 4.9 mm
+        (6.4, True, True),  # 6.1 mm
+        (6.6, True, False),  # 5.9 mm
+    ],
+)
 def test_single_cryoprobe_limits(radius, sarcoma, renal):
     res = measure_margin(Ellipsoid.sphere([0, 0, 0], radius), ICE_BALL)
     assert res.min_margin_mm == pytest.approx(12.5 - radius, abs=1e-6)
@@ -81,14 +84,15 @@ def test_liver_size_bins(diameter, label, rate):
 
 def test_custom_rules_from_a_file_and_unknown_names(tmp_path):
     path = tmp_path / "r.toml"
-    path.write_text('[rules.lung-lethal]\nmodality = "cryo"\nisotherm_c = -20.0\nmin_margin_mm = 3.0\n'
-                    'source = "our protocol"\n')
+    path.write_text(
+        '[rules.lung-lethal]\nmodality = "cryo"\nisotherm_c = -20.0\nmin_margin_mm = 3.0\nsource = "our protocol"\n'
+    )
     rs = RuleSet.from_toml(path)
     assert rs["lung-lethal"].isotherm_c == -20.0 and "sarcoma-5mm" in rs.names()
     with pytest.raises(UnknownNameError) as err:
         rs["sarcoma-6mm"]
     assert "sarcoma-5mm" in str(err.value)
-    path.write_text('[rules.x]\nmin_margin_mm = 3.0\nthreshold = 2\n')
+    path.write_text("[rules.x]\nmin_margin_mm = 3.0\nthreshold = 2\n")
     with pytest.raises(ScenarioError, match="unknown key"):
         RuleSet.from_toml(path)
 

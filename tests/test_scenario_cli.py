@@ -8,15 +8,15 @@ import pytest
 
 from ablasim import ScenarioError
 from ablasim.cli import main
-from ablasim.workflows.run import run_scenario
 from ablasim.scenario.parse import load_scenario
+from ablasim.workflows.run import run_scenario
 from conftest import EXAMPLES
 
 
 def test_examples_run_and_agree_with_the_hand_arithmetic():
     res = run_scenario(load_scenario(EXAMPLES / "single_probe_sphere.toml"))
     # IceRod radial semi-axis 12.5 mm, lesion radius 7 mm centred on the ice ball: 12.5 - 7 = 5.5 mm.
-    (_, r), = res.results
+    ((_, r),) = res.results
     assert r.min_margin_mm == pytest.approx(5.5, abs=1e-6)
     assert res.passed() is True
     three = run_scenario(load_scenario(EXAMPLES / "three_probes.toml"))
@@ -53,18 +53,23 @@ radius_mm = 9
 """
 
 
-@pytest.mark.parametrize("text, message", [
-    (GOOD.replace("radius_mm = 5", "radius_mm = 5\nradius = 5"), "unknown key(s) ['radius'] in tumors[0]"),
-    (GOOD + "\n[measure]\nresolution = 1\n", "unknown key(s) ['resolution'] in [measure]"),
-    (GOOD.replace("radius_mm = 5", "radius_mm = -5"), "tumors[0].radius_mm=-5"),
-    (GOOD.replace("center_mm = [0, 0, 0]\nradius_mm = 9", "center_mm = [0, 0]\nradius_mm = 9"),
-     "zones[0].center_mm"),
-    (GOOD + "\n[grid]\nspacing_mm = [1, 0, 1]\n", "grid.spacing_mm"),
-    (GOOD + "\n[[probes]]\nmodel = 'Nope'\ntip_mm = [0,0,0]\ndirection = [0,0,1]\n", "IceRod"),
-    (GOOD + "\n[[probes]]\nmodel = 'IceRod'\ntip_mm = [0,0,0]\ndirection = [0,0,0]\n", "probes[0]"),
-    ("[[tumors]]\ncenter_mm = [0,0,0]\nradius_mm = 5\n", "needs at least one [[zones]] or [[probes]]"),
-    ("this is not toml", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (GOOD.replace("radius_mm = 5", "radius_mm = 5\nradius = 5"), "unknown key(s) ['radius'] in tumors[0]"),
+        (GOOD + "\n[measure]\nresolution = 1\n", "unknown key(s) ['resolution'] in [measure]"),
+        (GOOD.replace("radius_mm = 5", "radius_mm = -5"), "tumors[0].radius_mm=-5"),
+        (
+            GOOD.replace("center_mm = [0, 0, 0]\nradius_mm = 9", "center_mm = [0, 0]\nradius_mm = 9"),
+            "zones[0].center_mm",
+        ),
+        (GOOD + "\n[grid]\nspacing_mm = [1, 0, 1]\n", "grid.spacing_mm"),
+        (GOOD + "\n[[probes]]\nmodel = 'Nope'\ntip_mm = [0,0,0]\ndirection = [0,0,1]\n", "IceRod"),
+        (GOOD + "\n[[probes]]\nmodel = 'IceRod'\ntip_mm = [0,0,0]\ndirection = [0,0,0]\n", "probes[0]"),
+        ("[[tumors]]\ncenter_mm = [0,0,0]\nradius_mm = 5\n", "needs at least one [[zones]] or [[probes]]"),
+        ("this is not toml", "not valid TOML"),
+    ],
+)
 def test_malformed_scenarios_name_the_problem(tmp_path, text, message):
     with pytest.raises(ScenarioError) as err:
         load_scenario(_write(tmp_path, text))
@@ -77,8 +82,9 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("ablasim: error:") and "radius" in lines[0]
-    missing = subprocess.run([sys.executable, "-m", "ablasim.cli", "run", str(tmp_path / "none.toml")],
-                             capture_output=True, text=True)
+    missing = subprocess.run(
+        [sys.executable, "-m", "ablasim.cli", "run", str(tmp_path / "none.toml")], capture_output=True, text=True
+    )
     assert missing.returncode == 2 and "cannot read" in missing.stderr and "Traceback" not in missing.stderr
 
 

@@ -6,8 +6,16 @@ import numpy as np
 import pytest
 
 import ablasim
-from ablasim import (AblasimError, CapsuleExclusion, Ellipsoid, Grid, GridTooLargeError, Mask, ValidationError,
-                     measure_margin)
+from ablasim import (
+    AblasimError,
+    CapsuleExclusion,
+    Ellipsoid,
+    Grid,
+    GridTooLargeError,
+    Mask,
+    ValidationError,
+    measure_margin,
+)
 from ablasim.probes import Probe
 
 
@@ -27,9 +35,12 @@ def no_kernels(monkeypatch):
     def boom(*args, **kwargs):
         raise KernelCalled
 
-    for mod, names in [(ek, ["rasterize", "signed_distance_many"]),
-                       (ex, ["zone_samples", "tumour_samples", "margin_map", "count_crossings"]),
-                       (cov, ["_coverage_kernel"]), (edt, ["edt"])]:
+    for mod, names in [
+        (ek, ["rasterize", "signed_distance_many"]),
+        (ex, ["zone_samples", "tumour_samples", "margin_map", "count_crossings"]),
+        (cov, ["_coverage_kernel"]),
+        (edt, ["edt"]),
+    ]:
         for name in names:
             monkeypatch.setattr(mod, name, boom)
 
@@ -38,27 +49,30 @@ T = Ellipsoid.sphere([0, 0, 0], 5.0)
 Z = Ellipsoid.sphere([0, 0, 0], 9.0)
 
 
-@pytest.mark.parametrize("make, field", [
-    (lambda: Ellipsoid([0, math.nan, 0], [1, 2, 3]), "center_mm"),
-    (lambda: Ellipsoid([0, 0, 0], [1, -2, 3]), "semi_axes_mm"),
-    (lambda: Ellipsoid([0, 0, 0], [1, 0, 3]), "semi_axes_mm"),
-    (lambda: Ellipsoid([0, 0, 0], [1, math.inf, 3]), "semi_axes_mm"),
-    (lambda: Ellipsoid.sphere([0, 0, 0], -1.0), "radius_mm"),
-    (lambda: Ellipsoid([0, 0, 0], [1, 2, 3], np.diag([1.0, 1.0, -1.0])), "rotation"),
-    (lambda: Grid((10, 10, 10), (1.0, 0.0, 1.0)), "grid.spacing_mm"),
-    (lambda: Probe([0, 0, 0], [0, 0, 0], "IceRod"), "probe.direction"),
-    (lambda: Probe([0, 0, 0], [0, math.nan, 1], "IceRod"), "probe.direction"),
-    (lambda: Probe([0, 0, 0], [0, 0, 1], "NoSuchProbe").zone(), "probe model"),
-    (lambda: measure_margin(T, Z, resolution_mm=math.nan), "resolution_mm"),
-    (lambda: measure_margin(T, Z, resolution_mm=0.0), "resolution_mm"),
-    (lambda: measure_margin(T, Z, method="fast"), "method"),
-    (lambda: measure_margin(T, [], method="exact"), "zone"),
-    (lambda: measure_margin(T, [Z, "x"]), "zone[1]"),
-    (lambda: measure_margin("tumour", Z), "tumor"),
-    (lambda: measure_margin(T, Z, method="voxel"), "grid"),
-    (lambda: CapsuleExclusion(Z, -1.0), "exclude.distance_mm"),
-    (lambda: measure_margin(T, Z, exclude=(Z, 2.0)), "exclude"),
-])
+@pytest.mark.parametrize(
+    "make, field",
+    [
+        (lambda: Ellipsoid([0, math.nan, 0], [1, 2, 3]), "center_mm"),
+        (lambda: Ellipsoid([0, 0, 0], [1, -2, 3]), "semi_axes_mm"),
+        (lambda: Ellipsoid([0, 0, 0], [1, 0, 3]), "semi_axes_mm"),
+        (lambda: Ellipsoid([0, 0, 0], [1, math.inf, 3]), "semi_axes_mm"),
+        (lambda: Ellipsoid.sphere([0, 0, 0], -1.0), "radius_mm"),
+        (lambda: Ellipsoid([0, 0, 0], [1, 2, 3], np.diag([1.0, 1.0, -1.0])), "rotation"),
+        (lambda: Grid((10, 10, 10), (1.0, 0.0, 1.0)), "grid.spacing_mm"),
+        (lambda: Probe([0, 0, 0], [0, 0, 0], "IceRod"), "probe.direction"),
+        (lambda: Probe([0, 0, 0], [0, math.nan, 1], "IceRod"), "probe.direction"),
+        (lambda: Probe([0, 0, 0], [0, 0, 1], "NoSuchProbe").zone(), "probe model"),
+        (lambda: measure_margin(T, Z, resolution_mm=math.nan), "resolution_mm"),
+        (lambda: measure_margin(T, Z, resolution_mm=0.0), "resolution_mm"),
+        (lambda: measure_margin(T, Z, method="fast"), "method"),
+        (lambda: measure_margin(T, [], method="exact"), "zone"),
+        (lambda: measure_margin(T, [Z, "x"]), "zone[1]"),
+        (lambda: measure_margin("tumour", Z), "tumor"),
+        (lambda: measure_margin(T, Z, method="voxel"), "grid"),
+        (lambda: CapsuleExclusion(Z, -1.0), "exclude.distance_mm"),
+        (lambda: measure_margin(T, Z, exclude=(Z, 2.0)), "exclude"),
+    ],
+)
 def test_bad_input_is_refused_before_any_kernel(no_kernels, make, field):
     with pytest.raises(ValidationError) as err:
         make()
@@ -97,6 +111,10 @@ def test_mask_shape_must_match_grid():
 
 
 def test_every_error_is_an_ablasim_error():
-    for exc in (ValidationError("f", 1, "x"), GridTooLargeError("f", (1, 1, 1), 2, 1, "y"),
-                ablasim.ScenarioError("z"), ablasim.UnknownNameError("f", "v", ["a"])):
+    for exc in (
+        ValidationError("f", 1, "x"),
+        GridTooLargeError("f", (1, 1, 1), 2, 1, "y"),
+        ablasim.ScenarioError("z"),
+        ablasim.UnknownNameError("f", "v", ["a"]),
+    ):
         assert isinstance(exc, AblasimError)

@@ -1,5 +1,7 @@
 """Zone composition: union of catalog zones and the cold-synergy merged ice ball."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -77,8 +79,11 @@ def test_the_cold_core_grows_with_the_number_of_probes():
     vols = []
     for n in (1, 2, 3, 4):
         probes = parallel_array(tumor, n, "IceSphere", spacing_mm=10.0, **PROTO)
-        vols.append(_cold_volume(compose(probes, composition="synergy", isotherm_c=-40.0, **PROTO),
-                                 [-20, -20, -25], [20, 20, 15]))
+        vols.append(
+            _cold_volume(
+                compose(probes, composition="synergy", isotherm_c=-40.0, **PROTO), [-20, -20, -25], [20, 20, 15]
+            )
+        )
     single = vols[0]
     assert single == pytest.approx(4 / 3 * np.pi * 4.25 * 4.25 * 11.8, rel=0.03)  # the catalog -40 degC ellipsoid
     assert vols[0] < vols[1] < vols[2] < vols[3]
@@ -107,7 +112,7 @@ def test_wider_spacing_narrows_the_waist():
         field = compose(probes, composition="synergy")
         waists.append(_waist(field, 0.0, 0.0))
         lobes.append(_waist(field, s / 2, 0.0))
-    assert all(a > b for a, b in zip(waists, waists[1:]))  # the waist narrows as the probes move apart
+    assert all(a > b for a, b in itertools.pairwise(waists))  # the waist narrows as the probes move apart
     # 10 mm apart the merged ball bulges between the probes; from 20 mm on it is an hourglass, pinched between them
     assert waists[0] > lobes[0]
     assert all(w < lobe for w, lobe in zip(waists[2:], lobes[2:]))

@@ -8,10 +8,10 @@ tumour volume inside the zone / tumour volume. See docs/conventions.md.
 from .errors import AblasimError, GridTooLargeError, ScenarioError, UnknownNameError, ValidationError
 from .geometry.grid import Grid
 from .geometry.mask import Mask
+from .geometry.shapes import Ellipsoid, rotation_from_euler_deg, rotation_with_z_axis
 from .metrics.exclusion import CapsuleExclusion
 from .metrics.measure import measure_margin
 from .metrics.result import MarginMap, MarginResult
-from .geometry.shapes import Ellipsoid, rotation_from_euler_deg, rotation_with_z_axis
 
 __version__ = "0.1.0"
 
@@ -27,8 +27,8 @@ __all__ = [
     "ScenarioError",
     "UnknownNameError",
     "ValidationError",
+    "__version__",
     "measure_margin",
     "rotation_from_euler_deg",
     "rotation_with_z_axis",
-    "__version__",
 ]

@@ -11,17 +11,24 @@ from .errors import ValidationError
 
 __all__ = [
     "as_float",
-    "as_vector3",
     "as_positive_vector3",
-    "as_spacing",
-    "as_unit_vector",
     "as_rotation",
     "as_shape3",
+    "as_spacing",
+    "as_unit_vector",
+    "as_vector3",
 ]
 
 
-def as_float(value, name: str, *, positive: bool = False, nonnegative: bool = False,
-             minimum: float | None = None, maximum: float | None = None) -> float:
+def as_float(
+    value,
+    name: str,
+    *,
+    positive: bool = False,
+    nonnegative: bool = False,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> float:
     """Return ``value`` as a finite float, checking the requested bounds."""
     if isinstance(value, bool) or not isinstance(value, (Real, np.floating, np.integer)):
         raise ValidationError(name, value, "expected a real number")

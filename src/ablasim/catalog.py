@@ -11,6 +11,7 @@ points, unless ``extrapolate=True`` (then the nearest segments are extended and 
 
 from __future__ import annotations
 
+import itertools
 import tomllib
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -18,16 +19,24 @@ from importlib import resources
 
 import numpy as np
 
-from ._validation import as_float, as_positive_vector3
 from ._named import NamedSet
+from ._validation import as_float, as_positive_vector3
 from .errors import ScenarioError, UnknownNameError, ValidationError
 
-__all__ = ["ZoneSpec", "ProbeModel", "ProbeCatalog", "default_catalog", "KINDS"]
+__all__ = ["KINDS", "ProbeCatalog", "ProbeModel", "ZoneSpec", "default_catalog"]
 
 KINDS = ("manufacturer chart", "phantom", "in vivo", "clinical", "model")
 _MODEL_KEYS = {"modality", "manufacturer", "source", "kind", "verified", "notes", "zones", "table"}
-_GEOM_KEYS = {"semi_axes_mm", "diameters_mm", "center_offset_mm", "distal_beyond_tip_mm", "offset_basis",
-              "source", "kind", "verified"}
+_GEOM_KEYS = {
+    "semi_axes_mm",
+    "diameters_mm",
+    "center_offset_mm",
+    "distal_beyond_tip_mm",
+    "offset_basis",
+    "source",
+    "kind",
+    "verified",
+}
 _ZONE_KEYS = _GEOM_KEYS | {"protocol", "isotherm_c"}
 _ROW_KEYS = _GEOM_KEYS | {"power_w", "duration_s"}
 _MODALITIES = ("cryo", "radiofrequency", "microwave")
@@ -50,7 +59,7 @@ class ZoneSpec:
     offset_basis: str
     extrapolated: bool = False
 
-    def scaled(self, zone_scale) -> "ZoneSpec":
+    def scaled(self, zone_scale) -> ZoneSpec:
         """Semi-axes multiplied by ``zone_scale`` (one factor, or (radial, axial)) about the zone centre."""
         f = np.atleast_1d(np.asarray(zone_scale, dtype=float))
         if f.shape not in ((1,), (2,)) or not np.all(np.isfinite(f)) or np.any(f <= 0):
@@ -99,17 +108,30 @@ class ProbeModel:
     def table_points(self) -> list[str]:
         return [(f"{r.power_w:g} W x " if r.power_w is not None else "") + f"{r.duration_s:g} s" for r in self.table]
 
-    def zone_spec(self, *, protocol: str | None = None, isotherm_c: float | None = None, power_w=None,
-                  duration_s=None, extrapolate: bool = False) -> ZoneSpec:
+    def zone_spec(
+        self,
+        *,
+        protocol: str | None = None,
+        isotherm_c: float | None = None,
+        power_w=None,
+        duration_s=None,
+        extrapolate: bool = False,
+    ) -> ZoneSpec:
         """The zone for a protocol and isotherm (cryo) or a power and duration (RF / MW)."""
         if self.table:
             if protocol is not None or isotherm_c is not None:
-                raise ValidationError(f"probe '{self.name}'", {"protocol": protocol, "isotherm_c": isotherm_c},
-                                      "is an RF/MW device: give power_w and duration_s, not a protocol or isotherm")
+                raise ValidationError(
+                    f"probe '{self.name}'",
+                    {"protocol": protocol, "isotherm_c": isotherm_c},
+                    "is an RF/MW device: give power_w and duration_s, not a protocol or isotherm",
+                )
             return self._from_table(power_w, duration_s, extrapolate)
         if power_w is not None or duration_s is not None:
-            raise ValidationError(f"probe '{self.name}'", {"power_w": power_w, "duration_s": duration_s},
-                                  f"is a cryoprobe: give protocol (one of {self.protocols}) and isotherm_c")
+            raise ValidationError(
+                f"probe '{self.name}'",
+                {"power_w": power_w, "duration_s": duration_s},
+                f"is a cryoprobe: give protocol (one of {self.protocols}) and isotherm_c",
+            )
         proto = protocol if protocol is not None else self.zones[0].protocol
         cands = [z for z in self.zones if z.protocol == proto]
         if not cands:
@@ -117,22 +139,28 @@ class ProbeModel:
         iso = 0.0 if isotherm_c is None else as_float(isotherm_c, "isotherm_c")
         match = [z for z in cands if abs(z.isotherm_c - iso) < 1e-9]
         if not match:
-            raise UnknownNameError(f"probe '{self.name}' ({proto}) isotherm_c", isotherm_c,
-                                   [f"{v:g}" for v in self.isotherms(proto)])
+            raise UnknownNameError(
+                f"probe '{self.name}' ({proto}) isotherm_c", isotherm_c, [f"{v:g}" for v in self.isotherms(proto)]
+            )
         return match[0]
 
     def _from_table(self, power_w, duration_s, extrapolate) -> ZoneSpec:
         keyed_by_power = self.table[0].power_w is not None
         if duration_s is None:
-            raise ValidationError(f"probe '{self.name}' duration_s", None,
-                                  f"required; table points: {', '.join(self.table_points())}")
+            raise ValidationError(
+                f"probe '{self.name}' duration_s", None, f"required; table points: {', '.join(self.table_points())}"
+            )
         t = as_float(duration_s, "duration_s", positive=True)
         if keyed_by_power and power_w is None:
-            raise ValidationError(f"probe '{self.name}' power_w", None,
-                                  f"required; table points: {', '.join(self.table_points())}")
+            raise ValidationError(
+                f"probe '{self.name}' power_w", None, f"required; table points: {', '.join(self.table_points())}"
+            )
         if not keyed_by_power and power_w is not None:
-            raise ValidationError(f"probe '{self.name}' power_w", power_w,
-                                  "this device's table is keyed by duration only (the generator sets the power)")
+            raise ValidationError(
+                f"probe '{self.name}' power_w",
+                power_w,
+                "this device's table is keyed by duration only (the generator sets the power)",
+            )
         p = as_float(power_w, "power_w", positive=True) if keyed_by_power else None
         levels = sorted({r.power_w for r in self.table}) if keyed_by_power else [None]
         out_of_table = False
@@ -163,15 +191,30 @@ class ProbeModel:
             vals = along_time(None)
         if out_of_table and not extrapolate:
             req = (f"{p:g} W x " if p is not None else "") + f"{t:g} s"
-            raise ValidationError(f"probe '{self.name}' power_w/duration_s", req,
-                                  f"outside the table (interpolation only; pass extrapolate=True to extend it); "
-                                  f"table points: {', '.join(self.table_points())}")
+            raise ValidationError(
+                f"probe '{self.name}' power_w/duration_s",
+                req,
+                f"outside the table (interpolation only; pass extrapolate=True to extend it); "
+                f"table points: {', '.join(self.table_points())}",
+            )
         if np.any(vals[:3] <= 0):
-            raise ValidationError(f"probe '{self.name}' power_w/duration_s", (p, t),
-                                  "extrapolation gives a non-positive zone size")
+            raise ValidationError(
+                f"probe '{self.name}' power_w/duration_s", (p, t), "extrapolation gives a non-positive zone size"
+            )
         row = self.table[0]
-        return ZoneSpec(tuple(float(v) for v in vals[:3]), float(vals[3]), None, None, p, t, row.source, row.kind,
-                        row.verified, row.basis, extrapolated=out_of_table)
+        return ZoneSpec(
+            tuple(float(v) for v in vals[:3]),
+            float(vals[3]),
+            None,
+            None,
+            p,
+            t,
+            row.source,
+            row.kind,
+            row.verified,
+            row.basis,
+            extrapolated=out_of_table,
+        )
 
 
 def _interp1(xs: np.ndarray, vals: np.ndarray, x: float) -> np.ndarray:
@@ -209,11 +252,15 @@ def _geometry(entry: dict, where: str, model: dict):
     """(semi_axes, centre offset, source, kind, verified, basis) of a zone or table row."""
     if ("semi_axes_mm" in entry) == ("diameters_mm" in entry):
         raise ValidationError(f"{where}", sorted(entry), "needs exactly one of semi_axes_mm, diameters_mm")
-    axes = (as_positive_vector3(entry["semi_axes_mm"], f"{where}.semi_axes_mm") if "semi_axes_mm" in entry
-            else as_positive_vector3(entry["diameters_mm"], f"{where}.diameters_mm") / 2.0)
+    axes = (
+        as_positive_vector3(entry["semi_axes_mm"], f"{where}.semi_axes_mm")
+        if "semi_axes_mm" in entry
+        else as_positive_vector3(entry["diameters_mm"], f"{where}.diameters_mm") / 2.0
+    )
     if ("center_offset_mm" in entry) == ("distal_beyond_tip_mm" in entry):
-        raise ValidationError(f"{where}", sorted(entry),
-                              "needs exactly one of center_offset_mm, distal_beyond_tip_mm (the tip relation)")
+        raise ValidationError(
+            f"{where}", sorted(entry), "needs exactly one of center_offset_mm, distal_beyond_tip_mm (the tip relation)"
+        )
     if "center_offset_mm" in entry:
         offset = as_float(entry["center_offset_mm"], f"{where}.center_offset_mm")
     else:
@@ -224,8 +271,14 @@ def _geometry(entry: dict, where: str, model: dict):
     verified = entry.get("verified", model["verified"])
     if not isinstance(verified, bool):
         raise ValidationError(f"{where}.verified", verified, "expected true or false")
-    return (axes, offset, str(entry.get("source", model["source"])), kind, verified,
-            str(entry.get("offset_basis", "not stated")))
+    return (
+        axes,
+        offset,
+        str(entry.get("source", model["source"])),
+        kind,
+        verified,
+        str(entry.get("offset_basis", "not stated")),
+    )
 
 
 def _read_catalog(data: bytes, where: str) -> dict[str, ProbeModel]:
@@ -265,8 +318,9 @@ def _read_model(name: str, entry) -> ProbeModel:
             raise ValidationError(zf, sorted(extra), f"unknown key(s); valid: {sorted(_ZONE_KEYS)}")
         axes, off, src, kind, ver, basis = _geometry(z, zf, entry)
         iso = as_float(z.get("isotherm_c", 0.0), f"{zf}.isotherm_c", maximum=0.0)
-        zones.append(ZoneSpec(tuple(axes), off, iso, str(z.get("protocol", "standard")), None, None, src, kind, ver,
-                              basis))
+        zones.append(
+            ZoneSpec(tuple(axes), off, iso, str(z.get("protocol", "standard")), None, None, src, kind, ver, basis)
+        )
     for i, r in enumerate(entry.get("table", [])):
         rf = f"{field}.table[{i}]"
         extra = set(r) - _ROW_KEYS
@@ -276,8 +330,9 @@ def _read_model(name: str, entry) -> ProbeModel:
             raise ValidationError(f"{rf}.duration_s", None, "missing")
         axes, off, src, kind, ver, basis = _geometry(r, rf, entry)
         power = None if "power_w" not in r else as_float(r["power_w"], f"{rf}.power_w", positive=True)
-        rows.append(_Row(power, as_float(r["duration_s"], f"{rf}.duration_s", positive=True), axes, off, src, kind,
-                         ver, basis))
+        rows.append(
+            _Row(power, as_float(r["duration_s"], f"{rf}.duration_s", positive=True), axes, off, src, kind, ver, basis)
+        )
     if bool(zones) == bool(rows):
         raise ValidationError(field, name, "needs either [[zones]] (cryoprobes) or [[table]] rows (RF/MW), not both")
     if rows and len({r.power_w is None for r in rows}) > 1:
@@ -286,8 +341,17 @@ def _read_model(name: str, entry) -> ProbeModel:
     if len(set(keys)) != len(keys):
         raise ValidationError(f"{field}.table", name, "has duplicate power/duration rows")
     _check_nesting(zones, field)
-    return ProbeModel(name, str(entry["modality"]), str(entry.get("manufacturer", "")), str(entry["source"]),
-                      str(entry["kind"]), entry["verified"], str(entry.get("notes", "")), tuple(zones), tuple(rows))
+    return ProbeModel(
+        name,
+        str(entry["modality"]),
+        str(entry.get("manufacturer", "")),
+        str(entry["source"]),
+        str(entry["kind"]),
+        entry["verified"],
+        str(entry.get("notes", "")),
+        tuple(zones),
+        tuple(rows),
+    )
 
 
 def _check_nesting(zones, field):
@@ -298,12 +362,14 @@ def _check_nesting(zones, field):
     u = icosphere(3).vertices
     for proto in {z.protocol for z in zones}:
         ordered = sorted((z for z in zones if z.protocol == proto), key=lambda z: -z.isotherm_c)
-        for warm, cold in zip(ordered, ordered[1:]):
+        for warm, cold in itertools.pairwise(ordered):
             if abs(warm.isotherm_c - cold.isotherm_c) < 1e-9:
                 raise ValidationError(f"{field}.zones", proto, f"lists isotherm {warm.isotherm_c:g} degC twice")
             pts = u * np.array(cold.semi_axes_mm) - [0.0, 0.0, cold.center_offset_mm]
             rel = (pts + [0.0, 0.0, warm.center_offset_mm]) / np.array(warm.semi_axes_mm)
             if np.any((rel**2).sum(axis=1) > 1.0 + 1e-9):
-                raise ValidationError(f"{field}.zones", proto,
-                                      f"the {cold.isotherm_c:g} degC zone is not inside the {warm.isotherm_c:g} "
-                                      "degC zone")
+                raise ValidationError(
+                    f"{field}.zones",
+                    proto,
+                    f"the {cold.isotherm_c:g} degC zone is not inside the {warm.isotherm_c:g} degC zone",
+                )

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 __all__ = [
     "AblasimError",
-    "ValidationError",
-    "ScenarioError",
-    "GridTooLargeError",
-    "UnknownNameError",
-    "SimulationError",
     "DisplayUnavailableError",
+    "GridTooLargeError",
+    "ScenarioError",
+    "SimulationError",
+    "UnknownNameError",
+    "ValidationError",
 ]
 
 

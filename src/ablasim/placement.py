@@ -17,10 +17,10 @@ import numpy as np
 from ._validation import as_float, as_unit_vector
 from .catalog import ProbeCatalog, default_catalog
 from .errors import ValidationError
-from .probes import Probe
 from .geometry.shapes import Ellipsoid, rotation_with_z_axis
+from .probes import Probe
 
-__all__ = ["parallel_array", "check_placement", "PlacementWarning"]
+__all__ = ["PlacementWarning", "check_placement", "parallel_array"]
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,16 @@ class PlacementWarning:
     message: str
 
 
-def parallel_array(tumor: Ellipsoid, n_probes: int, model: str, *, spacing_mm: float, direction=(0.0, 0.0, 1.0),
-                   catalog: ProbeCatalog | None = None, **zone_kwargs) -> list[Probe]:
+def parallel_array(
+    tumor: Ellipsoid,
+    n_probes: int,
+    model: str,
+    *,
+    spacing_mm: float,
+    direction=(0.0, 0.0, 1.0),
+    catalog: ProbeCatalog | None = None,
+    **zone_kwargs,
+) -> list[Probe]:
     """``n_probes`` parallel probes along ``direction`` around the tumour centre.
 
     Layout in the plane across the shaft: 1 probe at the centre; 2 on the tumour's widest transverse axis,
@@ -61,8 +69,9 @@ def parallel_array(tumor: Ellipsoid, n_probes: int, model: str, *, spacing_mm: f
         offsets = [(-s / 2, -s / 2), (s / 2, -s / 2), (s / 2, s / 2), (-s / 2, s / 2)]
     else:
         r = s / (2 * np.sin(np.pi / n_probes))
-        offsets = [(r * np.cos(2 * np.pi * k / n_probes), r * np.sin(2 * np.pi * k / n_probes))
-                   for k in range(n_probes)]
+        offsets = [
+            (r * np.cos(2 * np.pi * k / n_probes), r * np.sin(2 * np.pi * k / n_probes)) for k in range(n_probes)
+        ]
     tips = [tumor.center_mm + a * e1 + b * e2 + offset * d for a, b in offsets]
     return [Probe(t, d, model) for t in tips]
 
@@ -91,9 +100,16 @@ def _lateral_edge_distance(probe: Probe, tumor: Ellipsoid) -> float:
     return float(abs(flat.signed_distance([rel[0], rel[1], 0.0])[0]))
 
 
-def check_placement(probes, tumor: Ellipsoid, *, catalog: ProbeCatalog | None = None,
-                    max_spacing_mm: float = 20.0, min_spacing_mm: float = 5.0, max_edge_distance_mm: float = 10.0,
-                    **zone_kwargs) -> list[PlacementWarning]:
+def check_placement(
+    probes,
+    tumor: Ellipsoid,
+    *,
+    catalog: ProbeCatalog | None = None,
+    max_spacing_mm: float = 20.0,
+    min_spacing_mm: float = 5.0,
+    max_edge_distance_mm: float = 10.0,
+    **zone_kwargs,
+) -> list[PlacementWarning]:
     """Warnings for a placement (an empty list when none applies). Each probe's working segment is the part of
     its shaft its catalog zone spans (``zone_kwargs`` as for :meth:`Probe.zone_spec`)."""
     plist = list(probes)
@@ -104,33 +120,62 @@ def check_placement(probes, tumor: Ellipsoid, *, catalog: ProbeCatalog | None = 
     lo_gap = as_float(min_spacing_mm, "min_spacing_mm", nonnegative=True)
     edge = as_float(max_edge_distance_mm, "max_edge_distance_mm", positive=True)
     specs = [p.zone_spec(cat, **zone_kwargs) for p in plist]
-    segs = [(p.tip_mm + s.distal_beyond_tip_mm * p.direction,
-             p.tip_mm - (s.center_offset_mm + s.semi_axes_mm[2]) * p.direction) for p, s in zip(plist, specs)]
+    segs = [
+        (
+            p.tip_mm + s.distal_beyond_tip_mm * p.direction,
+            p.tip_mm - (s.center_offset_mm + s.semi_axes_mm[2]) * p.direction,
+        )
+        for p, s in zip(plist, specs)
+    ]
     out = []
     n = len(plist)
     dist = np.full((n, n), np.inf)
     for i, j in combinations(range(n), 2):
         dist[i, j] = dist[j, i] = _segment_distance(*segs[i], *segs[j])
         if dist[i, j] < lo_gap:
-            out.append(PlacementWarning("too-close", (i, j), dist[i, j],
-                                        f"probes {i} and {j} are {dist[i, j]:.1f} mm apart (< {lo_gap:g} mm): the "
-                                        "second probe adds little coverage"))
+            out.append(
+                PlacementWarning(
+                    "too-close",
+                    (i, j),
+                    dist[i, j],
+                    f"probes {i} and {j} are {dist[i, j]:.1f} mm apart (< {lo_gap:g} mm): the "
+                    "second probe adds little coverage",
+                )
+            )
     for i in range(n if n > 1 else 0):
         j = int(np.argmin(dist[i]))
         if dist[i, j] > hi_gap:
-            out.append(PlacementWarning("too-far-apart", (i, j), dist[i, j],
-                                        f"probe {i}'s nearest neighbour (probe {j}) is {dist[i, j]:.1f} mm away "
-                                        f"(> {hi_gap:g} mm): their ice balls may not merge, leaving a warm gap"))
+            out.append(
+                PlacementWarning(
+                    "too-far-apart",
+                    (i, j),
+                    dist[i, j],
+                    f"probe {i}'s nearest neighbour (probe {j}) is {dist[i, j]:.1f} mm away "
+                    f"(> {hi_gap:g} mm): their ice balls may not merge, leaving a warm gap",
+                )
+            )
     for i, p in enumerate(plist):
         dist = _lateral_edge_distance(p, tumor)
         if dist > edge:
-            out.append(PlacementWarning("far-from-edge", (i,), dist,
-                                        f"probe {i} is {dist:.1f} mm from the tumour edge across the shaft "
-                                        f"(> {edge:g} mm): the periphery it faces relies on the rim of its ice ball"))
+            out.append(
+                PlacementWarning(
+                    "far-from-edge",
+                    (i,),
+                    dist,
+                    f"probe {i} is {dist:.1f} mm from the tumour edge across the shaft "
+                    f"(> {edge:g} mm): the periphery it faces relies on the rim of its ice ball",
+                )
+            )
         reach = float(p.tip_mm @ p.direction + specs[i].distal_beyond_tip_mm)
         tumor_far = float(tumor.center_mm @ p.direction + np.linalg.norm(tumor.linear_map.T @ p.direction))
         if reach < tumor_far:
-            out.append(PlacementWarning("distal-short", (i,), tumor_far - reach,
-                                        f"probe {i}'s zone ends {tumor_far - reach:.1f} mm short of the tumour's "
-                                        "distal edge along its shaft: advance the probe"))
+            out.append(
+                PlacementWarning(
+                    "distal-short",
+                    (i,),
+                    tumor_far - reach,
+                    f"probe {i}'s zone ends {tumor_far - reach:.1f} mm short of the tumour's "
+                    "distal edge along its shaft: advance the probe",
+                )
+            )
     return out

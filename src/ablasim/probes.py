@@ -34,13 +34,23 @@ class Probe:
             raise ValidationError("probe.model", model, "expected a model name")
         object.__setattr__(self, "model", model)
 
-    def zone_spec(self, catalog: ProbeCatalog | None = None, *, protocol=None, isotherm_c=None, power_w=None,
-                  duration_s=None, zone_scale=1.0, extrapolate: bool = False) -> ZoneSpec:
+    def zone_spec(
+        self,
+        catalog: ProbeCatalog | None = None,
+        *,
+        protocol=None,
+        isotherm_c=None,
+        power_w=None,
+        duration_s=None,
+        zone_scale=1.0,
+        extrapolate: bool = False,
+    ) -> ZoneSpec:
         """The catalog zone of this probe's model (see :meth:`ablasim.catalog.ProbeModel.zone_spec`), scaled by
         ``zone_scale`` (one factor or (radial, axial)) about its centre."""
         cat = catalog if catalog is not None else default_catalog()
-        spec = cat[self.model].zone_spec(protocol=protocol, isotherm_c=isotherm_c, power_w=power_w,
-                                         duration_s=duration_s, extrapolate=extrapolate)
+        spec = cat[self.model].zone_spec(
+            protocol=protocol, isotherm_c=isotherm_c, power_w=power_w, duration_s=duration_s, extrapolate=extrapolate
+        )
         return spec.scaled(zone_scale)
 
     def zone(self, catalog: ProbeCatalog | None = None, **kwargs) -> Ellipsoid:
@@ -55,13 +65,12 @@ class Probe:
         offset = as_float(center_offset_mm, "zone.center_offset_mm")
         return Ellipsoid(self.tip_mm - offset * self.direction, axes, rotation_with_z_axis(self.direction))
 
-    def moved(self, rotation=None, translation_mm=(0.0, 0.0, 0.0)) -> "Probe":
+    def moved(self, rotation=None, translation_mm=(0.0, 0.0, 0.0)) -> Probe:
         """Image under the rigid motion ``x -> rotation @ x + translation_mm``."""
         from ._validation import as_rotation
 
         rot = as_rotation(rotation, "rotation")
-        return Probe(rot @ self.tip_mm + as_vector3(translation_mm, "translation_mm"), rot @ self.direction,
-                     self.model)
+        return Probe(rot @ self.tip_mm + as_vector3(translation_mm, "translation_mm"), rot @ self.direction, self.model)
 
     def __repr__(self) -> str:
         t = ", ".join(f"{v:g}" for v in self.tip_mm)

@@ -14,14 +14,13 @@ from importlib import resources
 
 import numpy as np
 
-from ._validation import as_float
 from ._named import NamedSet
+from ._validation import as_float
 from .errors import ScenarioError, ValidationError
 
-__all__ = ["Rule", "SizeBin", "RuleCheck", "RuleSet", "default_rules", "check_rule"]
+__all__ = ["Rule", "RuleCheck", "RuleSet", "SizeBin", "check_rule", "default_rules"]
 
-_RULE_KEYS = {"description", "modality", "isotherm_c", "min_margin_mm", "organ", "source", "seed", "note",
-              "size_bins"}
+_RULE_KEYS = {"description", "modality", "isotherm_c", "min_margin_mm", "organ", "source", "seed", "note", "size_bins"}
 _BIN_KEYS = {"label", "min_diameter_mm", "max_diameter_mm", "outcome", "numerator", "denominator"}
 _MODALITIES = ("cryo", "radiofrequency", "microwave", "any")
 
@@ -103,16 +102,20 @@ def check_rule(rule: Rule, result, tumor=None, *, zone_label: str | None = None)
     if passed:
         reason = f"PASS ({rule.name}): {state}; required >= {req:g} mm everywhere."
     else:
-        reason = (f"FAIL ({rule.name}): {state}; required >= {req:g} mm everywhere, "
-                  f"{100 * failing:.0f} % of the tumour surface has less.")
+        reason = (
+            f"FAIL ({rule.name}): {state}; required >= {req:g} mm everywhere, "
+            f"{100 * failing:.0f} % of the tumour surface has less."
+        )
     sb = rate = None
     if rule.size_bins and tumor is not None:
         diameter = 2.0 * float(np.max(tumor.semi_axes_mm))
         b = rule.size_bin(diameter)
         if b is not None:
             sb, rate = b.label, b.rate
-            reason += (f" Tumour diameter {diameter:.0f} mm ({b.label}): observed {b.outcome} "
-                       f"{100 * b.rate:.1f} % ({b.numerator}/{b.denominator}).")
+            reason += (
+                f" Tumour diameter {diameter:.0f} mm ({b.label}): observed {b.outcome} "
+                f"{100 * b.rate:.1f} % ({b.numerator}/{b.denominator})."
+            )
     return RuleCheck(rule.name, passed, m, req, p, failing, reason, sb, rate, rule.source)
 
 
@@ -144,8 +147,9 @@ def parse_rules(data, where: str) -> dict[str, Rule]:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ScenarioError(f"not valid TOML: {exc}", where) from None
         if set(doc) - {"rules"}:
-            raise ScenarioError(f"unknown top-level key(s) {sorted(set(doc) - {'rules'})}; expected [rules.NAME]",
-                                where)
+            raise ScenarioError(
+                f"unknown top-level key(s) {sorted(set(doc) - {'rules'})}; expected [rules.NAME]", where
+            )
         tables = doc.get("rules", {})
     else:
         tables = data
@@ -182,8 +186,18 @@ def _rule(name: str, t) -> Rule:
             raise ValidationError(f"{bf}.numerator/denominator", (num, den), "expected integers 0 <= n <= d, d > 0")
         if not lo < hi:
             raise ValidationError(bf, (lo, hi), "min_diameter_mm must be below max_diameter_mm")
-        bins.append(SizeBin(str(b.get("label", f"{lo:g}-{hi:g} mm")), lo, hi, str(b.get("outcome", "outcome")),
-                            num, den))
-    return Rule(name, as_float(t["min_margin_mm"], f"{f}.min_margin_mm"), iso, modality,
-                str(t.get("description", "")), str(t.get("organ", "")), str(t.get("source", "")),
-                str(t.get("seed", "")), str(t.get("note", "")), tuple(bins))
+        bins.append(
+            SizeBin(str(b.get("label", f"{lo:g}-{hi:g} mm")), lo, hi, str(b.get("outcome", "outcome")), num, den)
+        )
+    return Rule(
+        name,
+        as_float(t["min_margin_mm"], f"{f}.min_margin_mm"),
+        iso,
+        modality,
+        str(t.get("description", "")),
+        str(t.get("organ", "")),
+        str(t.get("source", "")),
+        str(t.get("seed", "")),
+        str(t.get("note", "")),
+        tuple(bins),
+    )

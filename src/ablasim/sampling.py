@@ -37,9 +37,19 @@ class SampleResult:
         return probability_curve(self.margins_mm, thresholds_mm, confidence)
 
 
-def sample_margins(tumor, probes, uncertainty: Uncertainty, n_samples: int, seed: int, *, catalog=None,
-                   isotherm_c=None, zone_settings=None, resolution_mm: float = 1.0,
-                   coverage_polar: int = 64) -> SampleResult:
+def sample_margins(
+    tumor,
+    probes,
+    uncertainty: Uncertainty,
+    n_samples: int,
+    seed: int,
+    *,
+    catalog=None,
+    isotherm_c=None,
+    zone_settings=None,
+    resolution_mm: float = 1.0,
+    coverage_polar: int = 64,
+) -> SampleResult:
     """Margins of ``tumor`` against the union of ``probes``' catalog zones perturbed ``n_samples`` times.
 
     Sample ``i`` draws from ``SeedSequence(seed, spawn_key=(i,))``: the same (seed, i) always gives the same
@@ -66,7 +76,8 @@ def sample_margins(tumor, probes, uncertainty: Uncertainty, n_samples: int, seed
     for i in range(n_samples):
         z = case_rng(seed, i).standard_normal(draws_per_case(len(probes)))
         zones = perturbed_zones(probes, specs, uncertainty, z, tumor.center_mm)
-        res = exact_margin(tumor, zones, resolution_mm=resolution_mm, map_resolution_mm=None,
-                           coverage_polar=coverage_polar)
+        res = exact_margin(
+            tumor, zones, resolution_mm=resolution_mm, map_resolution_mm=None, coverage_polar=coverage_polar
+        )
         margins[i], coverage[i] = res.min_margin_mm, res.coverage
     return SampleResult(margins, coverage, int(seed))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 from scipy.special import ndtri
 
-__all__ = ["wilson", "efficacy_by_bin", "probability_curve"]
+__all__ = ["efficacy_by_bin", "probability_curve", "wilson"]
 
 
 def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -31,14 +32,15 @@ def efficacy_by_bin(diameter_mm, success, edges_mm, confidence=0.95) -> list[dic
     s = np.asarray(success, dtype=bool)
     rows = []
     last = len(edges_mm) - 2
-    for b, (lo, hi) in enumerate(zip(edges_mm, edges_mm[1:])):
+    for b, (lo, hi) in enumerate(itertools.pairwise(edges_mm)):
         sel = (d >= lo) & (d < hi)
         n, k = int(sel.sum()), int(s[sel].sum())
         p, plo, phi = wilson(k, n, confidence)
         # the first bin reads "< hi", the last ">= lo" (the labels size-binned literature uses), others "lo-hi"
         label = f"< {hi:g} mm" if b == 0 and lo == 0 else (f">= {lo:g} mm" if b == last else f"{lo:g}-{hi:g} mm")
-        rows.append({"bin": label, "min_mm": lo, "max_mm": hi, "n": n, "successes": k, "rate": p, "ci_low": plo,
-                     "ci_high": phi})
+        rows.append(
+            {"bin": label, "min_mm": lo, "max_mm": hi, "n": n, "successes": k, "rate": p, "ci_low": plo, "ci_high": phi}
+        )
     return rows
 
 

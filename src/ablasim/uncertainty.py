@@ -38,15 +38,21 @@ class Uncertainty:
             if f.name == "zone_scale_sd":
                 continue
             object.__setattr__(self, f.name, as_float(getattr(self, f.name), f"uncertainty.{f.name}", nonnegative=True))
-        sd = np.broadcast_to(np.asarray(self.zone_scale_sd, dtype=float), (3,)) if np.ndim(self.zone_scale_sd) == 0 \
+        sd = (
+            np.broadcast_to(np.asarray(self.zone_scale_sd, dtype=float), (3,))
+            if np.ndim(self.zone_scale_sd) == 0
             else np.asarray(self.zone_scale_sd, dtype=float)
+        )
         if sd.shape != (3,) or not np.all(np.isfinite(sd)) or np.any(sd < 0):
-            raise ValidationError("uncertainty.zone_scale_sd", self.zone_scale_sd,
-                                  "expected one or three non-negative numbers (radial, radial, axial)")
+            raise ValidationError(
+                "uncertainty.zone_scale_sd",
+                self.zone_scale_sd,
+                "expected one or three non-negative numbers (radial, radial, axial)",
+            )
         object.__setattr__(self, "zone_scale_sd", tuple(float(v) for v in sd))
 
     @classmethod
-    def from_dict(cls, table: dict, where: str = "uncertainty") -> "Uncertainty":
+    def from_dict(cls, table: dict, where: str = "uncertainty") -> Uncertainty:
         allowed = {f.name for f in fields(cls)}
         extra = sorted(set(table) - allowed)
         if extra:
@@ -55,9 +61,17 @@ class Uncertainty:
 
     @property
     def is_zero(self) -> bool:
-        return all(v == 0 for v in (self.tip_lateral_sd_mm, self.tip_axial_sd_mm, self.angle_sd_deg,
-                                    self.registration_shift_sd_mm, self.registration_rotation_sd_deg,
-                                    *self.zone_scale_sd))
+        return all(
+            v == 0
+            for v in (
+                self.tip_lateral_sd_mm,
+                self.tip_axial_sd_mm,
+                self.angle_sd_deg,
+                self.registration_shift_sd_mm,
+                self.registration_rotation_sd_deg,
+                *self.zone_scale_sd,
+            )
+        )
 
 
 def case_rng(seed: int, index: int) -> np.random.Generator:
@@ -87,13 +101,13 @@ def perturbed_zones(probes, specs, unc: Uncertainty, z: np.ndarray, pivot_mm) ->
     z = np.asarray(z, dtype=float)
     if z.shape != (draws_per_case(n),):
         raise ValidationError("z", z.shape, f"expected {draws_per_case(n)} standard normal draws")
-    scale = np.exp(np.asarray(unc.zone_scale_sd) * z[5 * n:5 * n + 3])
-    rot = _rotvec_matrix(np.deg2rad(unc.registration_rotation_sd_deg) * z[5 * n + 3:5 * n + 6])
-    shift = unc.registration_shift_sd_mm * z[5 * n + 6:5 * n + 9]
+    scale = np.exp(np.asarray(unc.zone_scale_sd) * z[5 * n : 5 * n + 3])
+    rot = _rotvec_matrix(np.deg2rad(unc.registration_rotation_sd_deg) * z[5 * n + 3 : 5 * n + 6])
+    shift = unc.registration_shift_sd_mm * z[5 * n + 6 : 5 * n + 9]
     pivot = np.asarray(pivot_mm, dtype=float)
     out = []
     for i, (p, spec) in enumerate(zip(probes, specs)):
-        zi = z[5 * i:5 * i + 5]
+        zi = z[5 * i : 5 * i + 5]
         frame = _frame(p.direction)
         e1, e2, d = frame[:, 0], frame[:, 1], frame[:, 2]
         tip = p.tip_mm + unc.tip_lateral_sd_mm * (zi[0] * e1 + zi[1] * e2) + unc.tip_axial_sd_mm * zi[2] * d

@@ -6,7 +6,8 @@ call writes ``flag_dir/paused-<pid>`` and then waits until ``flag_dir/release`` 
 ``paused`` file therefore interrupts a run that has finished exactly ``after_chunks`` chunks (in-process) or that
 holds a chunk it has not finished (a worker), however fast or busy the machine is.
 
-Chunks are submitted by reference to ``ablasim.workflows.cohorts.cases.run_chunk`` and the in-process loop calls the name
+Chunks are submitted by reference to ``ablasim.workflows.cohorts.cases.run_chunk`` and the in-process loop calls the
+name
 bound in ``ablasim.workflows.cohorts.run``; both are wrapped.
 """
 

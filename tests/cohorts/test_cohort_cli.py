@@ -1,7 +1,6 @@
 """``ablasim cohort`` and ``ablasim run --samples`` as a user runs them."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -43,8 +42,23 @@ def test_cohort_in_process(tmp_path, capsys):
     out = tmp_path / "r.csv"
     summary = tmp_path / "s.json"
     png = tmp_path / "eff.png"
-    assert main(["cohort", str(spec), "--out", str(out), "--in-process", "--quiet", "--summary", str(summary),
-                 "--plot", str(png)]) == 0
+    assert (
+        main(
+            [
+                "cohort",
+                str(spec),
+                "--out",
+                str(out),
+                "--in-process",
+                "--quiet",
+                "--summary",
+                str(summary),
+                "--plot",
+                str(png),
+            ]
+        )
+        == 0
+    )
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = capsys.readouterr().out
     assert "40 cases" in text and "P(margin >= 0 mm)" in text and "no cases" in text  # no tumour >= 40 mm
@@ -55,8 +69,11 @@ def test_cohort_in_process(tmp_path, capsys):
 def test_a_malformed_spec_stops_before_any_work(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(SPEC.format(n=40, chunk=5).replace("max = 30.0", "max = 5.0"))
-    proc = subprocess.run([sys.executable, "-m", "ablasim.cli", "cohort", str(bad), "--out", str(tmp_path / "x.csv")],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ablasim.cli", "cohort", str(bad), "--out", str(tmp_path / "x.csv")],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert proc.stderr.startswith("ablasim: error:") and "tumor.diameter_mm.max" in proc.stderr
     assert not (tmp_path / "x.csv.parts").exists()  # no checkpoint, no cluster: nothing started
@@ -70,8 +87,12 @@ def test_ctrl_c_then_resume(tmp_path):
     args = ["cohort", str(spec), "--out", str(out), "--in-process", "--quiet"]
     flags = tmp_path / "flags"
     flags.mkdir()
-    proc = subprocess.Popen([sys.executable, str(GATE), str(flags), "3", "--", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(GATE), str(flags), "3", "--", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     wait_for(flags / "paused-*", proc)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=600)
@@ -85,8 +106,9 @@ def test_ctrl_c_then_resume(tmp_path):
 
 
 def test_run_with_samples(tmp_path, capsys):
-    text = (EXAMPLES / "renal_metastasis.toml").read_text() + ("\n[uncertainty]\nregistration_shift_sd_mm = 1.0\n"
-                                                               "zone_scale_sd = 0.1\n")
+    text = (EXAMPLES / "renal_metastasis.toml").read_text() + (
+        "\n[uncertainty]\nregistration_shift_sd_mm = 1.0\nzone_scale_sd = 0.1\n"
+    )
     sc = tmp_path / "renal.toml"
     sc.write_text(text)
     out = tmp_path / "r.json"

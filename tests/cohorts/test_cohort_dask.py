@@ -16,7 +16,6 @@ from . import gate
 from .conftest import DOC, assert_identical
 
 
-
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -25,12 +24,13 @@ def _free_port():
 
 @pytest.fixture(scope="module")
 def local_client():
-    from distributed import Client, LocalCluster
-
     import logging
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    )
     client = Client(cluster)
     yield client
     client.close()
@@ -75,12 +75,37 @@ def test_scheduler_and_worker_as_separate_processes(spec, reference, tmp_path):
 
     port = _free_port()
     env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
-    sched = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                              "--port", str(port), "--no-dashboard"], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, env=env)
-    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", f"tcp://127.0.0.1:{port}",
-                               "--nworkers", "1", "--nthreads", "1", "--no-dashboard"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, env=env)
+    sched = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-dashboard",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_worker",
+            f"tcp://127.0.0.1:{port}",
+            "--nworkers",
+            "1",
+            "--nthreads",
+            "1",
+            "--no-dashboard",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     try:
         with Client(f"tcp://127.0.0.1:{port}", timeout="60s") as client:
             client.wait_for_workers(1, timeout=120)
@@ -115,8 +140,9 @@ def test_a_killed_run_resumes_to_the_same_result(tmp_path):
     flags = tmp_path / "flags"
     flags.mkdir()
     # five chunks finish, the sixth is held at the gate until the SIGKILL (tests/cohorts/gate.py)
-    proc = subprocess.Popen([sys.executable, "-c", RUNNER, json.dumps(doc), str(out), str(Path(__file__).parent),
-                             str(flags)])
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, json.dumps(doc), str(out), str(Path(__file__).parent), str(flags)]
+    )
     gate.wait_for(flags / "paused-*", proc)
     proc.send_signal(signal.SIGKILL)  # killed mid-run, as by the OOM killer or a lost node
     proc.wait()

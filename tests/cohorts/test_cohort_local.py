@@ -6,14 +6,20 @@ import numpy as np
 import pytest
 
 from ablasim import ScenarioError
-from ablasim.workflows.cohorts import (Uncertainty, parse_cohort_spec, read_table, run_cohort, sample_margins, wilson,
-                             write_table)
 from ablasim.catalog import ProbeCatalog
-from ablasim.probes import Probe
 from ablasim.geometry.shapes import Ellipsoid
-from ablasim.uncertainty import case_rng
-from ablasim.uncertainty import draws_per_case
 from ablasim.metrics.exact import exact_margin
+from ablasim.probes import Probe
+from ablasim.uncertainty import case_rng, draws_per_case
+from ablasim.workflows.cohorts import (
+    Uncertainty,
+    parse_cohort_spec,
+    read_table,
+    run_cohort,
+    sample_margins,
+    wilson,
+    write_table,
+)
 
 from .conftest import DOC, assert_identical
 
@@ -72,8 +78,10 @@ def test_wilson_interval():
 
 def _sphere_catalog(tmp_path, radius):
     path = tmp_path / "sphere.toml"
-    path.write_text(f'[models.Sphere]\nmodality = "cryo"\nsource = "test"\nkind = "model"\nverified = false\n'
-                    f'[[models.Sphere.zones]]\nsemi_axes_mm = [{radius}, {radius}, {radius}]\ncenter_offset_mm = 0\n')
+    path.write_text(
+        f'[models.Sphere]\nmodality = "cryo"\nsource = "test"\nkind = "model"\nverified = false\n'
+        f"[[models.Sphere.zones]]\nsemi_axes_mm = [{radius}, {radius}, {radius}]\ncenter_offset_mm = 0\n"
+    )
     return ProbeCatalog.from_toml(path)
 
 
@@ -95,8 +103,14 @@ def test_registration_error_probability_matches_the_maxwell_law(tmp_path):
     s = 1.5
     cat = _sphere_catalog(tmp_path, 12.0)
     tumor = Ellipsoid.sphere([0, 0, 0], 8.0)
-    res = sample_margins(tumor, [Probe([0, 0, 0], [0, 0, 1], "Sphere")], Uncertainty(registration_shift_sd_mm=s),
-                         2000, seed=11, catalog=cat)
+    res = sample_margins(
+        tumor,
+        [Probe([0, 0, 0], [0, 0, 1], "Sphere")],
+        Uncertainty(registration_shift_sd_mm=s),
+        2000,
+        seed=11,
+        catalog=cat,
+    )
     # each sample's shift recomputed from its own draws (the last three of the case's standard normals)
     shifts = np.array([s * case_rng(11, i).standard_normal(draws_per_case(1))[-3:] for i in range(2000)])
     expected = 4.0 - np.linalg.norm(shifts, axis=1)
@@ -110,19 +124,26 @@ def test_registration_error_probability_matches_the_maxwell_law(tmp_path):
         assert lo <= exact <= hi, (t, p, exact)
 
 
-@pytest.mark.parametrize("edit, field", [
-    (lambda d: d["tumor"]["diameter_mm"].update(min=60.0), "tumor.diameter_mm.max"),  # empty size range
-    (lambda d: d["uncertainty"].update(tip_axial_sd_mm=-1.0), "uncertainty.tip_axial_sd_mm"),  # negative sigma
-    (lambda d: d["strategy"][1].update(model="IceRodd"), "probe model"),  # unknown strategy
-    (lambda d: d["strategy"][1].update(max_diameter_mm=10.0), "strategy[1].max_diameter_mm"),
-    (lambda d: d["tumor"].update(diameter_mm={"distribution": "lognormal", "median": 22.0, "mean": 20.0}),
-     "tumor.diameter_mm.mean"),
-    (lambda d: d["tumor"].update(diameter_mm={"distribution": "normal", "mean": 22.0, "sd": -3.0}),
-     "tumor.diameter_mm.sd"),
-    (lambda d: d.update(n_cases=0), "n_cases"),
-    (lambda d: d["uncertainty"].update(tip_sd=1.0), "uncertainty"),
-    (lambda d: d["outcome"].update(size_bins_mm=[0, 40, 30]), "outcome.size_bins_mm"),
-])
+@pytest.mark.parametrize(
+    "edit, field",
+    [
+        (lambda d: d["tumor"]["diameter_mm"].update(min=60.0), "tumor.diameter_mm.max"),  # empty size range
+        (lambda d: d["uncertainty"].update(tip_axial_sd_mm=-1.0), "uncertainty.tip_axial_sd_mm"),  # negative sigma
+        (lambda d: d["strategy"][1].update(model="IceRodd"), "probe model"),  # unknown strategy
+        (lambda d: d["strategy"][1].update(max_diameter_mm=10.0), "strategy[1].max_diameter_mm"),
+        (
+            lambda d: d["tumor"].update(diameter_mm={"distribution": "lognormal", "median": 22.0, "mean": 20.0}),
+            "tumor.diameter_mm.mean",
+        ),
+        (
+            lambda d: d["tumor"].update(diameter_mm={"distribution": "normal", "mean": 22.0, "sd": -3.0}),
+            "tumor.diameter_mm.sd",
+        ),
+        (lambda d: d.update(n_cases=0), "n_cases"),
+        (lambda d: d["uncertainty"].update(tip_sd=1.0), "uncertainty"),
+        (lambda d: d["outcome"].update(size_bins_mm=[0, 40, 30]), "outcome.size_bins_mm"),
+    ],
+)
 def test_malformed_specs_are_refused_naming_the_field(edit, field):
     import copy
 
@@ -144,8 +165,10 @@ def test_literature_comparison_by_size_bin():
     assert [(label, round(rate, 3)) for label, rate, _ in spec.compare] == [("< 40 mm", 0.934), (">= 40 mm", 0.6)]
     rows = run_cohort(spec).efficacy_by_size()
     assert rows[0]["literature_rate"] == pytest.approx(0.934) and "Glazer 2017" in rows[0]["literature_source"]
-    for bad, field in [({"record": "nope", "outcome": "technique efficacy"}, "outcome.compare.record"),
-                       ({"record": "liver_cryo_glazer2017", "outcome": "survival"}, "outcome.compare.outcome")]:
+    for bad, field in [
+        ({"record": "nope", "outcome": "technique efficacy"}, "outcome.compare.record"),
+        ({"record": "liver_cryo_glazer2017", "outcome": "survival"}, "outcome.compare.outcome"),
+    ]:
         doc["outcome"]["compare"] = bad
         with pytest.raises(ScenarioError, match=field.replace(".", r"\.")):
             parse_cohort_spec(doc)

@@ -6,8 +6,8 @@ import tomllib
 import pytest
 
 from ablasim import ScenarioError
-from ablasim.workflows.run import sample_scenario
 from ablasim.scenario.parse import load_scenario, parse_scenario
+from ablasim.workflows.run import sample_scenario
 from conftest import EXAMPLES
 
 UNC = """

@@ -15,8 +15,14 @@ import pytest
 
 from ablasim import Grid
 from ablasim.physics import BioheatSolver, Tissue
-from physics.reference.analytic import (erfc_profile, neumann_front_m, neumann_lambda, neumann_solid_position_m,
-                                        paterson_lambda, steady_cylinder_radius_m)
+from physics.reference.analytic import (
+    erfc_profile,
+    neumann_front_m,
+    neumann_lambda,
+    neumann_solid_position_m,
+    paterson_lambda,
+    steady_cylinder_radius_m,
+)
 
 GEL = Tissue.from_name("gel", solidus_c=-0.1, liquidus_c=0.0)
 T_MELT = -0.05
@@ -31,11 +37,12 @@ def _solid(t):
 
 def neumann_run(h_mm, times_s, *, precision, axis=2, t_surface=-150.0, t_initial=37.0, length_mm=100.0):
     """Front (mm) and temperature profile at ``times_s`` for a half-space whose voxel 0 is held at t_surface."""
-    n = int(round(length_mm / h_mm))
+    n = round(length_mm / h_mm)
     shape = [1, 1, 1]
     shape[axis] = n
-    solver = BioheatSolver(Grid(tuple(shape), h_mm), GEL, initial_temperature_c=t_initial, boundary=ADIABATIC,
-                           precision=precision)
+    solver = BioheatSolver(
+        Grid(tuple(shape), h_mm), GEL, initial_temperature_c=t_initial, boundary=ADIABATIC, precision=precision
+    )
     held = [(np.zeros((1, 3), dtype=int), t_surface)]
     fronts, profiles = [], []
     for t in times_s:
@@ -51,8 +58,9 @@ def crossing_mm(profile, h_mm, value):
     return h_mm * (i - 1 + (value - profile[i - 1]) / (profile[i] - profile[i - 1]))
 
 
-LAM = neumann_lambda(*_solid(GEL), GEL.k_unfrozen_w_per_m_k, GEL.c_unfrozen_j_per_m3_k, GEL.latent_heat_j_per_m3,
-                     -150.0, T_MELT, 37.0)
+LAM = neumann_lambda(
+    *_solid(GEL), GEL.k_unfrozen_w_per_m_k, GEL.c_unfrozen_j_per_m3_k, GEL.latent_heat_j_per_m3, -150.0, T_MELT, 37.0
+)
 
 
 @pytest.mark.parametrize("precision", PRECISIONS)
@@ -73,8 +81,9 @@ def test_neumann_front_converges_at_least_first_order(precision):
     times = np.arange(60.0, 601.0, 60.0)
     exact = np.array([neumann_front_m(LAM, *_solid(GEL), t) * 1e3 for t in times])
     spacings = np.array([1.0, 0.5, 0.25])
-    errors = [np.sqrt(np.mean(((neumann_run(h, times, precision=precision)[0] - exact) / exact) ** 2))
-              for h in spacings]
+    errors = [
+        np.sqrt(np.mean(((neumann_run(h, times, precision=precision)[0] - exact) / exact) ** 2)) for h in spacings
+    ]
     order = np.polyfit(np.log(spacings), np.log(errors), 1)[0]
     assert errors[0] > errors[1] > errors[2]
     assert order >= 1.0, (errors, order)
@@ -84,7 +93,7 @@ def test_stencil_is_the_same_along_every_axis_and_single_precision_agrees():
     times = [300.0]
     z, pz = neumann_run(1.0, times, axis=2, precision="double")
     x, px = neumann_run(1.0, times, axis=0, precision="double")
-    y, py = neumann_run(1.0, times, axis=1, precision="double")
+    y, _py = neumann_run(1.0, times, axis=1, precision="double")
     assert np.array_equal(x, z) and np.array_equal(y, z) and np.array_equal(px[0], pz[0])
     single, _ = neumann_run(0.5, times, precision="single")
     double, _ = neumann_run(0.5, times, precision="double")
@@ -98,9 +107,15 @@ def test_linear_pennes_stencil_converges_second_order():
     errors = []
     spacings = np.array([1.0, 0.5, 0.25])
     for h in spacings:
-        n = int(round(40 / h))
-        solver = BioheatSolver(Grid((1, 1, n), h), tissue, initial_temperature_c=37.0, boundary=ADIABATIC,
-                               phase_change=False, precision="double")  # errors down to 1e-3 degC
+        n = round(40 / h)
+        solver = BioheatSolver(
+            Grid((1, 1, n), h),
+            tissue,
+            initial_temperature_c=37.0,
+            boundary=ADIABATIC,
+            phase_change=False,
+            precision="double",
+        )  # errors down to 1e-3 degC
         solver.run(300.0, held=[(np.zeros((1, 3), dtype=int), 5.0)])
         x = np.arange(n) * h * 1e-3
         errors.append(np.max(np.abs(solver.temperature_c.reshape(-1) - erfc_profile(x, 300.0, alpha, 5.0, 37.0))))
@@ -114,8 +129,15 @@ def test_harmonic_face_conductivity_is_exact_for_a_layered_slab():
     n, h = 10, 1.0
     k = np.where(np.arange(n) < 4, 2.0, 0.5).reshape(1, 1, n)
     tissue = Tissue.from_name("gel")
-    solver = BioheatSolver(Grid((1, 1, n), h), tissue, initial_temperature_c=20.0, boundary=ADIABATIC,
-                           phase_change=False, conductivity_w_per_m_k=k, precision="double")
+    solver = BioheatSolver(
+        Grid((1, 1, n), h),
+        tissue,
+        initial_temperature_c=20.0,
+        boundary=ADIABATIC,
+        phase_change=False,
+        conductivity_w_per_m_k=k,
+        precision="double",
+    )
     ends = [(np.array([[0, 0, 0]]), 10.0), (np.array([[0, 0, n - 1]]), 50.0)]
     solver.run(1500.0, held=ends)  # 25 time constants L^2 / (pi^2 alpha_min)
     l1, l2 = 3.5, 5.5
@@ -130,11 +152,17 @@ def test_paterson_line_sink_front_within_three_percent(precision):
     # quarter domain: the line sink (q W/m) runs along x through the corner y = z = 0; the corner voxel column
     # takes q / 4. Frozen area = pi R^2 / 4.
     q, t0, h = 500.0, 20.0, 0.5
-    lam = paterson_lambda(q, *_solid(GEL), GEL.k_unfrozen_w_per_m_k, GEL.c_unfrozen_j_per_m3_k,
-                          GEL.latent_heat_j_per_m3, T_MELT, t0)
-    n = int(round(40 / h))
-    solver = BioheatSolver(Grid((1, n, n), h, origin_mm=(0, h / 2, h / 2)), GEL, initial_temperature_c=t0,
-                           boundary=QUARTER, precision=precision)
+    lam = paterson_lambda(
+        q, *_solid(GEL), GEL.k_unfrozen_w_per_m_k, GEL.c_unfrozen_j_per_m3_k, GEL.latent_heat_j_per_m3, T_MELT, t0
+    )
+    n = round(40 / h)
+    solver = BioheatSolver(
+        Grid((1, n, n), h, origin_mm=(0, h / 2, h / 2)),
+        GEL,
+        initial_temperature_c=t0,
+        boundary=QUARTER,
+        precision=precision,
+    )
     sink = [(np.zeros((1, 3), dtype=int), q / 4 * h * 1e-3)]
     for t in (300.0, 600.0):
         solver.run(t - solver.time_s, sinks=sink)
@@ -144,11 +172,23 @@ def test_paterson_line_sink_front_within_three_percent(precision):
 
 
 def steady_cylinder(h, r_probe, tissue, t_probe, precision):
-    ra = steady_cylinder_radius_m(r_probe * 1e-3, t_probe, T_MELT, 37.0, tissue.k_frozen_w_per_m_k,
-                                  tissue.k_unfrozen_w_per_m_k, tissue.perfusion_per_s, tissue.c_blood_j_per_m3_k) * 1e3
-    n = int(round((ra + 10.0) / h))  # the unfrozen boundary layer is d = sqrt(k/(omega C_b)) = 1.7 mm thick
-    solver = BioheatSolver(Grid((1, n, n), h, origin_mm=(0, h / 2, h / 2)), tissue, boundary=QUARTER,
-                           precision=precision)
+    ra = (
+        steady_cylinder_radius_m(
+            r_probe * 1e-3,
+            t_probe,
+            T_MELT,
+            37.0,
+            tissue.k_frozen_w_per_m_k,
+            tissue.k_unfrozen_w_per_m_k,
+            tissue.perfusion_per_s,
+            tissue.c_blood_j_per_m3_k,
+        )
+        * 1e3
+    )
+    n = round((ra + 10.0) / h)  # the unfrozen boundary layer is d = sqrt(k/(omega C_b)) = 1.7 mm thick
+    solver = BioheatSolver(
+        Grid((1, n, n), h, origin_mm=(0, h / 2, h / 2)), tissue, boundary=QUARTER, precision=precision
+    )
     jj, kk = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
     inside = np.hypot((jj + 0.5) * h, (kk + 0.5) * h) <= r_probe  # Cryoprobe's rule: centres within the radius
     probe = np.stack([np.zeros(np.count_nonzero(inside), dtype=int), jj[inside], kk[inside]], axis=1)

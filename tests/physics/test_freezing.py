@@ -1,13 +1,13 @@
-"""Margins while freezing (ablasim.workflows.freezing): the solver's isotherms measured against a tumour over time, and the
-number of freeze-thaw cycles a rule needs. Small grids and short phases keep these fast."""
+"""Margins while freezing (ablasim.workflows.freezing): the solver's isotherms measured against a tumour over time,
+and the number of freeze-thaw cycles a rule needs. Small grids and short phases keep these fast."""
 
 import numpy as np
 import pytest
 
 from ablasim import Ellipsoid, Grid, ValidationError
-from ablasim.workflows.freezing import cycles_to_rule, margin_during_protocol, margin_to_isotherm
 from ablasim.physics import Cryoprobe, Protocol
 from ablasim.rules import Rule
+from ablasim.workflows.freezing import cycles_to_rule, margin_during_protocol, margin_to_isotherm
 from ablasim.zones import GridFieldZone
 from ablasim.zones.isotherm import isotherm_zone, lethal_zone
 
@@ -18,8 +18,15 @@ TUMOR = Ellipsoid.sphere([0, 0, -2.0], 4.0)
 
 @pytest.fixture(scope="module")
 def curve():
-    return margin_during_protocol(TUMOR, PROBE, "gel", Protocol([("freeze", 240.0), ("thaw", 60.0)]), GRID,
-                                  isotherms_c=(0.0, -20.0), record_every_s=20.0)
+    return margin_during_protocol(
+        TUMOR,
+        PROBE,
+        "gel",
+        Protocol([("freeze", 240.0), ("thaw", 60.0)]),
+        GRID,
+        isotherms_c=(0.0, -20.0),
+        record_every_s=20.0,
+    )
 
 
 def test_margin_grows_while_freezing_and_shrinks_while_thawing(curve):
@@ -39,7 +46,7 @@ def test_margin_grows_while_freezing_and_shrinks_while_thawing(curve):
 
 def test_margin_matches_the_isotherm_zone_of_the_final_field(curve):
     final = curve.result.temperature_c
-    m, c = margin_to_isotherm(TUMOR, final, GRID, 0.0)
+    m, _c = margin_to_isotherm(TUMOR, final, GRID, 0.0)
     assert m == pytest.approx(curve.margins_mm[0.0][-1])
     zone = isotherm_zone(final, GRID, 0.0)
     assert isinstance(zone, GridFieldZone) and zone.level == 0.0
@@ -54,8 +61,9 @@ def test_margin_matches_the_isotherm_zone_of_the_final_field(curve):
 
 def test_cycles_until_the_rule_is_met():
     # a 4 mm sphere near a gel probe: 1.5 mm of ice around it within the first freeze
-    ans = cycles_to_rule(TUMOR, PROBE, Rule("easy", 1.5, 0.0), "gel", GRID, freeze_s=120, thaw_s=60, max_cycles=2,
-                         check_every_s=20)
+    ans = cycles_to_rule(
+        TUMOR, PROBE, Rule("easy", 1.5, 0.0), "gel", GRID, freeze_s=120, thaw_s=60, max_cycles=2, check_every_s=20
+    )
     assert ans.met and ans.cycles == 1 and ans.time_s <= 120
     assert ans.margins_mm[-1] >= 1.5 and np.all(ans.margins_mm[:-1][np.isfinite(ans.margins_mm[:-1])] < 1.5)
     assert "met during freeze 1" in ans.reason
@@ -63,8 +71,9 @@ def test_cycles_until_the_rule_is_met():
 
 def test_a_rule_out_of_reach_is_declared_so():
     # perfused kidney: the ice ball reaches the balance between cold and blood heat; cycles no longer help
-    ans = cycles_to_rule(TUMOR, PROBE, Rule("far", 20.0, 0.0), "kidney", GRID, freeze_s=120, thaw_s=60,
-                         max_cycles=4, check_every_s=40)
+    ans = cycles_to_rule(
+        TUMOR, PROBE, Rule("far", 20.0, 0.0), "kidney", GRID, freeze_s=120, thaw_s=60, max_cycles=4, check_every_s=40
+    )
     assert not ans.met and ans.cycles is None and "cannot be met with this setup" in ans.reason
     assert len(ans.margin_after_each_freeze_mm) < 4 or ans.margin_after_each_freeze_mm[-1] < 20.0
 
@@ -89,15 +98,24 @@ def test_synergy_model_predicts_the_solvers_merged_ice_ball():
 
     grid = Grid.covering([-22, -16, -30], [22, 16, 14], 1.0)
     centres = grid.index_to_world(np.indices(grid.shape).reshape(3, -1).T)
-    single = simulate(grid, "gel", Cryoprobe([0, 0, 6], [0, 0, 1], active_length_mm=16), "5",
-                      record_isotherms_c=(0, -20, -40), record_every_s=300)
+    single = simulate(
+        grid,
+        "gel",
+        Cryoprobe([0, 0, 6], [0, 0, 1], active_length_mm=16),
+        "5",
+        record_isotherms_c=(0, -20, -40),
+        record_every_s=300,
+    )
     specs = zone_specs_from_solver(single)
     assert [iso for iso, _ in specs] == [0.0, -20.0, -40.0]
     pair = [(-6.0, 0.0), (6.0, 0.0)]
-    two = simulate(grid, "gel", [Cryoprobe([x, y, 6], [0, 0, 1], active_length_mm=16) for x, y in pair], "5",
-                   record_every_s=300)
-    balls = [[(iso, Probe([x, y, 6], [0, 0, 1], "fit").zone_from(s.semi_axes_mm, s.center_offset_mm))
-              for iso, s in specs] for x, y in pair]
+    two = simulate(
+        grid, "gel", [Cryoprobe([x, y, 6], [0, 0, 1], active_length_mm=16) for x, y in pair], "5", record_every_s=300
+    )
+    balls = [
+        [(iso, Probe([x, y, 6], [0, 0, 1], "fit").zone_from(s.semi_axes_mm, s.center_offset_mm)) for iso, s in specs]
+        for x, y in pair
+    ]
     from ablasim.zones import tail_mm_for
 
     model = SynergyZone(balls, 0.0, tail_mm=tail_mm_for(300.0))  # the documented tail for a 5-min freeze: 6.45 mm

@@ -40,8 +40,14 @@ def test_enthalpy_step_matches_numpy(precision, rtol, parallel):
 def test_pennes_step_matches_numpy(parallel):
     rng = np.random.default_rng(3)
     k = rng.uniform(0.2, 0.6, (7, 9, 11))
-    solver = BioheatSolver(Grid((7, 9, 11), (0.7, 1.0, 1.3)), "muscle", phase_change=False, precision="double",
-                           conductivity_w_per_m_k=k, boundary=("adiabatic", "fixed") * 3)
+    solver = BioheatSolver(
+        Grid((7, 9, 11), (0.7, 1.0, 1.3)),
+        "muscle",
+        phase_change=False,
+        precision="double",
+        conductivity_w_per_m_k=k,
+        boundary=("adiabatic", "fixed") * 3,
+    )
     c = solver._coefficients(solver.dt_s)
     T = rng.uniform(20.0, 45.0, SHAPE)
     Tn, Tn_ref = T.copy(), T.copy()

@@ -25,25 +25,31 @@ def test_bad_protocol_strings(text):
         Protocol.parse(text)
 
 
-@pytest.mark.parametrize("phases, field", [
-    ([], "protocol"),
-    ([("freeze", -60)], "protocol[0].duration_s"),
-    ([("freeze", 60), ("boil", 60)], "protocol[1].kind"),
-    ([("freeze",)], "protocol[0]"),
-    (42, "protocol"),
-])
+@pytest.mark.parametrize(
+    "phases, field",
+    [
+        ([], "protocol"),
+        ([("freeze", -60)], "protocol[0].duration_s"),
+        ([("freeze", 60), ("boil", 60)], "protocol[1].kind"),
+        ([("freeze",)], "protocol[0]"),
+        (42, "protocol"),
+    ],
+)
 def test_bad_phase_lists(phases, field):
     with pytest.raises(ValidationError) as err:
         Protocol(phases)
     assert str(err.value).startswith(field)
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    (dict(active_length_mm=0.0), "probe.active_length_mm"),
-    (dict(active_length_mm=20, radius_mm=-1), "probe.radius_mm"),
-    (dict(active_length_mm=20, probe_temperature_c=-300), "probe.probe_temperature_c"),
-    (dict(active_length_mm=20, heat_extraction_w=0.0), "probe.heat_extraction_w"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        (dict(active_length_mm=0.0), "probe.active_length_mm"),
+        (dict(active_length_mm=20, radius_mm=-1), "probe.radius_mm"),
+        (dict(active_length_mm=20, probe_temperature_c=-300), "probe.probe_temperature_c"),
+        (dict(active_length_mm=20, heat_extraction_w=0.0), "probe.heat_extraction_w"),
+    ],
+)
 def test_bad_probes(kwargs, field):
     with pytest.raises(ValidationError) as err:
         Cryoprobe([0, 0, 0], [0, 0, 1], **kwargs)

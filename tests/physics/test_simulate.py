@@ -7,8 +7,7 @@ import pytest
 
 from ablasim import Grid
 from ablasim.errors import AblasimError, UnknownNameError, ValidationError
-from ablasim.physics import BioheatSolver, Cryoprobe, SimulationError, Tissue, simulate
-from ablasim.physics import _stencils
+from ablasim.physics import BioheatSolver, Cryoprobe, SimulationError, Tissue, _stencils, simulate
 
 SMALL = Grid((20, 20, 24), 1.0, origin_mm=(-9.5, -9.5, -14.5))
 PROBE = Cryoprobe([0, 0, 4], [0, 0, 1], active_length_mm=10.0)
@@ -16,8 +15,15 @@ PROBE = Cryoprobe([0, 0, 4], [0, 0, 1], active_length_mm=10.0)
 
 def test_freeze_thaw_records_isotherms_lethal_map_and_fields():
     seen = []
-    res = simulate(SMALL, "gel", PROBE, [("freeze", 120), ("thaw", 90), ("active_thaw", 30)], record_every_s=30,
-                   record_fields_at_s=[120, 210], callback=lambda t, field: seen.append((t, field.shape)))
+    res = simulate(
+        SMALL,
+        "gel",
+        PROBE,
+        [("freeze", 120), ("thaw", 90), ("active_thaw", 30)],
+        record_every_s=30,
+        record_fields_at_s=[120, 210],
+        callback=lambda t, field: seen.append((t, field.shape)),
+    )
     assert res.times_s.tolist() == [0, 30, 60, 90, 120, 150, 180, 210, 240]
     assert [t for t, _ in seen] == res.times_s.tolist() and seen[0][1] == SMALL.shape
     ice = res.isotherm(0.0)
@@ -98,6 +104,7 @@ def test_single_probe_ice_ball_in_gel_is_the_size_reported_for_such_probes():
 @pytest.fixture
 def no_kernels(monkeypatch):
     """Every kernel entry point raises if called: validation must fail first."""
+
     class KernelCalled(Exception):
         pass
 
@@ -108,30 +115,42 @@ def no_kernels(monkeypatch):
         monkeypatch.setattr(_stencils, name, boom)
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    (dict(tissue="spleen"), "tissue"),
-    (dict(tissue=42), "tissue"),
-    (dict(grid=(10, 10, 10)), "grid"),
-    (dict(probes=[]), "probes"),
-    (dict(probes=[PROBE, "probe"]), "probes[1]"),
-    (dict(probes=Cryoprobe([0, 0, 4], [0, 0, 1], active_length_mm=10, probe_temperature_c=40.0)),
-     "probes[0].probe_temperature_c"),
-    (dict(probes=Cryoprobe([0, 0, 4], [0, 0, 1], active_length_mm=10, probe_temperature_c=-0.5)),
-     "probes[0].probe_temperature_c"),
-    (dict(probes=Cryoprobe([0, 0, 4], [0, 0, 1], active_length_mm=10, thaw_temperature_c=-5.0),
-          protocol=[("freeze", 60), ("active_thaw", 60)]), "probes[0].thaw_temperature_c"),
-    (dict(probes=Cryoprobe([90, 0, 4], [0, 0, 1], active_length_mm=10)), "probes[0]"),
-    (dict(protocol="10-x"), "protocol"),
-    (dict(dt_s=1.0), "dt_s"),
-    (dict(dt_s=-0.1), "dt_s"),
-    (dict(precision="half"), "precision"),
-    (dict(boundary="periodic"), "boundary"),
-    (dict(initial_temperature_c=math.nan), "initial_temperature_c"),
-    (dict(record_every_s=0), "record_every_s"),
-    (dict(record_fields_at_s=[30, 1e5]), "record_fields_at_s[1]"),
-    (dict(record_isotherms_c=[0, "cold"]), "record_isotherms_c[1]"),
-    (dict(callback="print"), "callback"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        (dict(tissue="spleen"), "tissue"),
+        (dict(tissue=42), "tissue"),
+        (dict(grid=(10, 10, 10)), "grid"),
+        (dict(probes=[]), "probes"),
+        (dict(probes=[PROBE, "probe"]), "probes[1]"),
+        (
+            dict(probes=Cryoprobe([0, 0, 4], [0, 0, 1], active_length_mm=10, probe_temperature_c=40.0)),
+            "probes[0].probe_temperature_c",
+        ),
+        (
+            dict(probes=Cryoprobe([0, 0, 4], [0, 0, 1], active_length_mm=10, probe_temperature_c=-0.5)),
+            "probes[0].probe_temperature_c",
+        ),
+        (
+            dict(
+                probes=Cryoprobe([0, 0, 4], [0, 0, 1], active_length_mm=10, thaw_temperature_c=-5.0),
+                protocol=[("freeze", 60), ("active_thaw", 60)],
+            ),
+            "probes[0].thaw_temperature_c",
+        ),
+        (dict(probes=Cryoprobe([90, 0, 4], [0, 0, 1], active_length_mm=10)), "probes[0]"),
+        (dict(protocol="10-x"), "protocol"),
+        (dict(dt_s=1.0), "dt_s"),
+        (dict(dt_s=-0.1), "dt_s"),
+        (dict(precision="half"), "precision"),
+        (dict(boundary="periodic"), "boundary"),
+        (dict(initial_temperature_c=math.nan), "initial_temperature_c"),
+        (dict(record_every_s=0), "record_every_s"),
+        (dict(record_fields_at_s=[30, 1e5]), "record_fields_at_s[1]"),
+        (dict(record_isotherms_c=[0, "cold"]), "record_isotherms_c[1]"),
+        (dict(callback="print"), "callback"),
+    ],
+)
 def test_bad_input_is_refused_before_any_kernel_runs(no_kernels, kwargs, field):
     args = dict(grid=SMALL, tissue="liver", probes=PROBE, protocol="1")
     args.update(kwargs)

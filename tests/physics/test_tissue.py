@@ -40,16 +40,19 @@ def test_overrides_and_replace_are_validated_copies():
         liver.replace(k_frozen_w_per_m_k=-2.0)
 
 
-@pytest.mark.parametrize("changes, field", [
-    (dict(k_unfrozen_w_per_m_k=-0.5), "tissue.k_unfrozen_w_per_m_k"),
-    (dict(k_unfrozen_w_per_m_k=0.0), "tissue.k_unfrozen_w_per_m_k"),
-    (dict(c_frozen_j_per_m3_k=math.nan), "tissue.c_frozen_j_per_m3_k"),
-    (dict(latent_heat_j_per_m3=-1.0), "tissue.latent_heat_j_per_m3"),
-    (dict(perfusion_per_s=-0.01), "tissue.perfusion_per_s"),
-    (dict(solidus_c=-1.0, liquidus_c=-8.0), "tissue.liquidus_c"),
-    (dict(arterial_temperature_c=-5.0), "tissue.arterial_temperature_c"),
-    (dict(metabolic_heat_w_per_m3="a lot"), "tissue.metabolic_heat_w_per_m3"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        (dict(k_unfrozen_w_per_m_k=-0.5), "tissue.k_unfrozen_w_per_m_k"),
+        (dict(k_unfrozen_w_per_m_k=0.0), "tissue.k_unfrozen_w_per_m_k"),
+        (dict(c_frozen_j_per_m3_k=math.nan), "tissue.c_frozen_j_per_m3_k"),
+        (dict(latent_heat_j_per_m3=-1.0), "tissue.latent_heat_j_per_m3"),
+        (dict(perfusion_per_s=-0.01), "tissue.perfusion_per_s"),
+        (dict(solidus_c=-1.0, liquidus_c=-8.0), "tissue.liquidus_c"),
+        (dict(arterial_temperature_c=-5.0), "tissue.arterial_temperature_c"),
+        (dict(metabolic_heat_w_per_m3="a lot"), "tissue.metabolic_heat_w_per_m3"),
+    ],
+)
 def test_bad_properties_are_refused_naming_the_field(changes, field):
     with pytest.raises(ValidationError) as err:
         Tissue.from_name("kidney").replace(**changes)
@@ -69,7 +72,8 @@ def test_enthalpy_is_piecewise_linear_with_latent_heat_across_the_mushy_range():
     # H(T_s) = 0; H(T_l) - H(T_s) = L + mean C * range; slopes C_f below, C_u above (module docstring).
     assert t.enthalpy_j_per_m3(t.solidus_c) == 0.0
     assert t.enthalpy_j_per_m3(t.liquidus_c) == pytest.approx(
-        t.latent_heat_j_per_m3 + 0.5 * (t.c_frozen_j_per_m3_k + t.c_unfrozen_j_per_m3_k) * t.mushy_range_c)
+        t.latent_heat_j_per_m3 + 0.5 * (t.c_frozen_j_per_m3_k + t.c_unfrozen_j_per_m3_k) * t.mushy_range_c
+    )
     assert t.enthalpy_j_per_m3(-50.0) - t.enthalpy_j_per_m3(-60.0) == pytest.approx(10 * t.c_frozen_j_per_m3_k)
     assert t.enthalpy_j_per_m3(37.0) - t.enthalpy_j_per_m3(27.0) == pytest.approx(10 * t.c_unfrozen_j_per_m3_k)
     assert t.liquid_fraction([-20.0, -4.5, 10.0]).tolist() == [0.0, 0.5, 1.0]

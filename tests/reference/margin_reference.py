@@ -19,19 +19,19 @@ from scipy.optimize import minimize
 
 
 def to_local(points, ell):
-    c, r, e = ell
+    c, r, _e = ell
     return (np.atleast_2d(points) - c) @ r
 
 
 def inside(points, ell):
-    c, r, e = ell
+    _c, _r, e = ell
     y = to_local(points, ell) / e
     return (y**2).sum(axis=1) <= 1.0
 
 
 def distance(points, ell, iters=200):
     """Signed distance (> 0 outside) by bisection on F(t) = sum (e y / (e^2 + t))^2 - 1 over t > -e_min^2."""
-    c, r, e = ell
+    _c, _r, e = ell
     y = np.abs(to_local(points, ell))
     emin2 = e.min() ** 2
     lo = np.full(len(y), -emin2 * (1 - 1e-15))
@@ -50,13 +50,14 @@ def distance(points, ell, iters=200):
 
 def distance_by_grid(point, ell, n=400):
     """Unsigned distance to the surface by a dense (theta, phi) grid polished with Nelder-Mead."""
-    c, r, e = ell
+    _c, _r, _e = ell
     th, ph = np.meshgrid(np.linspace(0, np.pi, n), np.linspace(0, 2 * np.pi, 2 * n))
     d = np.linalg.norm(surface(th.ravel(), ph.ravel(), ell) - point, axis=1)
     i = int(np.argmin(d))
     f = lambda a: np.linalg.norm(surface(np.array([a[0]]), np.array([a[1]]), ell)[0] - point)
-    res = minimize(f, [th.ravel()[i], ph.ravel()[i]], method="Nelder-Mead",
-                   options=dict(xatol=1e-12, fatol=1e-14, maxiter=4000))
+    res = minimize(
+        f, [th.ravel()[i], ph.ravel()[i]], method="Nelder-Mead", options=dict(xatol=1e-12, fatol=1e-14, maxiter=4000)
+    )
     return min(res.fun, d[i])
 
 
@@ -67,11 +68,10 @@ def surface(theta, phi, ell):
 
 
 def _grid(ell, spacing):
-    c, r, e = ell
+    _c, _r, e = ell
     n_th = int(np.ceil(np.pi * e.max() / spacing)) + 1
     n_ph = 2 * n_th
-    th, ph = np.meshgrid(np.linspace(0, np.pi, n_th), np.linspace(0, 2 * np.pi, n_ph, endpoint=False),
-                         indexing="ij")
+    th, ph = np.meshgrid(np.linspace(0, np.pi, n_th), np.linspace(0, 2 * np.pi, n_ph, endpoint=False), indexing="ij")
     return th, ph
 
 
@@ -79,7 +79,7 @@ def _exposed(points, zones, skip):
     ok = np.ones(len(points), dtype=bool)
     for k, z in enumerate(zones):
         if k not in skip:
-            c, r, e = z
+            _c, _r, e = z
             y = to_local(points, z) / e
             ok &= (y**2).sum(axis=1) >= 1.0
     return ok

@@ -19,40 +19,68 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ablasim",
         description="Ablation-zone margins and ice-ball coverage. Lengths in mm; margin > 0: the zone extends that "
-                    "far beyond the tumour surface at its thinnest; margin < 0: the tumour protrudes that far.",
-        epilog="Scenario format: docs/scenarios.md. Example: ablasim run examples/three_probes.toml --json out.json")
+        "far beyond the tumour surface at its thinnest; margin < 0: the tumour protrudes that far.",
+        epilog="Scenario format: docs/scenarios.md. Example: ablasim run examples/three_probes.toml --json out.json",
+    )
     p.add_argument("--version", action="version", version=f"ablasim {__version__}")
     p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    run = sub.add_parser("run", help="measure margins and coverage for a scenario file",
-                         description="Measure every tumour of SCENARIO against the union of its zones and probes.")
+    run = sub.add_parser(
+        "run",
+        help="measure margins and coverage for a scenario file",
+        description="Measure every tumour of SCENARIO against the union of its zones and probes.",
+    )
     run.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
     run.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT (written atomically)")
     run.add_argument("--method", choices=("auto", "exact", "voxel"), help="override [measure].method")
-    run.add_argument("--strict", action="store_true",
-                     help="exit with status 1 when a rule check or the required margin fails")
-    run.add_argument("--samples", type=int, metavar="N",
-                     help="also sample N deliveries under the scenario's [uncertainty] and print P(rule met) with "
-                          "its 95 %% confidence interval (docs/uncertainty.md)")
+    run.add_argument(
+        "--strict", action="store_true", help="exit with status 1 when a rule check or the required margin fails"
+    )
+    run.add_argument(
+        "--samples",
+        type=int,
+        metavar="N",
+        help="also sample N deliveries under the scenario's [uncertainty] and print P(rule met) with "
+        "its 95 %% confidence interval (docs/uncertainty.md)",
+    )
     run.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the sampled deliveries (default 0)")
-    run.add_argument("--report", metavar="DIR", help="also write an HTML report with 3D renders and plots (and its "
-                                                     "JSON) into DIR; see docs/rendering.md")
-    report = sub.add_parser("report", help="write a self-contained HTML report with 3D renders and plots",
-                            description="Run SCENARIO and write NAME.html (images embedded, no external resources), "
-                                        "NAME.json and the PNGs into DIR. See docs/rendering.md.")
+    run.add_argument(
+        "--report",
+        metavar="DIR",
+        help="also write an HTML report with 3D renders and plots (and its JSON) into DIR; see docs/rendering.md",
+    )
+    report = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report with 3D renders and plots",
+        description="Run SCENARIO and write NAME.html (images embedded, no external resources), "
+        "NAME.json and the PNGs into DIR. See docs/rendering.md.",
+    )
     report.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
     report.add_argument("--out", metavar="DIR", default="reports", help="output directory (default: reports)")
     report.add_argument("--size", metavar="WxH", default="800x600", help="3D render size in pixels (default 800x600)")
     from .cohort import add_parser as add_cohort_parser
 
     add_cohort_parser(sub)
-    probes = sub.add_parser("probes", help="list the probe catalog with provenance",
-                            description="List the probe models of the catalog: zones, table points and provenance.")
-    probes.add_argument("--catalog", metavar="TOML", action="append", default=[],
-                        help="add or override models from this catalog file (repeatable)")
+    probes = sub.add_parser(
+        "probes",
+        help="list the probe catalog with provenance",
+        description="List the probe models of the catalog: zones, table points and provenance.",
+    )
+    probes.add_argument(
+        "--catalog",
+        metavar="TOML",
+        action="append",
+        default=[],
+        help="add or override models from this catalog file (repeatable)",
+    )
     rules = sub.add_parser("rules", help="list the rule sets with their sources")
-    rules.add_argument("--rules-file", metavar="TOML", action="append", default=[],
-                       help="add or override rules from this file (repeatable)")
+    rules.add_argument(
+        "--rules-file",
+        metavar="TOML",
+        action="append",
+        default=[],
+        help="add or override rules from this file (repeatable)",
+    )
     return p
 
 
@@ -75,18 +103,24 @@ def _print_result(sres) -> None:
     zm = sc.zone_model
     if zm.get("composition") == "synergy":
         print("Zone model: cold synergy (merged isotherms of superposed probe fields)")
-    header = f"{'tumour':<12} {'min margin':>11} {'coverage':>9} {'uncovered':>11}  {'thinnest point (mm)':<24} {'at':<13}"
+    header = (
+        f"{'tumour':<12} {'min margin':>11} {'coverage':>9} {'uncovered':>11}  {'thinnest point (mm)':<24} {'at':<13}"
+    )
     print()
     print(header)
     for o in sres.outcomes:
         r = o.result
-        print(f"{o.name:<12} {r.min_margin_mm:>+8.2f} mm {100 * r.coverage:>8.2f}% {r.uncovered_volume_mm3:>7.1f} mm3  "
-              f"{_fmt_point(r.thinnest_point_mm):<24} {r.feature:<13}")
+        print(
+            f"{o.name:<12} {r.min_margin_mm:>+8.2f} mm {100 * r.coverage:>8.2f}% {r.uncovered_volume_mm3:>7.1f} mm3  "
+            f"{_fmt_point(r.thinnest_point_mm):<24} {r.feature:<13}"
+        )
     for o in sres.outcomes:
         r, m = o.result, o.result.margin_map
         excl = f", {100 * r.excluded_area_fraction:.1f} % of the surface excluded" if r.excluded_area_fraction else ""
-        print(f"\n{o.name}: method {r.method}, error bound {r.error_bound_mm:.3g} mm; surface margin 5th/50th "
-              f"percentile {m.percentile(5):.2f}/{m.percentile(50):.2f} mm{excl}")
+        print(
+            f"\n{o.name}: method {r.method}, error bound {r.error_bound_mm:.3g} mm; surface margin 5th/50th "
+            f"percentile {m.percentile(5):.2f}/{m.percentile(50):.2f} mm{excl}"
+        )
         for c in o.checks:
             print(f"  {c.reason}")
         for w in o.placement:
@@ -104,8 +138,10 @@ def _list_probes(files) -> None:
         for z in m.zones:
             d = ", ".join(f"{2 * a:g}" for a in z.semi_axes_mm)
             extra = f"; {z.kind}, {z.source}" if z.source != m.source else ""
-            print(f"  protocol {z.protocol}, {z.isotherm_c:g} degC: diameters {d} mm (radial, radial, axial), "
-                  f"centre {z.center_offset_mm:g} mm proximal to the tip [{z.offset_basis}]{extra}")
+            print(
+                f"  protocol {z.protocol}, {z.isotherm_c:g} degC: diameters {d} mm (radial, radial, axial), "
+                f"centre {z.center_offset_mm:g} mm proximal to the tip [{z.offset_basis}]{extra}"
+            )
         for r in m.table:
             d = ", ".join(f"{2 * a:g}" for a in r.semi_axes)
             p = f"{r.power_w:g} W, " if r.power_w is not None else ""
@@ -146,9 +182,11 @@ def _print_samples(scenario, n, seed) -> list:
     print(f"\nuncertainty: {n} sampled deliveries (seed {seed})")
     for r in rows:
         pct = r["margin_percentiles_mm"]
-        print(f"  {r['tumor']}, {r['rule']} (>= {r['required_margin_mm']:g} mm): P = {100 * r['probability']:.1f} % "
-              f"(95 % CI {100 * r['ci_low']:.1f}-{100 * r['ci_high']:.1f} %); delivered margin 5th/50th/95th "
-              f"percentile {pct['5']:.2f}/{pct['50']:.2f}/{pct['95']:.2f} mm")
+        print(
+            f"  {r['tumor']}, {r['rule']} (>= {r['required_margin_mm']:g} mm): P = {100 * r['probability']:.1f} % "
+            f"(95 % CI {100 * r['ci_low']:.1f}-{100 * r['ci_high']:.1f} %); delivered margin 5th/50th/95th "
+            f"percentile {pct['5']:.2f}/{pct['50']:.2f}/{pct['95']:.2f} mm"
+        )
     return rows
 
 
@@ -172,16 +210,16 @@ def main(argv=None) -> int:
             return run_command(args)
         if args.command == "report":
             from ..render._camera import parse_window_size
-            from ..workflows.run import run_scenario
             from ..scenario.parse import load_scenario
+            from ..workflows.run import run_scenario
 
             size = parse_window_size(args.size)
             _write_report(run_scenario(load_scenario(args.scenario)), args.out, size)
             return 0
         if args.command == "run":
             from .._io import atomic_write_json
-            from ..workflows.run import run_scenario
             from ..scenario.parse import load_scenario
+            from ..workflows.run import run_scenario
 
             scenario = load_scenario(args.scenario)
             if args.method:

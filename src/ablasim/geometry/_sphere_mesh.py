@@ -8,11 +8,11 @@ finding where a surface crosses another one along mesh edges) and per-vertex are
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
-__all__ = ["SphereMesh", "icosphere", "level_for_cover", "MAX_LEVEL"]
+__all__ = ["MAX_LEVEL", "SphereMesh", "icosphere", "level_for_cover"]
 
 MAX_LEVEL = 7
 
@@ -31,13 +31,48 @@ class SphereMesh:
 def _base():
     t = (1.0 + 5.0**0.5) / 2.0
     v = np.array(
-        [[-1, t, 0], [1, t, 0], [-1, -t, 0], [1, -t, 0], [0, -1, t], [0, 1, t],
-         [0, -1, -t], [0, 1, -t], [t, 0, -1], [t, 0, 1], [-t, 0, -1], [-t, 0, 1]], dtype=float)
+        [
+            [-1, t, 0],
+            [1, t, 0],
+            [-1, -t, 0],
+            [1, -t, 0],
+            [0, -1, t],
+            [0, 1, t],
+            [0, -1, -t],
+            [0, 1, -t],
+            [t, 0, -1],
+            [t, 0, 1],
+            [-t, 0, -1],
+            [-t, 0, 1],
+        ],
+        dtype=float,
+    )
     v /= np.linalg.norm(v, axis=1)[:, None]
     f = np.array(
-        [[0, 11, 5], [0, 5, 1], [0, 1, 7], [0, 7, 10], [0, 10, 11], [1, 5, 9], [5, 11, 4], [11, 10, 2],
-         [10, 7, 6], [7, 1, 8], [3, 9, 4], [3, 4, 2], [3, 2, 6], [3, 6, 8], [3, 8, 9], [4, 9, 5], [2, 4, 11],
-         [6, 2, 10], [8, 6, 7], [9, 8, 1]], dtype=np.int64)
+        [
+            [0, 11, 5],
+            [0, 5, 1],
+            [0, 1, 7],
+            [0, 7, 10],
+            [0, 10, 11],
+            [1, 5, 9],
+            [5, 11, 4],
+            [11, 10, 2],
+            [10, 7, 6],
+            [7, 1, 8],
+            [3, 9, 4],
+            [3, 4, 2],
+            [3, 2, 6],
+            [3, 6, 8],
+            [3, 8, 9],
+            [4, 9, 5],
+            [2, 4, 11],
+            [6, 2, 10],
+            [8, 6, 7],
+            [9, 8, 1],
+        ],
+        dtype=np.int64,
+    )
     return v, f
 
 
@@ -48,15 +83,20 @@ def _subdivide(v, f):
     mid = v[uniq[:, 0]] + v[uniq[:, 1]]
     mid /= np.linalg.norm(mid, axis=1)[:, None]
     nf = len(f)
-    m01, m12, m20 = (inverse[:nf] + len(v), inverse[nf:2 * nf] + len(v), inverse[2 * nf:] + len(v))
+    m01, m12, m20 = (inverse[:nf] + len(v), inverse[nf : 2 * nf] + len(v), inverse[2 * nf :] + len(v))
     a, b, c = f[:, 0], f[:, 1], f[:, 2]
-    new_f = np.concatenate([
-        np.stack([a, m01, m20], 1), np.stack([b, m12, m01], 1),
-        np.stack([c, m20, m12], 1), np.stack([m01, m12, m20], 1)])
+    new_f = np.concatenate(
+        [
+            np.stack([a, m01, m20], 1),
+            np.stack([b, m12, m01], 1),
+            np.stack([c, m20, m12], 1),
+            np.stack([m01, m12, m20], 1),
+        ]
+    )
     return np.concatenate([v, mid]), new_f
 
 
-@lru_cache(maxsize=None)
+@cache
 def icosphere(level: int) -> SphereMesh:
     """Icosahedron subdivided ``level`` times (``10 * 4**level + 2`` vertices). Arrays are read-only."""
     if not 0 <= level <= MAX_LEVEL:
@@ -77,8 +117,15 @@ def icosphere(level: int) -> SphereMesh:
     cc = np.cross(p1 - p0, p2 - p0)
     cc /= np.linalg.norm(cc, axis=1)[:, None]
     cover = np.arccos(np.clip(np.einsum("ij,ij->i", cc, p0), -1, 1))
-    mesh = SphereMesh(v, f.astype(np.int64), edges.astype(np.int64), ptr, both[:, 1].astype(np.int64).copy(),
-                      float(ang.max()), float(cover.max()))
+    mesh = SphereMesh(
+        v,
+        f.astype(np.int64),
+        edges.astype(np.int64),
+        ptr,
+        both[:, 1].astype(np.int64).copy(),
+        float(ang.max()),
+        float(cover.max()),
+    )
     for arr in (mesh.vertices, mesh.faces, mesh.edges, mesh.nbr_ptr, mesh.nbr_idx):
         arr.setflags(write=False)
     return mesh
@@ -86,7 +133,7 @@ def icosphere(level: int) -> SphereMesh:
 
 # Largest covering angle per level, read off the meshes (cheap up to level 5; each further subdivision halves it to
 # within 1 %, so beyond level 5 we extrapolate with that 1 % margin).
-@lru_cache(maxsize=None)
+@cache
 def _cover_angle(level: int) -> float:
     if level <= 5:
         return icosphere(level).max_cover_angle

@@ -68,7 +68,7 @@ class Grid:
 
     # -- construction -------------------------------------------------------------------------------------------
     @classmethod
-    def covering(cls, lower_mm, upper_mm, spacing_mm, *, padding_mm: float = 0.0, direction=None) -> "Grid":
+    def covering(cls, lower_mm, upper_mm, spacing_mm, *, padding_mm: float = 0.0, direction=None) -> Grid:
         """The smallest grid with the given spacing (and direction) whose voxel centres span the world box
         ``[lower_mm, upper_mm]`` grown by ``padding_mm`` on every side."""
         lo = as_vector3(lower_mm, "lower_mm")
@@ -85,7 +85,7 @@ class Grid:
         origin = rot @ lo_l
         return cls(tuple(int(c) for c in counts), spacing, origin, rot)
 
-    def subgrid(self, lo, hi) -> "Grid":
+    def subgrid(self, lo, hi) -> Grid:
         """The grid of voxels ``[lo, hi)`` (index ranges) of this one, at the same world positions."""
         lo = np.asarray(lo, dtype=np.int64)
         hi = np.asarray(hi, dtype=np.int64)
@@ -96,7 +96,9 @@ class Grid:
         ``[lower_mm, upper_mm]`` grown by ``padding_mm``."""
         lo_w = np.asarray(lower_mm, dtype=float) - padding_mm
         hi_w = np.asarray(upper_mm, dtype=float) + padding_mm
-        corners = np.array([[x, y, z] for x in (lo_w[0], hi_w[0]) for y in (lo_w[1], hi_w[1]) for z in (lo_w[2], hi_w[2])])
+        corners = np.array(
+            [[x, y, z] for x in (lo_w[0], hi_w[0]) for y in (lo_w[1], hi_w[1]) for z in (lo_w[2], hi_w[2])]
+        )
         idx = self.world_to_index(corners)
         shape = np.asarray(self.shape)
         lo = np.clip(np.floor(idx.min(axis=0)).astype(np.int64), 0, shape)
@@ -161,7 +163,7 @@ class Grid:
         rot = "" if np.allclose(self.direction, np.eye(3)) else ", rotated"
         return f"Grid(shape={self.shape}, spacing_mm=({sp}), origin_mm=({org}){rot})"
 
-    def same_as(self, other: "Grid", tol: float = 1e-9) -> bool:
+    def same_as(self, other: Grid, tol: float = 1e-9) -> bool:
         """True when both grids put every voxel at the same world position."""
         return (
             self.shape == other.shape

@@ -24,10 +24,14 @@ class Mask:
             raise ValidationError("grid", grid, "expected an ablasim.Grid")
         arr = np.asarray(array)
         if arr.shape != grid.shape:
-            raise ValidationError("mask.array", f"array of shape {arr.shape}", f"must have the grid's shape {grid.shape}")
+            raise ValidationError(
+                "mask.array", f"array of shape {arr.shape}", f"must have the grid's shape {grid.shape}"
+            )
         if arr.dtype != np.bool_:
             if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-                raise ValidationError("mask.array", f"array of dtype {arr.dtype}", "expected a boolean or numeric array")
+                raise ValidationError(
+                    "mask.array", f"array of dtype {arr.dtype}", "expected a boolean or numeric array"
+                )
             if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
                 raise ValidationError("mask.array", "array with NaN", "contains NaN or infinite values")
             arr = arr != 0
@@ -63,8 +67,9 @@ class Mask:
     def world_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """World box containing the centres of all set voxels."""
         lo, hi = self.index_bounds()
-        corners = np.array([[i, j, k] for i in (lo[0], hi[0] - 1) for j in (lo[1], hi[1] - 1) for k in (lo[2], hi[2] - 1)],
-                           dtype=float)
+        corners = np.array(
+            [[i, j, k] for i in (lo[0], hi[0] - 1) for j in (lo[1], hi[1] - 1) for k in (lo[2], hi[2] - 1)], dtype=float
+        )
         w = self.grid.index_to_world(corners)
         return w.min(axis=0), w.max(axis=0)
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._kernels import ellipsoid as _k
 from .._validation import as_float, as_positive_vector3, as_rotation, as_unit_vector, as_vector3
 from ..errors import ValidationError
+from ._kernels import ellipsoid as _k
 
 __all__ = ["Ellipsoid", "rotation_from_euler_deg", "rotation_with_z_axis"]
 
@@ -65,7 +65,7 @@ class Ellipsoid:
         object.__setattr__(self, "rotation", _frozen(as_rotation(rotation, "rotation")))
 
     @classmethod
-    def _unchecked(cls, center_mm, semi_axes_mm, rotation) -> "Ellipsoid":
+    def _unchecked(cls, center_mm, semi_axes_mm, rotation) -> Ellipsoid:
         """Internal: build from values that are already valid (finite, positive axes, orthonormal rotation)."""
         obj = object.__new__(cls)
         object.__setattr__(obj, "center_mm", _frozen(center_mm))
@@ -75,17 +75,17 @@ class Ellipsoid:
 
     # -- constructors -------------------------------------------------------------------------------------------
     @classmethod
-    def sphere(cls, center_mm, radius_mm: float) -> "Ellipsoid":
+    def sphere(cls, center_mm, radius_mm: float) -> Ellipsoid:
         r = as_float(radius_mm, "radius_mm", positive=True)
         return cls(center_mm, (r, r, r))
 
     @classmethod
-    def from_diameters(cls, center_mm, diameters_mm, rotation=None) -> "Ellipsoid":
+    def from_diameters(cls, center_mm, diameters_mm, rotation=None) -> Ellipsoid:
         d = as_positive_vector3(diameters_mm, "diameters_mm")
         return cls(center_mm, d / 2.0, rotation)
 
     @classmethod
-    def along_axis(cls, center_mm, axis, radial_mm: float, axial_mm: float) -> "Ellipsoid":
+    def along_axis(cls, center_mm, axis, radial_mm: float, axial_mm: float) -> Ellipsoid:
         """Spheroid with semi-axis ``axial_mm`` along ``axis`` and ``radial_mm`` perpendicular to it."""
         rad = as_float(radial_mm, "radial_mm", positive=True)
         ax = as_float(axial_mm, "axial_mm", positive=True)
@@ -150,18 +150,18 @@ class Ellipsoid:
         return np.einsum("ij,ij->i", local, local) <= 1.0
 
     # -- transforms ---------------------------------------------------------------------------------------------
-    def moved(self, rotation=None, translation_mm=(0.0, 0.0, 0.0)) -> "Ellipsoid":
+    def moved(self, rotation=None, translation_mm=(0.0, 0.0, 0.0)) -> Ellipsoid:
         """Image under the rigid motion ``x -> rotation @ x + translation_mm``."""
         rot = as_rotation(rotation, "rotation")
         t = as_vector3(translation_mm, "translation_mm")
         return Ellipsoid(rot @ self.center_mm + t, self.semi_axes_mm, rot @ self.rotation)
 
-    def scaled(self, factor) -> "Ellipsoid":
+    def scaled(self, factor) -> Ellipsoid:
         """Same centre and orientation, semi-axes multiplied by ``factor`` (a scalar or one factor per axis)."""
         f = np.broadcast_to(np.asarray(factor, dtype=float), (3,))
         return Ellipsoid(self.center_mm, self.semi_axes_mm * as_positive_vector3(f, "factor"), self.rotation)
 
-    def grown(self, distance_mm: float) -> "Ellipsoid":
+    def grown(self, distance_mm: float) -> Ellipsoid:
         """Semi-axes lengthened by ``distance_mm`` (not an offset surface unless the ellipsoid is a sphere)."""
         d = as_float(distance_mm, "distance_mm")
         return Ellipsoid(self.center_mm, self.semi_axes_mm + d, self.rotation)
@@ -187,7 +187,9 @@ class Ellipsoid:
 
     def _rasterize(self, grid, out, subsamples: int) -> None:
         lo_w, hi_w = self.bounding_box()
-        corners = np.array([[x, y, z] for x in (lo_w[0], hi_w[0]) for y in (lo_w[1], hi_w[1]) for z in (lo_w[2], hi_w[2])])
+        corners = np.array(
+            [[x, y, z] for x in (lo_w[0], hi_w[0]) for y in (lo_w[1], hi_w[1]) for z in (lo_w[2], hi_w[2])]
+        )
         idx = grid.world_to_index(corners)
         lo = np.clip(np.floor(idx.min(axis=0)).astype(np.int64) - 1, 0, np.asarray(grid.shape))
         hi = np.clip(np.ceil(idx.max(axis=0)).astype(np.int64) + 2, 0, np.asarray(grid.shape))
@@ -197,8 +199,7 @@ class Ellipsoid:
         lin = inv_axes * (self.rotation.T @ (grid.direction * grid.spacing_mm[None, :]))
         off = (inv_axes[:, 0]) * (self.rotation.T @ (grid.origin_mm - self.center_mm))
         half_diag = 0.5 * grid.voxel_diagonal_mm
-        _k.rasterize(np.ascontiguousarray(lin), off, lo, hi, float(self.semi_axes_mm.min()), half_diag,
-                     subsamples, out)
+        _k.rasterize(np.ascontiguousarray(lin), off, lo, hi, float(self.semi_axes_mm.min()), half_diag, subsamples, out)
 
     def __repr__(self) -> str:
         c = ", ".join(f"{v:g}" for v in self.center_mm)

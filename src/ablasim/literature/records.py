@@ -19,8 +19,23 @@ from pathlib import Path
 from ..errors import ScenarioError, UnknownNameError, ValidationError
 from .schema import Citation, Definition, Device, Factor, Issue, Measure, Outcome, Size, Study, Threshold
 
-__all__ = ["SCHEMA_VERSION", "Citation", "Study", "Outcome", "Size", "Measure", "Threshold", "Device", "Factor",
-           "Definition", "Issue", "Record", "load_records", "load_record", "find_seeds_dir"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "Citation",
+    "Definition",
+    "Device",
+    "Factor",
+    "Issue",
+    "Measure",
+    "Outcome",
+    "Record",
+    "Size",
+    "Study",
+    "Threshold",
+    "find_seeds_dir",
+    "load_record",
+    "load_records",
+]
 
 SCHEMA_VERSION = 1
 PER = ("patients", "tumours", "lesions", "procedures", "sessions")
@@ -28,13 +43,44 @@ OPS = ("<", "<=", ">=", ">")
 ISSUE_KINDS = ("inconsistent", "ambiguous", "missing", "approximate", "index_mismatch", "secondary_source")
 _NON_MM_LENGTHS = {"m", "dm", "cm", "um", "µm", "nm", "in", "inch", "inches", "ft"}
 _NON_MM_SUFFIXES = ("_cm", "_m", "_um", "_in")
-S, I, N, B, SL, NL = "a string", "an integer", "a number", "true or false", "a list of strings", "a list of numbers"
+S, INT, N, B, SL, NL = "a string", "an integer", "a number", "true or false", "a list of strings", "a list of numbers"
 
-_NUMERIC = {"value", "ci_low", "ci_high", "at_years", "at_months", "size_min_mm", "size_max_mm", "margin_mm",
-            "isotherm_c", "p_value", "hazard_ratio", "size_limit_mm", "mean", "sd", "median", "min", "max", "q1",
-            "q3"}
-_INT = {"year", "volume", "numerator", "denominator", "n", "decimals", "gauge", "centres", "n_patients",
-        "n_tumours", "n_lesions", "n_procedures", "n_sessions"}
+_NUMERIC = {
+    "value",
+    "ci_low",
+    "ci_high",
+    "at_years",
+    "at_months",
+    "size_min_mm",
+    "size_max_mm",
+    "margin_mm",
+    "isotherm_c",
+    "p_value",
+    "hazard_ratio",
+    "size_limit_mm",
+    "mean",
+    "sd",
+    "median",
+    "min",
+    "max",
+    "q1",
+    "q3",
+}
+_INT = {
+    "year",
+    "volume",
+    "numerator",
+    "denominator",
+    "n",
+    "decimals",
+    "gauge",
+    "centres",
+    "n_patients",
+    "n_tumours",
+    "n_lesions",
+    "n_procedures",
+    "n_sessions",
+}
 _BOOL = {"et_al", "approximate", "uncertain", "inconsistent", "all_dimensions", "p_below"}
 _LISTS = {"authors": SL, "modalities": SL, "guidance": SL, "inclusion": SL, "size_bin_edges_mm": NL}
 
@@ -43,14 +89,14 @@ def _type_of(key: str) -> str:
     if key in _LISTS:
         return _LISTS[key]
     if key in _INT:
-        return I
+        return INT
     if key in _BOOL:
         return B
     return N if key in _NUMERIC or key.endswith("_mm") else S
 
 
 def _is(value, kind: str) -> bool:
-    if kind == I:
+    if kind == INT:
         return isinstance(value, int) and not isinstance(value, bool)
     if kind == N:
         return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
@@ -92,15 +138,20 @@ class _Reader:
                 self.fail(f"unknown key '{key}' in {ctx}; valid keys: {', '.join(sorted(names))}")
         for key in _required(cls):
             if key not in entry:
-                self.fail(f"{ctx} lacks '{key}'" + (" (every figure says where in the document it comes from)"
-                                                   if key == "where" else ""))
+                self.fail(
+                    f"{ctx} lacks '{key}'"
+                    + (" (every figure says where in the document it comes from)" if key == "where" else "")
+                )
         kwargs = {}
         for key, raw in entry.items():
             kind = _type_of(key)
             if not _is(raw, kind):
                 self.fail(f"{ctx}.{key}={raw!r}: expected {kind}")
-            kwargs[key] = tuple(float(v) if kind == NL else v for v in raw) if kind in (SL, NL) else (
-                float(raw) if kind == N else raw)
+            kwargs[key] = (
+                tuple(float(v) if kind == NL else v for v in raw)
+                if kind in (SL, NL)
+                else (float(raw) if kind == N else raw)
+            )
         if cls is Outcome and "value" in entry and "decimals" not in entry:
             kwargs["decimals"] = _decimals(entry["value"])
         return cls(**kwargs)
@@ -136,9 +187,10 @@ class _Reader:
             self.fail(f"{ctx}: give 'at_years' or 'at_months', not both")
         if o.unit == "%" and o.value is not None and not 0 <= o.value <= 100:
             self.fail(f"{ctx}.value={o.value:g}: a percentage must lie in [0, 100]")
-        if o.ci_low is not None or o.ci_high is not None:
-            if o.value is None or o.ci_low is None or o.ci_high is None or not o.ci_low <= o.value <= o.ci_high:
-                self.fail(f"{ctx}: need ci_low <= value <= ci_high")
+        if (o.ci_low is not None or o.ci_high is not None) and (
+            o.value is None or o.ci_low is None or o.ci_high is None or not o.ci_low <= o.value <= o.ci_high
+        ):
+            self.fail(f"{ctx}: need ci_low <= value <= ci_high")
         if o.numerator is None:
             return
         if o.denominator <= 0 or o.numerator < 0:
@@ -149,12 +201,14 @@ class _Reader:
             return
         if o.unit != "%":
             self.fail(f"{ctx}: with numerator/denominator, 'value' must be the reported percentage (unit = \"%\")")
-        tol = 0.5 * 10.0 ** -o.decimals + 1e-9
+        tol = 0.5 * 10.0**-o.decimals + 1e-9
         diff = abs(o.computed_percent - o.value)
         if diff > tol and not o.inconsistent:
-            self.fail(f"{ctx}: value={o.value:g} % but {o.numerator}/{o.denominator} = {o.computed_percent:.3f} % "
-                      f"(allowed rounding +-{tol:.2g}); if the document really says so, set inconsistent = true "
-                      f"and a note")
+            self.fail(
+                f"{ctx}: value={o.value:g} % but {o.numerator}/{o.denominator} = {o.computed_percent:.3f} % "
+                f"(allowed rounding +-{tol:.2g}); if the document really says so, set inconsistent = true "
+                f"and a note"
+            )
         if diff <= tol and o.inconsistent:
             self.fail(f"{ctx}: inconsistent = true but {o.numerator}/{o.denominator} agrees with {o.value:g} %")
 
@@ -186,17 +240,41 @@ class _Reader:
             self.fail(f"{ctx}: lengths must be >= 0")
 
 
-_TOP = {"schema_version", "id", "citation", "study", "outcomes", "characteristics", "sizes", "measures",
-        "thresholds", "devices", "factors", "definitions", "references", "issues"}
-_LISTED = {"outcomes": Outcome, "characteristics": Outcome, "sizes": Size, "measures": Measure,
-           "thresholds": Threshold, "devices": Device, "factors": Factor, "definitions": Definition,
-           "references": Citation, "issues": Issue}
+_TOP = {
+    "schema_version",
+    "id",
+    "citation",
+    "study",
+    "outcomes",
+    "characteristics",
+    "sizes",
+    "measures",
+    "thresholds",
+    "devices",
+    "factors",
+    "definitions",
+    "references",
+    "issues",
+}
+_LISTED = {
+    "outcomes": Outcome,
+    "characteristics": Outcome,
+    "sizes": Size,
+    "measures": Measure,
+    "thresholds": Threshold,
+    "devices": Device,
+    "factors": Factor,
+    "definitions": Definition,
+    "references": Citation,
+    "issues": Issue,
+}
 
 
 @dataclass(frozen=True)
 class Record:
     """One source document's facts. Look figures up with :meth:`outcome`, :meth:`characteristic`, :meth:`size`,
     :meth:`measure`; ``thresholds`` holds its margin rules."""
+
     id: str
     path: Path
     citation: Citation
@@ -218,20 +296,27 @@ class Record:
             raise UnknownNameError(f"{self.id} {what}", name, {x.name for x in items})
         cands = [x for x in named if x.group == group]
         if not cands:
-            raise UnknownNameError(f"{self.id} {what} '{name}' group", group,
-                                   {x.group if x.group is not None else "None (overall)" for x in named})
+            raise UnknownNameError(
+                f"{self.id} {what} '{name}' group",
+                group,
+                {x.group if x.group is not None else "None (overall)" for x in named},
+            )
         if at_years is not None:
             cands = [x for x in cands if x.time_years is not None and abs(x.time_years - at_years) < 1e-9]
         if per is not None:
             cands = [x for x in cands if x.per == per]
         if len(cands) != 1:
             opts = sorted({(getattr(x, "time_years", None), x.per) for x in named if x.group == group}, key=str)
-            raise ValidationError(f"{self.id} {what} '{name}'", {"group": group, "at_years": at_years, "per": per},
-                                  f"{len(cands)} entries match; narrow with at_years=/per= among {opts}")
+            raise ValidationError(
+                f"{self.id} {what} '{name}'",
+                {"group": group, "at_years": at_years, "per": per},
+                f"{len(cands)} entries match; narrow with at_years=/per= among {opts}",
+            )
         return cands[0]
 
-    def outcome(self, name: str, group: str | None = None, *, at_years: float | None = None,
-                per: str | None = None) -> Outcome:
+    def outcome(
+        self, name: str, group: str | None = None, *, at_years: float | None = None, per: str | None = None
+    ) -> Outcome:
         """The outcome ``name`` for ``group`` (None: the whole cohort), at ``at_years`` where several are given."""
         return self._pick("outcome", self.outcomes, name, group, at_years, per)
 
@@ -246,8 +331,13 @@ class Record:
 
     def by_size(self, name: str, *, at_years: float | None = None) -> tuple:
         """The size-binned outcomes ``name`` (ascending), e.g. technique efficacy < 40 mm, >= 40 mm."""
-        hits = [o for o in self.outcomes if o.name == name and (o.size_min_mm is not None or
-                o.size_max_mm is not None) and (at_years is None or o.time_years == at_years)]
+        hits = [
+            o
+            for o in self.outcomes
+            if o.name == name
+            and (o.size_min_mm is not None or o.size_max_mm is not None)
+            and (at_years is None or o.time_years == at_years)
+        ]
         return tuple(sorted(hits, key=lambda o: -1.0 if o.size_min_mm is None else o.size_min_mm))
 
 
@@ -332,8 +422,10 @@ def find_seeds_dir() -> Path:
     for parent in here.parents:
         if (parent / "seeds").is_dir() and (parent / "pyproject.toml").is_file():
             return parent / "seeds"
-    raise ScenarioError(f"no seeds/ directory found above {here.parent} (the records ship with the source "
-                        f"repository, not the installed package); pass directory= explicitly")
+    raise ScenarioError(
+        f"no seeds/ directory found above {here.parent} (the records ship with the source "
+        f"repository, not the installed package); pass directory= explicitly"
+    )
 
 
 def load_records(directory=None) -> dict[str, Record]:

@@ -7,13 +7,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Citation", "Study", "Outcome", "Size", "Measure", "Threshold", "Device", "Factor", "Definition",
-           "Issue"]
+__all__ = [
+    "Citation",
+    "Definition",
+    "Device",
+    "Factor",
+    "Issue",
+    "Measure",
+    "Outcome",
+    "Size",
+    "Study",
+    "Threshold",
+]
 
 
 @dataclass(frozen=True)
 class Citation:
     """Where a record (or a reference it lists) comes from. ``source_*`` are set for the record's own citation."""
+
     authors: tuple = ()
     et_al: bool = False
     title: str | None = None
@@ -73,6 +84,7 @@ class Study:
 class Outcome:
     """A reported rate or count: ``value`` in ``unit`` and/or ``numerator``/``denominator`` (counting ``per``).
     ``decimals`` is the reported precision of ``value`` (from the TOML literal: ``60.0`` -> 1, ``96`` -> 0)."""
+
     name: str
     where: str
     group: str | None = None
@@ -112,6 +124,7 @@ class Outcome:
 @dataclass(frozen=True)
 class Size:
     """A length distribution (tumour diameter, ...) in mm; ``reported_unit`` is the unit the document used."""
+
     name: str
     where: str
     group: str | None = None
@@ -135,6 +148,7 @@ class Size:
 @dataclass(frozen=True)
 class Measure:
     """Any other reported quantity (age, follow-up, freeze-thaw cycles, eGFR, ...) with its ``unit``."""
+
     name: str
     unit: str
     where: str
@@ -160,6 +174,7 @@ class Measure:
 @dataclass(frozen=True)
 class Threshold:
     """A margin rule: the zone ``boundary`` must reach ``op margin_mm`` beyond the tumour."""
+
     name: str
     boundary: str
     op: str
@@ -187,6 +202,7 @@ class Device:
 @dataclass(frozen=True)
 class Factor:
     """A reported association: ``factor`` -> ``effect`` on ``outcome`` (p, hazard ratio where given)."""
+
     factor: str
     outcome: str
     effect: str
@@ -211,6 +227,7 @@ class Definition:
 @dataclass(frozen=True)
 class Issue:
     """Something the document states inconsistently, ambiguously or not at all (recorded, never silently fixed)."""
+
     kind: str
     where: str
     note: str

@@ -4,13 +4,16 @@ Outside the union the distance is exact: ``min_k`` of the exact distances to eac
 boundary point lies (a) on an exposed part of some surface k, where it is a local nearest point of that surface,
 or (b) on a crease, or (c) at a triple point (a crease's end). We take (a) from the exact global nearest point of
 every surface when it is exposed; (b) by Newton on the optimality conditions from the nearest crease sample of
-every pair of surfaces whose crease could beat the current best, (c) from the triple points computed once; and when the global nearest point of surface k is covered by another
+every pair of surfaces whose crease could beat the current best, (c) from the triple points computed once; and when
+the global nearest point of surface k is covered by another
 ellipsoid while ``|sd_k(p)|`` (a lower bound for every point of surface k) is below the best value, a non-global
 local nearest point of k may be the answer: those are computed exactly (:func:`secondary_feet_local`); only for
-points on a symmetry plane of k (a degenerate case) we refine the nearest exposed sample of a coarse mesh of k. Every candidate is a true boundary point, so inside values are never below the exact
+points on a symmetry plane of k (a degenerate case) we refine the nearest exposed sample of a coarse mesh of k. Every
+candidate is a true boundary point, so inside values are never below the exact
 distance.
 
-Crease pruning: a crease of surfaces a and b is at least ``max(|sd_a(p)|, |sd_b(p)|)`` from p. Its samples lie on the crease no more than ``gap`` apart along it. If the nearest sample is at
+Crease pruning: a crease of surfaces a and b is at least ``max(|sd_a(p)|, |sd_b(p)|)`` from p. Its samples lie on the
+crease no more than ``gap`` apart along it. If the nearest sample is at
 distance ``d`` and the crease is at distance ``D`` from p, then ``d^2 <= D^2 + (gap/2)^2 (1 + D kappa)``, with
 ``kappa`` bounding the crease curvature; the refinement is skipped when even that lower bound on ``D`` cannot beat
 the best value found so far (we use twice that slack).
@@ -36,8 +39,11 @@ def _coarse_search(p, k, best, zc, zr, ze, coarse_u, coarse_pts, coarse_exposed,
     near_i = -1
     for c in range(coarse_pts.shape[1]):
         if coarse_exposed[k, c]:
-            d = math.sqrt((coarse_pts[k, c, 0] - p[0]) ** 2 + (coarse_pts[k, c, 1] - p[1]) ** 2
-                          + (coarse_pts[k, c, 2] - p[2]) ** 2)
+            d = math.sqrt(
+                (coarse_pts[k, c, 0] - p[0]) ** 2
+                + (coarse_pts[k, c, 1] - p[1]) ** 2
+                + (coarse_pts[k, c, 2] - p[2]) ** 2
+            )
             if d < near:
                 near = d
                 near_i = c
@@ -53,8 +59,26 @@ def _coarse_search(p, k, best, zc, zr, ze, coarse_u, coarse_pts, coarse_exposed,
 
 
 @kernel
-def margin_map(points, zc, zr, ze, crease_pts, chunk_ptr, chunk_center, chunk_radius, pair_chunk_ptr, pair_ab,
-               gap, kappa, triple_pts, coarse_u, coarse_pts, coarse_exposed, coarse_gap, out_val):
+def margin_map(
+    points,
+    zc,
+    zr,
+    ze,
+    crease_pts,
+    chunk_ptr,
+    chunk_center,
+    chunk_radius,
+    pair_chunk_ptr,
+    pair_ab,
+    gap,
+    kappa,
+    triple_pts,
+    coarse_u,
+    coarse_pts,
+    coarse_exposed,
+    coarse_gap,
+    out_val,
+):
     """``crease_pts`` are grouped by unordered pair of surfaces (``pair_ab``), ordered along the crease and cut
     into chunks (``chunk_ptr`` into the points, ``pair_chunk_ptr`` into the chunks) with bounding spheres, so the
     nearest sample is found by skipping chunks that cannot contain it."""
@@ -62,9 +86,9 @@ def margin_map(points, zc, zr, ze, crease_pts, chunk_ptr, chunk_center, chunk_ra
     npair = pair_ab.shape[0]
     xo = np.empty(3)
     p = np.empty(3)
-    dummy_c = np.zeros(3)
-    dummy_r = np.eye(3)
-    dummy_e = np.ones(3)
+    np.zeros(3)
+    np.eye(3)
+    np.ones(3)
     sdk = np.empty(n)
     foot_ok = np.empty(n, dtype=np.bool_)
     u = np.empty(3)
@@ -97,8 +121,9 @@ def margin_map(points, zc, zr, ze, crease_pts, chunk_ptr, chunk_center, chunk_ra
             continue
         # crease ends (exact points where three surfaces meet)
         for t in range(triple_pts.shape[0]):
-            d = math.sqrt((triple_pts[t, 0] - p[0]) ** 2 + (triple_pts[t, 1] - p[1]) ** 2
-                          + (triple_pts[t, 2] - p[2]) ** 2)
+            d = math.sqrt(
+                (triple_pts[t, 0] - p[0]) ** 2 + (triple_pts[t, 1] - p[1]) ** 2 + (triple_pts[t, 2] - p[2]) ** 2
+            )
             if d < best:
                 best = d
         # creases
@@ -109,13 +134,20 @@ def margin_map(points, zc, zr, ze, crease_pts, chunk_ptr, chunk_center, chunk_ra
             near = np.inf
             near_m = -1
             for ch in range(pair_chunk_ptr[q], pair_chunk_ptr[q + 1]):
-                lb = math.sqrt((chunk_center[ch, 0] - p[0]) ** 2 + (chunk_center[ch, 1] - p[1]) ** 2
-                               + (chunk_center[ch, 2] - p[2]) ** 2) - chunk_radius[ch]
+                lb = (
+                    math.sqrt(
+                        (chunk_center[ch, 0] - p[0]) ** 2
+                        + (chunk_center[ch, 1] - p[1]) ** 2
+                        + (chunk_center[ch, 2] - p[2]) ** 2
+                    )
+                    - chunk_radius[ch]
+                )
                 if lb >= near or lb - gap >= best:
                     continue
                 for m in range(chunk_ptr[ch], chunk_ptr[ch + 1]):
-                    d = math.sqrt((crease_pts[m, 0] - p[0]) ** 2 + (crease_pts[m, 1] - p[1]) ** 2
-                                  + (crease_pts[m, 2] - p[2]) ** 2)
+                    d = math.sqrt(
+                        (crease_pts[m, 0] - p[0]) ** 2 + (crease_pts[m, 1] - p[1]) ** 2 + (crease_pts[m, 2] - p[2]) ** 2
+                    )
                     if d < near:
                         near = d
                         near_m = m
@@ -128,8 +160,24 @@ def margin_map(points, zc, zr, ze, crease_pts, chunk_ptr, chunk_center, chunk_ra
                 a, b = pair_ab[q, 0], pair_ab[q, 1]
                 # Newton on the optimality conditions from the nearest sample. If it lands on a covered part of
                 # the crease, the nearest exposed crease point is an arc end: a triple point, already counted.
-                val = crease_nearest(crease_pts[near_m], p, zc[a], zr[a], ze[a], hz[a], zc[b], zr[b], ze[b], hz[b],
-                                     a5, b5, g1, g2, xw, xo)
+                val = crease_nearest(
+                    crease_pts[near_m],
+                    p,
+                    zc[a],
+                    zr[a],
+                    ze[a],
+                    hz[a],
+                    zc[b],
+                    zr[b],
+                    ze[b],
+                    hz[b],
+                    a5,
+                    b5,
+                    g1,
+                    g2,
+                    xw,
+                    xo,
+                )
                 if val < best and side_ok(SIDE_EXPOSED, xo, zc, zr, ze, a, b, 1e-12):
                     best = val
         # non-global nearest points of surfaces whose global one is covered

@@ -72,14 +72,14 @@ def side_ok(kind, x, zc, zr, ze, a, b, tol):
     n = zc.shape[0]
     if kind == 0:
         for k in range(n):
-            if k == a or k == b:
+            if k in (a, b):
                 continue
             if implicit(x[0], x[1], x[2], zc[k], zr[k], ze[k]) < -tol:
                 return False
         return True
     sa = signed_distance(x[0], x[1], x[2], zc[a], zr[a], ze[a])[0]
     for k in range(n):
-        if k == a or k == b:
+        if k in (a, b):
             continue
         if signed_distance(x[0], x[1], x[2], zc[k], zr[k], ze[k])[0] < sa - tol:
             return False

@@ -116,7 +116,8 @@ def refine_curve(x0, kind, zc, zr, ze, a, b, tc, tr, te, mode, oc, orr, oe, p, s
                 mid = 0.5 * (lo + hi)
                 xh[:] = x + mid * s * tau
                 if project(kind, xh, zc, zr, ze, a, b, tc, tr, te, g1, g2) and side_ok(
-                        side_kind, xh, zc, zr, ze, a, b, 0.0):
+                    side_kind, xh, zc, zr, ze, a, b, 0.0
+                ):
                     lo = mid
                 else:
                     hi = mid

@@ -53,8 +53,12 @@ def zone_samples(verts, zc, zr, ze, tc, tr, te, slack, out_pts, out_imp, out_val
     for i in range(n):
         for v in range(nv):
             for k in range(3):
-                out_pts[i, v, k] = (zc[i, k] + zr[i, k, 0] * ze[i, 0] * verts[v, 0] + zr[i, k, 1] * ze[i, 1] * verts[v, 1]
-                                    + zr[i, k, 2] * ze[i, 2] * verts[v, 2])
+                out_pts[i, v, k] = (
+                    zc[i, k]
+                    + zr[i, k, 0] * ze[i, 0] * verts[v, 0]
+                    + zr[i, k, 1] * ze[i, 1] * verts[v, 1]
+                    + zr[i, k, 2] * ze[i, 2] * verts[v, 2]
+                )
             x0, x1, x2 = out_pts[i, v, 0], out_pts[i, v, 1], out_pts[i, v, 2]
             exposed = True
             for j in range(n):
@@ -262,9 +266,15 @@ def ridge_samples(verts, edges, arg, fval, min_value, edge_len, tc, tr, te, zc, 
         ub[:] = verts[vb]
         # root of h = sd_i - sd_j along the arc (h <= 0 at a, > 0 at b), Illinois method
         _arc_point(tc, tr, te, ua, ub, 0.0, u, x)
-        ha = signed_distance(x[0], x[1], x[2], zc[i], zr[i], ze[i])[0] - signed_distance(x[0], x[1], x[2], zc[j], zr[j], ze[j])[0]
+        ha = (
+            signed_distance(x[0], x[1], x[2], zc[i], zr[i], ze[i])[0]
+            - signed_distance(x[0], x[1], x[2], zc[j], zr[j], ze[j])[0]
+        )
         _arc_point(tc, tr, te, ua, ub, 1.0, u, x)
-        hb = signed_distance(x[0], x[1], x[2], zc[i], zr[i], ze[i])[0] - signed_distance(x[0], x[1], x[2], zc[j], zr[j], ze[j])[0]
+        hb = (
+            signed_distance(x[0], x[1], x[2], zc[i], zr[i], ze[i])[0]
+            - signed_distance(x[0], x[1], x[2], zc[j], zr[j], ze[j])[0]
+        )
         if ha > 0.0 or hb <= 0.0:
             continue  # the end values came from cheap bounds: no sign change of the exact difference
         ta, tb = 0.0, 1.0
@@ -272,7 +282,10 @@ def ridge_samples(verts, edges, arg, fval, min_value, edge_len, tc, tr, te, zc, 
         for _ in range(100):
             tm = (ta * hb - tb * ha) / (hb - ha)
             _arc_point(tc, tr, te, ua, ub, tm, u, x)
-            hm = signed_distance(x[0], x[1], x[2], zc[i], zr[i], ze[i])[0] - signed_distance(x[0], x[1], x[2], zc[j], zr[j], ze[j])[0]
+            hm = (
+                signed_distance(x[0], x[1], x[2], zc[i], zr[i], ze[i])[0]
+                - signed_distance(x[0], x[1], x[2], zc[j], zr[j], ze[j])[0]
+            )
             if abs(hm) < 1e-12 or tb - ta < 1e-13:
                 break
             if hm <= 0.0:
@@ -317,7 +330,7 @@ def triple_points(cpts, cpair, zc, zr, ze, seed_dist, out_pts, out_abc):
     for s in range(cpts.shape[0]):
         a, b = cpair[s, 0], cpair[s, 1]
         for c in range(n):
-            if c == a or c == b:
+            if c in (a, b):
                 continue
             if abs(signed_distance(cpts[s, 0], cpts[s, 1], cpts[s, 2], zc[c], zr[c], ze[c])[0]) > seed_dist:
                 continue
@@ -333,21 +346,29 @@ def triple_points(cpts, cpair, zc, zr, ze, seed_dist, out_pts, out_abc):
                     for col in range(3):
                         jac[row, col] = 2.0 * (zr[k, col, 0] * y0 + zr[k, col, 1] * y1 + zr[k, col, 2] * y2)
                     f[row] = implicit(x[0], x[1], x[2], zc[k], zr[k], ze[k])
-                det = (jac[0, 0] * (jac[1, 1] * jac[2, 2] - jac[1, 2] * jac[2, 1])
-                       - jac[0, 1] * (jac[1, 0] * jac[2, 2] - jac[1, 2] * jac[2, 0])
-                       + jac[0, 2] * (jac[1, 0] * jac[2, 1] - jac[1, 1] * jac[2, 0]))
+                det = (
+                    jac[0, 0] * (jac[1, 1] * jac[2, 2] - jac[1, 2] * jac[2, 1])
+                    - jac[0, 1] * (jac[1, 0] * jac[2, 2] - jac[1, 2] * jac[2, 0])
+                    + jac[0, 2] * (jac[1, 0] * jac[2, 1] - jac[1, 1] * jac[2, 0])
+                )
                 if abs(det) < 1e-300:
                     break
                 # Cramer's rule for jac dx = -f
-                d0 = (-f[0] * (jac[1, 1] * jac[2, 2] - jac[1, 2] * jac[2, 1])
-                      - jac[0, 1] * (-f[1] * jac[2, 2] + jac[1, 2] * f[2])
-                      + jac[0, 2] * (-f[1] * jac[2, 1] + jac[1, 1] * f[2])) / det
-                d1 = (jac[0, 0] * (-f[1] * jac[2, 2] + jac[1, 2] * f[2])
-                      + f[0] * (jac[1, 0] * jac[2, 2] - jac[1, 2] * jac[2, 0])
-                      + jac[0, 2] * (-jac[1, 0] * f[2] + f[1] * jac[2, 0])) / det
-                d2 = (jac[0, 0] * (-jac[1, 1] * f[2] + f[1] * jac[2, 1])
-                      - jac[0, 1] * (-jac[1, 0] * f[2] + f[1] * jac[2, 0])
-                      - f[0] * (jac[1, 0] * jac[2, 1] - jac[1, 1] * jac[2, 0])) / det
+                d0 = (
+                    -f[0] * (jac[1, 1] * jac[2, 2] - jac[1, 2] * jac[2, 1])
+                    - jac[0, 1] * (-f[1] * jac[2, 2] + jac[1, 2] * f[2])
+                    + jac[0, 2] * (-f[1] * jac[2, 1] + jac[1, 1] * f[2])
+                ) / det
+                d1 = (
+                    jac[0, 0] * (-f[1] * jac[2, 2] + jac[1, 2] * f[2])
+                    + f[0] * (jac[1, 0] * jac[2, 2] - jac[1, 2] * jac[2, 0])
+                    + jac[0, 2] * (-jac[1, 0] * f[2] + f[1] * jac[2, 0])
+                ) / det
+                d2 = (
+                    jac[0, 0] * (-jac[1, 1] * f[2] + f[1] * jac[2, 1])
+                    - jac[0, 1] * (-jac[1, 0] * f[2] + f[1] * jac[2, 0])
+                    - f[0] * (jac[1, 0] * jac[2, 1] - jac[1, 1] * jac[2, 0])
+                ) / det
                 x[0] += d0
                 x[1] += d1
                 x[2] += d2

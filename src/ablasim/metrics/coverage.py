@@ -75,9 +75,9 @@ def _coverage_kernel(nz, bm, v, out_counts):
                         if hi[p] > cur_hi:
                             cur_hi = hi[p]
                     else:
-                        acc += cur_hi ** 3 - cur_lo ** 3
+                        acc += cur_hi**3 - cur_lo**3
                         cur_lo, cur_hi = lo[p], hi[p]
-                acc += cur_hi ** 3 - cur_lo ** 3
+                acc += cur_hi**3 - cur_lo**3
             if acc < 1.0:
                 partial += 1
             total += acc

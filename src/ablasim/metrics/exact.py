@@ -27,8 +27,16 @@ from ..geometry._sphere_mesh import icosphere, level_for_cover
 from . import _refine as rf
 from ._map_kernels import margin_map
 from ._refine_curve import STATUS_ENDPOINT, STATUS_FAILED, refine_curve
-from ._sample_kernels import (count_crossings, crease_samples, local_maxima, local_minima, ridge_samples,
-                              triple_points, tumour_samples, zone_samples)
+from ._sample_kernels import (
+    count_crossings,
+    crease_samples,
+    local_maxima,
+    local_minima,
+    ridge_samples,
+    triple_points,
+    tumour_samples,
+    zone_samples,
+)
 from .coverage import ray_coverage
 from .result import MarginMap, MarginResult
 
@@ -60,7 +68,9 @@ def _pick(values, points, spacing, limit, groups=None):
         if chosen:
             near = np.sum((points[chosen] - points[idx]) ** 2, axis=1) < spacing * spacing
             if groups is not None:
-                near &= np.all(groups[chosen] == groups[idx], axis=-1) if groups.ndim > 1 else groups[chosen] == groups[idx]
+                near &= (
+                    np.all(groups[chosen] == groups[idx], axis=-1) if groups.ndim > 1 else groups[chosen] == groups[idx]
+                )
             if near.any():
                 continue
         chosen.append(idx)
@@ -69,8 +79,9 @@ def _pick(values, points, spacing, limit, groups=None):
     return chosen
 
 
-def exact_margin(tumor, zones, *, resolution_mm: float, map_resolution_mm: float | None, exclusion=None,
-                 coverage_polar: int = 192) -> MarginResult:
+def exact_margin(
+    tumor, zones, *, resolution_mm: float, map_resolution_mm: float | None, exclusion=None, coverage_polar: int = 192
+) -> MarginResult:
     """``map_resolution_mm=None`` skips the surface map (the margin and coverage are unchanged; cohorts use it);
     capsule exclusion needs the map and computes it at 1 mm then. ``coverage_polar`` sets the ray grid of the
     coverage integral (``coverage_polar x 2 coverage_polar`` directions)."""
@@ -101,14 +112,16 @@ def exact_margin(tumor, zones, *, resolution_mm: float, map_resolution_mm: float
     zimp = np.empty((pk.n, pk.n, nv))
     zval = np.empty((pk.n, nv))
     zexp = np.empty((pk.n, nv), dtype=np.bool_)
-    zone_samples(zmesh.vertices, pk.zc, pk.zr, pk.ze, pk.tc, pk.tr, pk.te, 4.0 * bound_a + 1e-6, zpts, zimp,
-                 zval, zexp)
+    zone_samples(zmesh.vertices, pk.zc, pk.zr, pk.ze, pk.tc, pk.tr, pk.te, 4.0 * bound_a + 1e-6, zpts, zimp, zval, zexp)
     ncross = count_crossings(zmesh.edges, zimp) if pk.n > 1 else 0
     cpts = np.empty((ncross, 3))
     cpair = np.empty((ncross, 2), dtype=np.int64)
     cval = np.empty(ncross)
-    nc = crease_samples(zmesh.vertices, zmesh.edges, zimp, pk.zc, pk.zr, pk.ze, pk.tc, pk.tr, pk.te,
-                        cpts, cpair, cval) if ncross else 0
+    nc = (
+        crease_samples(zmesh.vertices, zmesh.edges, zimp, pk.zc, pk.zr, pk.ze, pk.tc, pk.tr, pk.te, cpts, cpair, cval)
+        if ncross
+        else 0
+    )
     cpts, cpair, cval = cpts[:nc], cpair[:nc], cval[:nc]
     tri = np.empty((max(16, 2 * pk.n**3), 3))
     tri_abc = np.empty((len(tri), 3), dtype=np.int64)
@@ -141,8 +154,22 @@ def exact_margin(tumor, zones, *, resolution_mm: float, map_resolution_mm: float
         i, j = np.unravel_index(int(np.argmin(zval)), zval.shape)
         add(0.0, None, zpts[i, j], "protrusion")
     if map_resolution_mm is None:
-        return _result(tumor, zones, cand_val, cand_tp, cand_zp, cand_kind, covered, bound_a if covered else bound_b,
-                       None, 0.0, pk, cpts, zpts[zexp], coverage_polar)
+        return _result(
+            tumor,
+            zones,
+            cand_val,
+            cand_tp,
+            cand_zp,
+            cand_kind,
+            covered,
+            bound_a if covered else bound_b,
+            None,
+            0.0,
+            pk,
+            cpts,
+            zpts[zexp],
+            coverage_polar,
+        )
     mesh_map = icosphere(level_for_cover(tmax, map_resolution_mm))
     tpts = np.ascontiguousarray(tumor.center_mm + mesh_map.vertices @ tumor.linear_map.T)
 
@@ -151,9 +178,21 @@ def exact_margin(tumor, zones, *, resolution_mm: float, map_resolution_mm: float
     cmesh = icosphere(min(COARSE_LEVEL, zlevel))
     ncv = len(cmesh.vertices)  # subdivision appends vertices: a coarse mesh's vertices come first in a finer one
     chunks = _crease_chunks(cpts, cpair)
-    margin_map(tpts, pk.zc, pk.zr, pk.ze, *chunks, edge_z, max(kappa_z, 1e-9) * 4.0, tri, cmesh.vertices,
-               np.ascontiguousarray(zpts[:, :ncv]), np.ascontiguousarray(zexp[:, :ncv]),
-               zmax * cmesh.max_cover_angle, mvals)
+    margin_map(
+        tpts,
+        pk.zc,
+        pk.zr,
+        pk.ze,
+        *chunks,
+        edge_z,
+        max(kappa_z, 1e-9) * 4.0,
+        tri,
+        cmesh.vertices,
+        np.ascontiguousarray(zpts[:, :ncv]),
+        np.ascontiguousarray(zexp[:, :ncv]),
+        zmax * cmesh.max_cover_angle,
+        mvals,
+    )
     areas = _vertex_areas(tpts, mesh_map.faces)
     included = np.ones(len(tpts), dtype=bool)
     bound = bound_a if covered else bound_b
@@ -171,17 +210,36 @@ def exact_margin(tumor, zones, *, resolution_mm: float, map_resolution_mm: float
         if not keep_map.any() and not keep_cand.any():
             from ..errors import ValidationError
 
-            raise ValidationError("exclude.distance_mm", exclusion.distance_mm,
-                                  "excludes the whole tumour surface; nothing is left to measure")
+            raise ValidationError(
+                "exclude.distance_mm",
+                exclusion.distance_mm,
+                "excludes the whole tumour surface; nothing is left to measure",
+            )
     # Every map vertex is a candidate too: its value is attained by a real pair of points.
     cand_val = [v for v, k in zip(cand_val, keep_cand) if k] + list(mvals[keep_map])
     cand_tp = [t for t, k in zip(cand_tp, keep_cand) if k] + list(tpts[keep_map])
     cand_zp = [z for z, k in zip(cand_zp, keep_cand) if k] + [np.full(3, np.nan)] * int(keep_map.sum())
     cand_kind = [c for c, k in zip(cand_kind, keep_cand) if k] + ["surface" if covered else "protrusion"] * int(
-        keep_map.sum())
+        keep_map.sum()
+    )
     mmap = MarginMap(tpts, mvals, areas, included, mesh_map.faces)
-    return _result(tumor, zones, cand_val, cand_tp, cand_zp, cand_kind, covered, bound, mmap, excluded_fraction, pk,
-                   cpts, zpts[zexp], coverage_polar, allow_positive_uncovered=exclusion is not None)
+    return _result(
+        tumor,
+        zones,
+        cand_val,
+        cand_tp,
+        cand_zp,
+        cand_kind,
+        covered,
+        bound,
+        mmap,
+        excluded_fraction,
+        pk,
+        cpts,
+        zpts[zexp],
+        coverage_polar,
+        allow_positive_uncovered=exclusion is not None,
+    )
 
 
 def _resolve_tumour_points(tumor, cand_tp, cand_zp):
@@ -193,8 +251,23 @@ def _resolve_tumour_points(tumor, cand_tp, cand_zp):
     return tp
 
 
-def _result(tumor, zones, cand_val, cand_tp, cand_zp, cand_kind, covered, bound, mmap, excluded_fraction, pk, cpts,
-            exposed, coverage_polar, allow_positive_uncovered=False) -> MarginResult:
+def _result(
+    tumor,
+    zones,
+    cand_val,
+    cand_tp,
+    cand_zp,
+    cand_kind,
+    covered,
+    bound,
+    mmap,
+    excluded_fraction,
+    pk,
+    cpts,
+    exposed,
+    coverage_polar,
+    allow_positive_uncovered=False,
+) -> MarginResult:
     vals = np.asarray(cand_val, dtype=float)
     best = int(np.argmin(vals))
     margin = float(vals[best])
@@ -209,10 +282,19 @@ def _result(tumor, zones, cand_val, cand_tp, cand_zp, cand_kind, covered, bound,
     coverage, coverage_error = (1.0, 0.0) if covered else ray_coverage(tumor, zones, coverage_polar)
     tvol = tumor.volume_mm3
     return MarginResult(
-        min_margin_mm=margin, coverage=coverage, coverage_error=coverage_error,
-        uncovered_volume_mm3=(1.0 - coverage) * tvol, tumor_volume_mm3=tvol,
-        thinnest_point_mm=tumor_pt, zone_point_mm=zone_pt, method="exact", error_bound_mm=float(bound),
-        feature=cand_kind[best], margin_map=mmap, excluded_area_fraction=excluded_fraction)
+        min_margin_mm=margin,
+        coverage=coverage,
+        coverage_error=coverage_error,
+        uncovered_volume_mm3=(1.0 - coverage) * tvol,
+        tumor_volume_mm3=tvol,
+        thinnest_point_mm=tumor_pt,
+        zone_point_mm=zone_pt,
+        method="exact",
+        error_bound_mm=float(bound),
+        feature=cand_kind[best],
+        margin_map=mmap,
+        excluded_area_fraction=excluded_fraction,
+    )
 
 
 def _refine_zone_side(pk, zmesh, zpts, zval, cpts, cpair, cval, raw, bound, rho, tumor, add):
@@ -227,17 +309,35 @@ def _refine_zone_side(pk, zmesh, zpts, zval, cpts, cpair, cval, raw, bound, rho,
         for j in (idx[c] for c in _pick(zval[i][idx], zpts[i][idx], rho, MAX_CANDIDATES)):
             add(zval[i, j], None, zpts[i, j], "surface")
             u = zmesh.vertices[j].copy()
-            val = rf.refine_patch(u, pk.zc[i], pk.zr[i], pk.ze[i], rf.OBJ_DIST, pk.tc, pk.tr, pk.te, dummy,
-                                  REFINE_ITERS, x)
+            val = rf.refine_patch(
+                u, pk.zc[i], pk.zr[i], pk.ze[i], rf.OBJ_DIST, pk.tc, pk.tr, pk.te, dummy, REFINE_ITERS, x
+            )
             if rf.side_ok(rf.SIDE_EXPOSED, x, pk.zc, pk.zr, pk.ze, i, -1, 1e-12):
                 add(val, None, x.copy(), "surface")
     if len(cval):
         idx = np.flatnonzero(cval <= raw + slack)
         for m in (idx[c] for c in _pick(cval[idx], cpts[idx], rho, MAX_CANDIDATES, cpair[idx])):
             add(cval[m], None, cpts[m], "crease")
-            val, status = refine_curve(cpts[m], 0, pk.zc, pk.zr, pk.ze, cpair[m, 0], cpair[m, 1], pk.tc, pk.tr,
-                                       pk.te, rf.OBJ_DIST, pk.tc, pk.tr, pk.te, dummy, rf.SIDE_EXPOSED,
-                                       REFINE_ITERS, x)
+            val, status = refine_curve(
+                cpts[m],
+                0,
+                pk.zc,
+                pk.zr,
+                pk.ze,
+                cpair[m, 0],
+                cpair[m, 1],
+                pk.tc,
+                pk.tr,
+                pk.te,
+                rf.OBJ_DIST,
+                pk.tc,
+                pk.tr,
+                pk.te,
+                dummy,
+                rf.SIDE_EXPOSED,
+                REFINE_ITERS,
+                x,
+            )
             if status != STATUS_FAILED:
                 kind = "triple-point" if status == STATUS_ENDPOINT else "crease"
                 add(val, None, x.copy(), kind)
@@ -264,8 +364,9 @@ def _refine_tumour_side(pk, tmesh, tpts, rho, bound, tumor, add):
     for v in (idx[c] for c in _pick(-fval[idx], tpts[idx], rho, MAX_CANDIDATES, arg[idx])):
         k = arg[v]
         u = tmesh.vertices[v].copy()
-        val = rf.refine_patch(u, pk.tc, pk.tr, pk.te, rf.OBJ_NEG_DIST, pk.zc[k], pk.zr[k], pk.ze[k], dummy,
-                              REFINE_ITERS, x)
+        val = rf.refine_patch(
+            u, pk.tc, pk.tr, pk.te, rf.OBJ_NEG_DIST, pk.zc[k], pk.zr[k], pk.ze[k], dummy, REFINE_ITERS, x
+        )
         if rf.side_ok(rf.SIDE_NEAREST, x, pk.zc, pk.zr, pk.ze, k, -1, 1e-12):
             add(val, x.copy(), _foot(x, pk, k), "protrusion")
     if pk.n > 1:
@@ -273,16 +374,48 @@ def _refine_tumour_side(pk, tmesh, tpts, rho, bound, tumor, add):
         rpair = np.empty((len(tmesh.edges), 2), dtype=np.int64)
         rval = np.empty(len(tmesh.edges))
         edge_len = float(pk.te.max()) * tmesh.max_edge_angle
-        nr = ridge_samples(tmesh.vertices, tmesh.edges, arg, fval, raw - slack, edge_len, pk.tc, pk.tr, pk.te,
-                           pk.zc, pk.zr, pk.ze, rpts, rpair, rval)
+        nr = ridge_samples(
+            tmesh.vertices,
+            tmesh.edges,
+            arg,
+            fval,
+            raw - slack,
+            edge_len,
+            pk.tc,
+            pk.tr,
+            pk.te,
+            pk.zc,
+            pk.zr,
+            pk.ze,
+            rpts,
+            rpair,
+            rval,
+        )
         rpts, rpair, rval = rpts[:nr], rpair[:nr], rval[:nr]
         idx = np.flatnonzero(rval >= raw - slack)
         for m in (idx[c] for c in _pick(-rval[idx], rpts[idx], rho, MAX_CANDIDATES, rpair[idx])):
             i, j = rpair[m]
             add(-rval[m], rpts[m], _foot(rpts[m], pk, i), "ridge")
-            val, status = refine_curve(rpts[m], 1, pk.zc, pk.zr, pk.ze, i, j, pk.tc, pk.tr, pk.te,
-                                       rf.OBJ_NEG_DIST, pk.zc[i], pk.zr[i], pk.ze[i], dummy, rf.SIDE_NEAREST,
-                                       REFINE_ITERS, x)
+            val, status = refine_curve(
+                rpts[m],
+                1,
+                pk.zc,
+                pk.zr,
+                pk.ze,
+                i,
+                j,
+                pk.tc,
+                pk.tr,
+                pk.te,
+                rf.OBJ_NEG_DIST,
+                pk.zc[i],
+                pk.zr[i],
+                pk.ze[i],
+                dummy,
+                rf.SIDE_NEAREST,
+                REFINE_ITERS,
+                x,
+            )
             if status != STATUS_FAILED:
                 add(val, x.copy(), _foot(x, pk, i), "ridge")
     if pk.n >= 4:
@@ -297,7 +430,7 @@ def _interior_search(pk, tumor, rho, add):
     for r in (0.2, 0.4, 0.6, 0.8):
         pts.append(tumor.center_mm + r * shell @ tumor.linear_map.T)
     pts = np.ascontiguousarray(np.concatenate(pts))
-    f, arg, foot = _tumour_f(pts, pk)
+    f, _, _ = _tumour_f(pts, pk)
     best = int(np.argmax(f))
     if f[best] <= 0.0:
         return
@@ -314,7 +447,7 @@ def _interior_search(pk, tumor, rho, add):
             x, fx = trial[k].copy(), float(ft[k])
         else:
             step *= 0.5
-    _, arg, foot = _tumour_f(x[None, :].copy(), pk)
+    _, _arg, foot = _tumour_f(x[None, :].copy(), pk)
     add(-fx, x, foot[0], "interior")
 
 
@@ -336,7 +469,7 @@ def _foot(x, pk, k):
 def _nearest_zone_point(p, margin, pk, cpts, exposed):
     """A zone-boundary point at distance |margin| from p (for reporting; map vertices do not store one)."""
     if margin < 0:
-        f, arg, foot = _tumour_f(np.ascontiguousarray(p[None, :]), pk)
+        _f, _arg, foot = _tumour_f(np.ascontiguousarray(p[None, :]), pk)
         return foot[0]
     cands = np.concatenate([exposed, cpts]) if len(cpts) else exposed
     return cands[int(np.argmin(np.linalg.norm(cands - p, axis=1)))]
@@ -347,7 +480,7 @@ def _crease_chunks(cpts, cpair, size=16):
     and cut them into chunks with bounding spheres (for the map kernel's nearest-sample search)."""
     upair = np.sort(cpair, axis=1)  # samples of (i, j) and (j, i) lie on the same curve
     pts_out, sizes, pair_nchunks, pairs = [], [], [], []
-    for ab in (np.unique(upair, axis=0) if len(upair) else []):
+    for ab in np.unique(upair, axis=0) if len(upair) else []:
         sel = cpts[np.all(upair == ab, axis=1)]
         c = sel.mean(axis=0)
         axis = np.linalg.svd(sel - c, full_matrices=False)[2][-1] if len(sel) > 2 else np.array([0.0, 0.0, 1.0])
@@ -369,8 +502,14 @@ def _crease_chunks(cpts, cpair, size=16):
     radii = np.zeros(len(sizes))
     np.maximum.at(radii, owner, np.linalg.norm(pts - centers[owner], axis=1))
     pair_chunk_ptr = np.concatenate([[0], np.cumsum(pair_nchunks)]).astype(np.int64)
-    return (pts, chunk_ptr, np.ascontiguousarray(centers), radii, pair_chunk_ptr,
-            np.ascontiguousarray(np.reshape(pairs, (-1, 2)), dtype=np.int64))
+    return (
+        pts,
+        chunk_ptr,
+        np.ascontiguousarray(centers),
+        radii,
+        pair_chunk_ptr,
+        np.ascontiguousarray(np.reshape(pairs, (-1, 2)), dtype=np.int64),
+    )
 
 
 def _vertex_areas(points, faces):

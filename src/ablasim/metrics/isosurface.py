@@ -19,8 +19,8 @@ import math
 
 import numpy as np
 
-from ..geometry._sphere_mesh import icosphere, level_for_cover
 from ..errors import ValidationError
+from ..geometry._sphere_mesh import icosphere, level_for_cover
 from ._mesh_kernels import points_to_mesh
 from .result import MarginMap, MarginResult
 
@@ -54,8 +54,9 @@ class _Boundary:
         pts = np.ascontiguousarray(np.asarray(points, dtype=float).reshape(-1, 3))
         dist = np.empty(len(pts))
         closest = np.empty((len(pts), 3))
-        points_to_mesh(pts, self.verts, self.faces, self.vf_ptr, self.vf_idx, self.vv_ptr, self.vv_idx, self.coarse,
-                       dist, closest)
+        points_to_mesh(
+            pts, self.verts, self.faces, self.vf_ptr, self.vf_idx, self.vv_ptr, self.vv_idx, self.coarse, dist, closest
+        )
         return dist, closest
 
     def curvature_estimate(self, zone, near) -> float:
@@ -103,7 +104,9 @@ def _sample_box(zone, lo, hi, spacing):
     h = hc / 2.0
     axes = [lo[k] + hc * np.arange(nc[k]) for k in range(3)]
     coarse = zone.values(np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)).reshape(tuple(nc))
-    corners = [coarse[a:a + nc[0] - 1, b:b + nc[1] - 1, c:c + nc[2] - 1] for a in (0, 1) for b in (0, 1) for c in (0, 1)]
+    corners = [
+        coarse[a : a + nc[0] - 1, b : b + nc[1] - 1, c : c + nc[2] - 1] for a in (0, 1) for b in (0, 1) for c in (0, 1)
+    ]
     cmin, cmax = np.minimum.reduce(corners), np.maximum.reduce(corners)
     band_cells = binary_dilation((cmin <= zone.level) & (cmax > zone.level), np.ones((3, 3, 3), bool))
     nf = 2 * (nc - 1) + 1
@@ -122,8 +125,6 @@ def _sample_box(zone, lo, hi, spacing):
 
 def _boundary(zone, lo, hi, spacing):
     from skimage.measure import marching_cubes
-
-    from ..zones.implicit import GridFieldZone
 
     sampled = _sample_box(zone, lo, hi, spacing)
     if sampled is None:
@@ -199,8 +200,9 @@ def _tumour_points(tumor, spacing):
     mesh = icosphere(level_for_cover(float(tumor.semi_axes_mm.max()), spacing))
     surf = tumor.center_mm + mesh.vertices @ tumor.linear_map.T
     shell = icosphere(max(level_for_cover(float(tumor.semi_axes_mm.max()), 2 * spacing) - 1, 2)).vertices
-    inner = [tumor.center_mm[None, :]] + [tumor.center_mm + r * shell @ tumor.linear_map.T
-                                          for r in (0.2, 0.4, 0.6, 0.8)]
+    inner = [tumor.center_mm[None, :]] + [
+        tumor.center_mm + r * shell @ tumor.linear_map.T for r in (0.2, 0.4, 0.6, 0.8)
+    ]
     return surf, np.concatenate(inner), float(tumor.semi_axes_mm.max()) * mesh.max_cover_angle
 
 
@@ -253,10 +255,14 @@ def isosurface_margin(tumor, zone, *, resolution_mm: float, map_resolution_mm: f
     center_in = bool(zone.contains(tumor.center_mm[None, :])[0])
     if bnd is None:
         if not center_in:  # zone misses the tumour entirely (or is empty)
-            raise ValidationError("zone", zone.description, "has no boundary near the tumour and does not contain "
-                                  "it; the margin is undefined (is the zone empty?)")
-        raise ValidationError("zone", zone.description, "contains the whole sampled region; give a field whose "
-                              "zone ends inside its grid")
+            raise ValidationError(
+                "zone",
+                zone.description,
+                "has no boundary near the tumour and does not contain it; the margin is undefined (is the zone empty?)",
+            )
+        raise ValidationError(
+            "zone", zone.description, "contains the whole sampled region; give a field whose zone ends inside its grid"
+        )
     near = dz <= dz.min() + pad
     kappa = tumor.max_curvature_per_mm + bnd.curvature_estimate(zone, near)
     analytic = zone.sampling_mm == 0
@@ -320,11 +326,19 @@ def isosurface_margin(tumor, zone, *, resolution_mm: float, map_resolution_mm: f
     if isinstance(zone, GridFieldZone):  # relative to the interpolated field: at least a voxel
         bound = max(bound, zone.grid.voxel_diagonal_mm)
     return MarginResult(
-        min_margin_mm=margin, coverage=coverage, coverage_error=cov_err, uncovered_volume_mm3=(1 - coverage) * tvol,
-        tumor_volume_mm3=tvol, thinnest_point_mm=cand[best][1], zone_point_mm=cand[best][2], method="isosurface",
-        error_bound_mm=float(bound), feature=cand[best][3],
+        min_margin_mm=margin,
+        coverage=coverage,
+        coverage_error=cov_err,
+        uncovered_volume_mm3=(1 - coverage) * tvol,
+        tumor_volume_mm3=tvol,
+        thinnest_point_mm=cand[best][1],
+        zone_point_mm=cand[best][2],
+        method="isosurface",
+        error_bound_mm=float(bound),
+        feature=cand[best][3],
         margin_map=MarginMap(mpts, mvals, areas, included, mesh.faces),
-        excluded_area_fraction=float(areas[~included].sum() / areas.sum()))
+        excluded_area_fraction=float(areas[~included].sum() / areas.sum()),
+    )
 
 
 def _compass(zone, tumor, bnd, x0, d0, c0, step0):

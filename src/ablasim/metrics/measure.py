@@ -19,9 +19,17 @@ __all__ = ["measure_margin"]
 _METHODS = ("auto", "exact", "voxel")
 
 
-def measure_margin(tumor, zone, *, grid: Grid | None = None, exclude: CapsuleExclusion | None = None,
-                   method: str = "auto", resolution_mm: float = 0.5, map_resolution_mm: float = 1.0,
-                   crop_padding_mm: float = 10.0) -> MarginResult:
+def measure_margin(
+    tumor,
+    zone,
+    *,
+    grid: Grid | None = None,
+    exclude: CapsuleExclusion | None = None,
+    method: str = "auto",
+    resolution_mm: float = 0.5,
+    map_resolution_mm: float = 1.0,
+    crop_padding_mm: float = 10.0,
+) -> MarginResult:
     """Signed minimum margin and coverage of ``tumor`` by the ablation ``zone``.
 
     Parameters
@@ -56,8 +64,11 @@ def measure_margin(tumor, zone, *, grid: Grid | None = None, exclude: CapsuleExc
     if method not in _METHODS:
         raise ValidationError("method", method, f"expected one of {', '.join(_METHODS)}")
     res = as_float(resolution_mm, "resolution_mm", positive=True, maximum=10.0)
-    map_res = None if map_resolution_mm is None else as_float(map_resolution_mm, "map_resolution_mm", positive=True,
-                                                              maximum=20.0)
+    map_res = (
+        None
+        if map_resolution_mm is None
+        else as_float(map_resolution_mm, "map_resolution_mm", positive=True, maximum=20.0)
+    )
     pad = as_float(crop_padding_mm, "crop_padding_mm", positive=True)
     if isinstance(tumor, Mask) and tumor.is_empty():
         raise ValidationError("tumor", tumor, "the tumour mask is empty")
@@ -87,8 +98,9 @@ def measure_margin(tumor, zone, *, grid: Grid | None = None, exclude: CapsuleExc
     vgrid = _voxel_grid(tumor, zone_mask, grid)
     from .voxel import voxel_margin
 
-    return voxel_margin(tumor, zones, zone_mask, grid=vgrid, exclusion=exclude, crop_padding_mm=pad,
-                        map_resolution_mm=map_res)
+    return voxel_margin(
+        tumor, zones, zone_mask, grid=vgrid, exclusion=exclude, crop_padding_mm=pad, map_resolution_mm=map_res
+    )
 
 
 def _rasterise_implicit(zone, tumor, grid, pad_mm):

@@ -22,15 +22,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ValidationError
-from ..geometry.mask import Mask
 from ..geometry._sphere_mesh import icosphere, level_for_cover
+from ..geometry.mask import Mask
 from .result import MarginMap, MarginResult
 
 __all__ = ["voxel_margin"]
 
 
-def voxel_margin(tumor, zones, zone_mask, *, grid, exclusion=None, crop_padding_mm: float = 10.0,
-                 map_resolution_mm: float = 1.0) -> MarginResult:
+def voxel_margin(
+    tumor, zones, zone_mask, *, grid, exclusion=None, crop_padding_mm: float = 10.0, map_resolution_mm: float = 1.0
+) -> MarginResult:
     """``tumor``: Ellipsoid or Mask; the zone is ``zone_mask`` (Mask) or the union of ``zones``, rasterised on the
     crop only (voxel centres inside)."""
     from ..geometry.shapes import Ellipsoid
@@ -43,7 +44,7 @@ def voxel_margin(tumor, zones, zone_mask, *, grid, exclusion=None, crop_padding_
         lo_t, hi_t = grid.index_box(*tumor.bounding_box())
     if np.any(hi_t <= lo_t):
         raise ValidationError("tumor", tumor, "lies outside the grid")
-    for attempt, pad_mm in enumerate((pad, 3.0 * pad, None)):
+    for _attempt, pad_mm in enumerate((pad, 3.0 * pad, None)):
         if pad_mm is None:
             lo, hi = np.zeros(3, dtype=np.int64), np.asarray(grid.shape, dtype=np.int64)
         else:
@@ -51,8 +52,10 @@ def voxel_margin(tumor, zones, zone_mask, *, grid, exclusion=None, crop_padding_
             lo, hi = np.maximum(lo_t - p, 0), np.minimum(hi_t + p, grid.shape)
         full = bool(np.all(lo == 0) and np.all(hi == grid.shape))
         sub = grid.subgrid(lo, hi)
-        sub.check_fits(1 + 1 + 4 + 4 + 8 + 4, "the voxel margin (masks, distance fields, partial volumes) on the "
-                       "grid cropped around the tumour")
+        sub.check_fits(
+            1 + 1 + 4 + 4 + 8 + 4,
+            "the voxel margin (masks, distance fields, partial volumes) on the grid cropped around the tumour",
+        )
         sl = tuple(slice(a, b) for a, b in zip(lo, hi))
         tm = tumor.array[sl] if isinstance(tumor, Mask) else tumor.to_mask(sub).array
         if not tm.any():
@@ -69,7 +72,9 @@ def voxel_margin(tumor, zones, zone_mask, *, grid, exclusion=None, crop_padding_
             break
     values = sd[tm]
     if not np.isfinite(values).all():
-        raise ValidationError("zone", "zone mask", "has no voxel in the grid (or covers all of it); the margin is undefined")
+        raise ValidationError(
+            "zone", "zone mask", "has no voxel in the grid (or covers all of it); the margin is undefined"
+        )
 
     idx = np.argwhere(tm)
     world = sub.index_to_world(idx)
@@ -77,8 +82,9 @@ def voxel_margin(tumor, zones, zone_mask, *, grid, exclusion=None, crop_padding_
     if exclusion is not None:
         keep = ~exclusion.excluded(world)
         if not keep.any():
-            raise ValidationError("exclude.distance_mm", exclusion.distance_mm,
-                                  "excludes the whole tumour; nothing is left to measure")
+            raise ValidationError(
+                "exclude.distance_mm", exclusion.distance_mm, "excludes the whole tumour; nothing is left to measure"
+            )
     best = int(np.flatnonzero(keep)[np.argmin(values[keep])])
     margin = float(values[best])
     zone_pt = _nearest_other_label(zm, sub, idx[best], margin)
@@ -97,10 +103,19 @@ def voxel_margin(tumor, zones, zone_mask, *, grid, exclusion=None, crop_padding_
     ambiguous = np.count_nonzero(np.abs(values) <= diag) / len(values)
     mmap = _voxel_map(tumor, tm, sd, sub, exclusion, map_resolution_mm)
     return MarginResult(
-        min_margin_mm=margin, coverage=coverage, coverage_error=float(ambiguous),
-        uncovered_volume_mm3=(1.0 - coverage) * tvol, tumor_volume_mm3=tvol, thinnest_point_mm=world[best],
-        zone_point_mm=zone_pt, method="voxel-edt", error_bound_mm=diag, feature="voxel", margin_map=mmap,
-        excluded_area_fraction=float(mmap.area_mm2[~mmap.included].sum() / mmap.area_mm2.sum()))
+        min_margin_mm=margin,
+        coverage=coverage,
+        coverage_error=float(ambiguous),
+        uncovered_volume_mm3=(1.0 - coverage) * tvol,
+        tumor_volume_mm3=tvol,
+        thinnest_point_mm=world[best],
+        zone_point_mm=zone_pt,
+        method="voxel-edt",
+        error_bound_mm=diag,
+        feature="voxel",
+        margin_map=mmap,
+        excluded_area_fraction=float(mmap.area_mm2[~mmap.included].sum() / mmap.area_mm2.sum()),
+    )
 
 
 def _signed_field(zcrop: np.ndarray, spacing) -> np.ndarray:

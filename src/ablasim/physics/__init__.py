@@ -18,15 +18,15 @@ from .solver import BioheatSolver, IsothermExtent
 from .tissue import STABILITY_SAFETY, Tissue, tissue_names
 
 __all__ = [
+    "PHASE_KINDS",
+    "STABILITY_SAFETY",
     "BioheatResult",
     "BioheatSolver",
     "Cryoprobe",
     "IsothermExtent",
     "IsothermTrack",
-    "PHASE_KINDS",
     "Phase",
     "Protocol",
-    "STABILITY_SAFETY",
     "SimulationError",
     "Tissue",
     "simulate",

@@ -64,9 +64,11 @@ def _enthalpy_plane(H, T, Tn, c, i):
             kq = _kt(q, ts, inv_dtm, kf, dk, zero, one)
             kr = _kt(r, ts, inv_dtm, kf, dk, zero, one)
             ks = _kt(s, ts, inv_dtm, kf, dk, zero, one)
-            div = (cx * (ka / (k0 + ka) * (a - t0) + kb / (k0 + kb) * (b - t0))
-                   + cy * (kp / (k0 + kp) * (p - t0) + kq / (k0 + kq) * (q - t0))
-                   + cz * (kr / (k0 + kr) * (r - t0) + ks / (k0 + ks) * (s - t0)))
+            div = (
+                cx * (ka / (k0 + ka) * (a - t0) + kb / (k0 + kb) * (b - t0))
+                + cy * (kp / (k0 + kp) * (p - t0) + kq / (k0 + kq) * (q - t0))
+                + cz * (kr / (k0 + kr) * (r - t0) + ks / (k0 + ks) * (s - t0))
+            )
             h = hc[k] + two * k0 * div + dt * f * (wcb * (ta - t0) + qm)
             hc[k] = h
             tn[k] = ts + min(h, zero) * inv_cf + min(max(h, zero), hl) * dtm_hl + max(h - hl, zero) * inv_cu
@@ -108,9 +110,16 @@ def _pennes_plane(T, Tn, Gx, Gy, Gz, c, i):
         tn = Tn[i, j]
         for k in range(1, n2 - 1):
             t0 = tc[k]
-            tn[k] = t0 + dtc * (gxm[k] * (tim[k] - t0) + gxp[k] * (tip[k] - t0) + gym[k] * (tjm[k] - t0)
-                                + gyp[k] * (tjp[k] - t0) + gz[k - 1] * (tc[k - 1] - t0) + gz[k] * (tc[k + 1] - t0)
-                                + wcb * (ta - t0) + qm)
+            tn[k] = t0 + dtc * (
+                gxm[k] * (tim[k] - t0)
+                + gxp[k] * (tip[k] - t0)
+                + gym[k] * (tjm[k] - t0)
+                + gyp[k] * (tjp[k] - t0)
+                + gz[k - 1] * (tc[k - 1] - t0)
+                + gz[k] * (tc[k + 1] - t0)
+                + wcb * (ta - t0)
+                + qm
+            )
 
 
 @kernel(parallel=True)
@@ -210,8 +219,24 @@ def track_minimum_serial(Tmin, T, H):
 
 
 @kernel
-def advance_enthalpy(n_steps, H, T, Tn, c, c_last, closed, hold_idx, hold_h, hold_t, sink_idx, sink_amount,
-                     last_scale, Tmin, track_every, parallel):
+def advance_enthalpy(
+    n_steps,
+    H,
+    T,
+    Tn,
+    c,
+    c_last,
+    closed,
+    hold_idx,
+    hold_h,
+    hold_t,
+    sink_idx,
+    sink_amount,
+    last_scale,
+    Tmin,
+    track_every,
+    parallel,
+):
     """``n_steps`` enthalpy steps (the last with ``c_last``), Dirichlet and sink voxels applied after each, the
     running minimum and a finiteness check every ``track_every`` steps and after the last. Returns
     ``(steps done, number of non-finite voxels)``; the newest temperature is in ``T`` if the steps done are even,
@@ -239,8 +264,25 @@ def advance_enthalpy(n_steps, H, T, Tn, c, c_last, closed, hold_idx, hold_h, hol
 
 
 @kernel
-def advance_pennes(n_steps, T, Tn, Gx, Gy, Gz, c, c_last, hold_idx, hold_t, sink_idx, sink_amount, last_scale,
-                   identity, Tmin, track_every, parallel):
+def advance_pennes(
+    n_steps,
+    T,
+    Tn,
+    Gx,
+    Gy,
+    Gz,
+    c,
+    c_last,
+    hold_idx,
+    hold_t,
+    sink_idx,
+    sink_amount,
+    last_scale,
+    identity,
+    Tmin,
+    track_every,
+    parallel,
+):
     """Linear counterpart of :func:`advance_enthalpy` (``sink_amount`` in kelvin per full step)."""
     cur = T
     nxt = Tn
@@ -286,9 +328,17 @@ def isotherm_stats(T, iso, spacing, tip, axis, u, v, out):
                 if not t0 <= iso:
                     continue
                 o[0] += 1.0
-                if (0 < i < n0 - 1 and 0 < j < n1 - 1 and 0 < k < n2 - 1 and T[i, j + 1, k + 1] <= iso
-                        and T[i + 2, j + 1, k + 1] <= iso and T[i + 1, j, k + 1] <= iso and T[i + 1, j + 2, k + 1] <= iso
-                        and T[i + 1, j + 1, k] <= iso and T[i + 1, j + 1, k + 2] <= iso):
+                if (
+                    0 < i < n0 - 1
+                    and 0 < j < n1 - 1
+                    and 0 < k < n2 - 1
+                    and T[i, j + 1, k + 1] <= iso
+                    and T[i + 2, j + 1, k + 1] <= iso
+                    and T[i + 1, j, k + 1] <= iso
+                    and T[i + 1, j + 2, k + 1] <= iso
+                    and T[i + 1, j + 1, k] <= iso
+                    and T[i + 1, j + 1, k + 2] <= iso
+                ):
                     continue
                 for d in range(7):
                     di = 0

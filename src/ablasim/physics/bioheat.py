@@ -22,7 +22,7 @@ from .protocol import Cryoprobe, Protocol
 from .solver import BioheatSolver, IsothermExtent, as_tissue
 from .tissue import Tissue
 
-__all__ = ["simulate", "BioheatResult", "IsothermTrack"]
+__all__ = ["BioheatResult", "IsothermTrack", "simulate"]
 
 _EXTENT_FIELDS = ("volume_mm3", "axial_min_mm", "axial_max_mm", "length_mm", "width_mm", "max_radius_mm")
 
@@ -91,9 +91,21 @@ class BioheatResult:
         return self.min_temperature_c <= as_float(threshold_c, "threshold_c")
 
 
-def simulate(grid, tissue, probes, protocol, *, record_isotherms_c=(0.0, -20.0, -40.0), record_every_s=10.0,
-             record_fields_at_s=(), dt_s=None, initial_temperature_c=None, boundary="fixed", precision="single",
-             callback=None) -> BioheatResult:
+def simulate(
+    grid,
+    tissue,
+    probes,
+    protocol,
+    *,
+    record_isotherms_c=(0.0, -20.0, -40.0),
+    record_every_s=10.0,
+    record_fields_at_s=(),
+    dt_s=None,
+    initial_temperature_c=None,
+    boundary="fixed",
+    precision="single",
+    callback=None,
+) -> BioheatResult:
     """Simulate cryoablation with ``probes`` following ``protocol`` in ``tissue`` on ``grid``.
 
     Parameters
@@ -120,12 +132,17 @@ def simulate(grid, tissue, probes, protocol, *, record_isotherms_c=(0.0, -20.0, 
     isotherms = tuple(as_float(v, f"record_isotherms_c[{m}]") for m, v in enumerate(_as_seq(record_isotherms_c)))
     every = as_float(record_every_s, "record_every_s", positive=True)
     total = protocol.duration_s
-    keep = sorted({as_float(v, f"record_fields_at_s[{m}]", minimum=0.0, maximum=total)
-                   for m, v in enumerate(_as_seq(record_fields_at_s))})
+    keep = sorted(
+        {
+            as_float(v, f"record_fields_at_s[{m}]", minimum=0.0, maximum=total)
+            for m, v in enumerate(_as_seq(record_fields_at_s))
+        }
+    )
     if callback is not None and not callable(callback):
         raise ValidationError("callback", callback, "expected a callable callback(time_s, temperature_c)")
-    solver = BioheatSolver(grid, tissue, initial_temperature_c=initial_temperature_c, boundary=boundary,
-                           dt_s=dt_s, precision=precision)
+    solver = BioheatSolver(
+        grid, tissue, initial_temperature_c=initial_temperature_c, boundary=boundary, dt_s=dt_s, precision=precision
+    )
     if keep:  # the solver's state is allocated (and counted by check_fits); the kept fields come on top
         grid.check_fits(8.0 * len(keep), "the temperature fields to keep (record_fields_at_s)")
     _check_probe_temperatures(probes, protocol, tissue, solver.initial_temperature_c)
@@ -138,7 +155,7 @@ def simulate(grid, tissue, probes, protocol, *, record_isotherms_c=(0.0, -20.0, 
 
     ends = np.cumsum([ph.duration_s for ph in protocol])
     tol = 1e-9 * max(total, 1.0)
-    n_rec = int(math.floor(total / every + 1e-9))
+    n_rec = math.floor(total / every + 1e-9)
     rec_times = [every * m for m in range(1, n_rec + 1)] + [total]
     events = _merge([*ends, *rec_times, *keep], tol)
     is_rec = {e: any(abs(e - r) <= tol for r in rec_times) for e in events}
@@ -167,11 +184,25 @@ def simulate(grid, tissue, probes, protocol, *, record_isotherms_c=(0.0, -20.0, 
 
     times_arr = np.asarray(times)
     data = np.asarray(rows, dtype=np.float64).reshape(len(times), len(isotherms), len(_EXTENT_FIELDS))
-    tracks = {iso: IsothermTrack(iso, times_arr, *(data[:, m, f].copy() for f in range(len(_EXTENT_FIELDS))))
-              for m, iso in enumerate(isotherms)}
-    return BioheatResult(grid, tissue, probes, protocol, precision, solver.dt_s, solver.steps,
-                         solver.initial_temperature_c, times_arr, tracks, solver.temperature_c,
-                         solver.min_temperature_c, fields)
+    tracks = {
+        iso: IsothermTrack(iso, times_arr, *(data[:, m, f].copy() for f in range(len(_EXTENT_FIELDS))))
+        for m, iso in enumerate(isotherms)
+    }
+    return BioheatResult(
+        grid,
+        tissue,
+        probes,
+        protocol,
+        precision,
+        solver.dt_s,
+        solver.steps,
+        solver.initial_temperature_c,
+        times_arr,
+        tracks,
+        solver.temperature_c,
+        solver.min_temperature_c,
+        fields,
+    )
 
 
 def _as_seq(value):
@@ -194,12 +225,18 @@ def _check_probe_temperatures(probes, protocol, tissue, t0):
         if p.heat_extraction_w is None and "freeze" in kinds:
             limit = min(tissue.liquidus_c, t0)
             if not p.probe_temperature_c < limit:
-                raise ValidationError(f"probes[{m}].probe_temperature_c", p.probe_temperature_c,
-                                      f"a cryoprobe must be colder than the tissue's liquidus ({tissue.liquidus_c:g} "
-                                      f"degC) and its initial temperature ({t0:g} degC)")
+                raise ValidationError(
+                    f"probes[{m}].probe_temperature_c",
+                    p.probe_temperature_c,
+                    f"a cryoprobe must be colder than the tissue's liquidus ({tissue.liquidus_c:g} "
+                    f"degC) and its initial temperature ({t0:g} degC)",
+                )
         if "active_thaw" in kinds and not p.thaw_temperature_c > tissue.liquidus_c:
-            raise ValidationError(f"probes[{m}].thaw_temperature_c", p.thaw_temperature_c,
-                                  f"active thaw must be warmer than the tissue's liquidus ({tissue.liquidus_c:g} degC)")
+            raise ValidationError(
+                f"probes[{m}].thaw_temperature_c",
+                p.thaw_temperature_c,
+                f"active thaw must be warmer than the tissue's liquidus ({tissue.liquidus_c:g} degC)",
+            )
 
 
 def _boundary_conditions(kind, probes, voxels):
@@ -232,5 +269,7 @@ def _time_index(times, time_s, field) -> int:
     m = int(np.argmin(np.abs(np.asarray(times) - t)))
     if abs(times[m] - t) > 1e-6 * max(1.0, abs(t)):
         shown = ", ".join(f"{x:g}" for x in list(times)[:8])
-        raise ValidationError(field, time_s, f"not a recorded time; recorded: {shown}{' ...' if len(times) > 8 else ''}")
+        raise ValidationError(
+            field, time_s, f"not a recorded time; recorded: {shown}{' ...' if len(times) > 8 else ''}"
+        )
     return m

@@ -23,7 +23,7 @@ import numpy as np
 from .._validation import as_float, as_unit_vector, as_vector3
 from ..errors import ValidationError
 
-__all__ = ["Phase", "Protocol", "Cryoprobe", "PHASE_KINDS"]
+__all__ = ["PHASE_KINDS", "Cryoprobe", "Phase", "Protocol"]
 
 PHASE_KINDS = ("freeze", "thaw", "active_thaw")
 
@@ -74,7 +74,7 @@ class Protocol:
         self.phases = tuple(items)
 
     @classmethod
-    def parse(cls, text: str) -> "Protocol":
+    def parse(cls, text: str) -> Protocol:
         """Minutes separated by dashes, alternating freeze and passive thaw: ``"10-5-10"`` is a 10 min freeze,
         5 min thaw, 10 min freeze; ``"15"`` a single 15 min freeze."""
         if not isinstance(text, str) or not re.fullmatch(r"\s*\d+(\.\d+)?(\s*-\s*\d+(\.\d+)?)*\s*", text):
@@ -86,7 +86,7 @@ class Protocol:
         return cls([("freeze" if i % 2 == 0 else "thaw", 60.0 * m) for i, m in enumerate(minutes)])
 
     @classmethod
-    def coerce(cls, value) -> "Protocol":
+    def coerce(cls, value) -> Protocol:
         """A :class:`Protocol` from a Protocol, a ``"10-5-10"`` string or a ``[(kind, duration_s), ...]`` list."""
         if isinstance(value, Protocol):
             return value
@@ -124,22 +124,34 @@ class Cryoprobe:
     heat_extraction_w: float | None
     thaw_temperature_c: float
 
-    def __init__(self, tip_mm, direction, *, active_length_mm: float, radius_mm: float = DEFAULT_RADIUS_MM,
-                 probe_temperature_c: float = DEFAULT_PROBE_TEMPERATURE_C, heat_extraction_w: float | None = None,
-                 thaw_temperature_c: float = 20.0):
+    def __init__(
+        self,
+        tip_mm,
+        direction,
+        *,
+        active_length_mm: float,
+        radius_mm: float = DEFAULT_RADIUS_MM,
+        probe_temperature_c: float = DEFAULT_PROBE_TEMPERATURE_C,
+        heat_extraction_w: float | None = None,
+        thaw_temperature_c: float = 20.0,
+    ):
         s = object.__setattr__
         s(self, "tip_mm", as_vector3(tip_mm, "probe.tip_mm"))
         s(self, "direction", as_unit_vector(direction, "probe.direction"))
         s(self, "active_length_mm", as_float(active_length_mm, "probe.active_length_mm", positive=True))
         s(self, "radius_mm", as_float(radius_mm, "probe.radius_mm", positive=True))
-        s(self, "probe_temperature_c", as_float(probe_temperature_c, "probe.probe_temperature_c",
-                                                minimum=-273.15))
-        s(self, "heat_extraction_w", None if heat_extraction_w is None
-          else as_float(heat_extraction_w, "probe.heat_extraction_w", positive=True))
+        s(self, "probe_temperature_c", as_float(probe_temperature_c, "probe.probe_temperature_c", minimum=-273.15))
+        s(
+            self,
+            "heat_extraction_w",
+            None
+            if heat_extraction_w is None
+            else as_float(heat_extraction_w, "probe.heat_extraction_w", positive=True),
+        )
         s(self, "thaw_temperature_c", as_float(thaw_temperature_c, "probe.thaw_temperature_c", minimum=-273.15))
 
     @classmethod
-    def from_probe(cls, probe, **kwargs) -> "Cryoprobe":
+    def from_probe(cls, probe, **kwargs) -> Cryoprobe:
         """A cryoprobe at an :class:`ablasim.probes.Probe`'s tip and direction (``active_length_mm`` etc. as
         keywords)."""
         return cls(probe.tip_mm, probe.direction, **kwargs)
@@ -159,8 +171,11 @@ class Cryoprobe:
         if np.all(hi > lo):
             idx = np.stack(np.meshgrid(*[np.arange(a, b) for a, b in zip(lo, hi)], indexing="ij"), -1).reshape(-1, 3)
             found.append(idx[self.distance_mm(grid.index_to_world(idx)) <= self.radius_mm])
-        found.append(_traversed_voxels(grid.world_to_index(self.base_mm), grid.world_to_index(self.tip_mm),
-                                       np.asarray(grid.shape)))
+        found.append(
+            _traversed_voxels(
+                grid.world_to_index(self.base_mm), grid.world_to_index(self.tip_mm), np.asarray(grid.shape)
+            )
+        )
         return np.unique(np.concatenate(found), axis=0)
 
     def distance_mm(self, points_mm) -> np.ndarray:
@@ -172,10 +187,15 @@ class Cryoprobe:
     def __repr__(self) -> str:
         t = ", ".join(f"{v:g}" for v in self.tip_mm)
         d = ", ".join(f"{v:.3g}" for v in self.direction)
-        mode = (f"heat_extraction_w={self.heat_extraction_w:g}" if self.heat_extraction_w is not None
-                else f"probe_temperature_c={self.probe_temperature_c:g}")
-        return (f"Cryoprobe(tip_mm=({t}), direction=({d}), active_length_mm={self.active_length_mm:g}, "
-                f"radius_mm={self.radius_mm:g}, {mode})")
+        mode = (
+            f"heat_extraction_w={self.heat_extraction_w:g}"
+            if self.heat_extraction_w is not None
+            else f"probe_temperature_c={self.probe_temperature_c:g}"
+        )
+        return (
+            f"Cryoprobe(tip_mm=({t}), direction=({d}), active_length_mm={self.active_length_mm:g}, "
+            f"radius_mm={self.radius_mm:g}, {mode})"
+        )
 
 
 def _traversed_voxels(a, b, shape) -> np.ndarray:

@@ -83,8 +83,11 @@ def as_tissue(tissue) -> Tissue:
 def _as_boundary(boundary) -> np.ndarray:
     faces = [boundary] * 6 if isinstance(boundary, str) else list(boundary) if np.ndim(boundary) == 1 else None
     if faces is None or len(faces) != 6 or any(f not in BOUNDARIES for f in faces):
-        raise ValidationError("boundary", boundary, f"expected one of {list(BOUNDARIES)} or six of them "
-                              "(x-lo, x-hi, y-lo, y-hi, z-lo, z-hi)")
+        raise ValidationError(
+            "boundary",
+            boundary,
+            f"expected one of {list(BOUNDARIES)} or six of them (x-lo, x-hi, y-lo, y-hi, z-lo, z-hi)",
+        )
     return np.array([f == "adiabatic" for f in faces], dtype=np.bool_)
 
 
@@ -104,8 +107,18 @@ class BioheatSolver:
     conductivity_w_per_m_k : per-voxel conductivity map, linear mode only (default: the tissue's ``k_unfrozen``)
     """
 
-    def __init__(self, grid, tissue, *, initial_temperature_c=None, boundary="fixed", dt_s=None,
-                 precision="single", phase_change=True, conductivity_w_per_m_k=None):
+    def __init__(
+        self,
+        grid,
+        tissue,
+        *,
+        initial_temperature_c=None,
+        boundary="fixed",
+        dt_s=None,
+        precision="single",
+        phase_change=True,
+        conductivity_w_per_m_k=None,
+    ):
         if not isinstance(grid, Grid):
             raise ValidationError("grid", grid, "expected an ablasim.Grid")
         self.grid = grid
@@ -116,12 +129,19 @@ class BioheatSolver:
         self.precision = precision
         dtype = PRECISIONS[precision]
         self.phase_change = bool(phase_change)
-        t0 = tissue.steady_temperature_c if initial_temperature_c is None else as_float(
-            initial_temperature_c, "initial_temperature_c", minimum=-273.15)
+        t0 = (
+            tissue.steady_temperature_c
+            if initial_temperature_c is None
+            else as_float(initial_temperature_c, "initial_temperature_c", minimum=-273.15)
+        )
         self.initial_temperature_c = t0
         if not self.phase_change and not t0 > tissue.liquidus_c:
-            raise ValidationError("initial_temperature_c", t0, "linear mode (phase_change=False) models unfrozen "
-                                  f"tissue: must be above liquidus_c={tissue.liquidus_c:g}")
+            raise ValidationError(
+                "initial_temperature_c",
+                t0,
+                "linear mode (phase_change=False) models unfrozen "
+                f"tissue: must be above liquidus_c={tissue.liquidus_c:g}",
+            )
         h2 = (grid.spacing_mm * 1e-3) ** 2
         kmap = None
         if conductivity_w_per_m_k is not None:
@@ -132,8 +152,11 @@ class BioheatSolver:
             except (TypeError, ValueError):
                 kmap = np.zeros(0)
             if kmap.shape != grid.shape or not np.all(np.isfinite(kmap)) or not np.all(kmap > 0):
-                raise ValidationError("conductivity_w_per_m_k", "<array>", f"expected finite values > 0 in an "
-                                      f"array of the grid's shape {grid.shape}")
+                raise ValidationError(
+                    "conductivity_w_per_m_k",
+                    "<array>",
+                    f"expected finite values > 0 in an array of the grid's shape {grid.shape}",
+                )
         if self.phase_change:
             self.max_stable_dt_s = tissue.max_stable_dt_s(grid.spacing_mm)
         else:
@@ -145,8 +168,12 @@ class BioheatSolver:
         else:
             self.dt_s = as_float(dt_s, "dt_s", positive=True)
             if self.dt_s > self.max_stable_dt_s:
-                raise ValidationError("dt_s", dt_s, f"exceeds the explicit stability limit {self.max_stable_dt_s:.6g} s"
-                                      f" for {tissue.name} on spacing {tuple(float(s) for s in grid.spacing_mm)} mm")
+                raise ValidationError(
+                    "dt_s",
+                    dt_s,
+                    f"exceeds the explicit stability limit {self.max_stable_dt_s:.6g} s"
+                    f" for {tissue.name} on spacing {tuple(float(s) for s in grid.spacing_mm)} mm",
+                )
         pad = float(np.prod(np.asarray(grid.shape) + 2.0)) / grid.size
         arrays = 4 if self.phase_change else 6
         grid.check_fits(np.dtype(dtype).itemsize * arrays * pad + 16, "bioheat solver state")
@@ -207,13 +234,33 @@ class BioheatSolver:
         t, h2 = self.tissue, (self.grid.spacing_mm * 1e-3) ** 2
         wcb = t.perfusion_per_s * t.c_blood_j_per_m3_k
         if not self.phase_change:
-            return np.array([dt / t.c_unfrozen_j_per_m3_k, wcb, t.arterial_temperature_c,
-                             t.metabolic_heat_w_per_m3], dtype=self._dtype)
+            return np.array(
+                [dt / t.c_unfrozen_j_per_m3_k, wcb, t.arterial_temperature_c, t.metabolic_heat_w_per_m3],
+                dtype=self._dtype,
+            )
         hl = t.liquidus_enthalpy_j_per_m3
-        return np.array([dt / h2[0], dt / h2[1], dt / h2[2], dt, t.solidus_c, 1.0 / t.mushy_range_c,
-                         t.k_frozen_w_per_m_k, t.k_unfrozen_w_per_m_k - t.k_frozen_w_per_m_k, hl,
-                         1.0 / t.c_frozen_j_per_m3_k, 1.0 / t.c_unfrozen_j_per_m3_k, t.mushy_range_c / hl, wcb,
-                         t.arterial_temperature_c, t.metabolic_heat_w_per_m3, 0.0, 1.0], dtype=self._dtype)
+        return np.array(
+            [
+                dt / h2[0],
+                dt / h2[1],
+                dt / h2[2],
+                dt,
+                t.solidus_c,
+                1.0 / t.mushy_range_c,
+                t.k_frozen_w_per_m_k,
+                t.k_unfrozen_w_per_m_k - t.k_frozen_w_per_m_k,
+                hl,
+                1.0 / t.c_frozen_j_per_m3_k,
+                1.0 / t.c_unfrozen_j_per_m3_k,
+                t.mushy_range_c / hl,
+                wcb,
+                t.arterial_temperature_c,
+                t.metabolic_heat_w_per_m3,
+                0.0,
+                1.0,
+            ],
+            dtype=self._dtype,
+        )
 
     def run(self, duration_s, *, held=(), sinks=()) -> None:
         """Advance by ``duration_s`` seconds.
@@ -232,27 +279,59 @@ class BioheatSolver:
         capacity = 1.0 if self.phase_change else self.tissue.c_unfrozen_j_per_m3_k
         with np.errstate(over="ignore"):  # an absurd power overflows here; the run then stops non-finite
             sink_amount = (-sink_w * self.dt_s / (self.grid.voxel_volume_mm3 * 1e-9) / capacity).astype(self._dtype)
-        done, bad = self._advance(n, c, c_last, hold_ids, hold_t.astype(self._dtype), sink_ids, sink_amount,
-                                  dt_last / self.dt_s)
+        done, bad = self._advance(
+            n, c, c_last, hold_ids, hold_t.astype(self._dtype), sink_ids, sink_amount, dt_last / self.dt_s
+        )
         if done % 2:
             self._T, self._Tn = self._Tn, self._T
         self.steps += done
         self.time_s += (done - 1) * self.dt_s + (dt_last if done == n else self.dt_s)
         if bad:
-            raise SimulationError(f"the temperature field became non-finite in {bad} voxel(s) by t = "
-                                  f"{self.time_s:.4g} s (step {self.steps}); check probe powers and tissue "
-                                  "properties")
+            raise SimulationError(
+                f"the temperature field became non-finite in {bad} voxel(s) by t = "
+                f"{self.time_s:.4g} s (step {self.steps}); check probe powers and tissue "
+                "properties"
+            )
 
     def _advance(self, n, c, c_last, hold_ids, hold_t, sink_ids, sink_amount, last_scale):
         if self.phase_change:
             hold_h = self.tissue.enthalpy_j_per_m3(hold_t).astype(self._dtype)
-            return _k.advance_enthalpy(n, self._H, self._T, self._Tn, c, c_last, self._closed, hold_ids, hold_h,
-                                       hold_t, sink_ids, sink_amount, last_scale, self._Tmin, TRACK_EVERY,
-                                       self._parallel)
+            return _k.advance_enthalpy(
+                n,
+                self._H,
+                self._T,
+                self._Tn,
+                c,
+                c_last,
+                self._closed,
+                hold_ids,
+                hold_h,
+                hold_t,
+                sink_ids,
+                sink_amount,
+                last_scale,
+                self._Tmin,
+                TRACK_EVERY,
+                self._parallel,
+            )
         one, zero = self._dtype(1.0), self._dtype(0.0)
-        return _k.advance_pennes(n, self._T, self._Tn, *self._G, c, c_last, hold_ids, hold_t, sink_ids, sink_amount,
-                                 last_scale, (zero, one, one, one, one, zero), self._Tmin, TRACK_EVERY,
-                                 self._parallel)
+        return _k.advance_pennes(
+            n,
+            self._T,
+            self._Tn,
+            *self._G,
+            c,
+            c_last,
+            hold_ids,
+            hold_t,
+            sink_ids,
+            sink_amount,
+            last_scale,
+            (zero, one, one, one, one, zero),
+            self._Tmin,
+            TRACK_EVERY,
+            self._parallel,
+        )
 
     def _collect(self, items, field, what, **bounds):
         ids, values = [np.zeros(0, np.int64)], [np.zeros(0)]
@@ -280,17 +359,21 @@ class BioheatSolver:
         axis, u, v = (np.ascontiguousarray(to_local @ frame[:, m]) for m in (2, 0, 1))
         out = np.empty((g.shape[0], 8))
         with _threads(g.size):
-            _k.isotherm_stats(self._T, self._dtype(iso), np.asarray(g.spacing_mm, dtype=np.float64), tip, axis, u,
-                              v, out)
+            _k.isotherm_stats(
+                self._T, self._dtype(iso), np.asarray(g.spacing_mm, dtype=np.float64), tip, axis, u, v, out
+            )
         count = float(out[:, 0].sum())
         if count == 0:
             return IsothermExtent(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
         s_min, s_max = float(out[:, 1].min()), float(out[:, 2].max())
         width = max(out[:, 4].max() - out[:, 3].min(), out[:, 6].max() - out[:, 5].min())
-        return IsothermExtent(count * g.voxel_volume_mm3, s_min, s_max, s_max - s_min, float(width),
-                              float(out[:, 7].max()))
+        return IsothermExtent(
+            count * g.voxel_volume_mm3, s_min, s_max, s_max - s_min, float(width), float(out[:, 7].max())
+        )
 
     def __repr__(self) -> str:
         mode = "enthalpy" if self.phase_change else "linear"
-        return (f"BioheatSolver({self.grid!r}, tissue={self.tissue.name!r}, {mode}, {self.precision}, "
-                f"dt_s={self.dt_s:.4g}, time_s={self.time_s:.4g}, threads={numba.get_num_threads()})")
+        return (
+            f"BioheatSolver({self.grid!r}, tissue={self.tissue.name!r}, {mode}, {self.precision}, "
+            f"dt_s={self.dt_s:.4g}, time_s={self.time_s:.4g}, threads={numba.get_num_threads()})"
+        )

@@ -28,18 +28,31 @@ import numpy as np
 from .._validation import as_float, as_spacing
 from ..errors import ScenarioError, UnknownNameError, ValidationError
 
-__all__ = ["Tissue", "tissue_names", "STABILITY_SAFETY"]
+__all__ = ["STABILITY_SAFETY", "Tissue", "tissue_names"]
 
 #: Fraction of the explicit stability limit used by default (see :meth:`Tissue.max_stable_dt_s`).
 STABILITY_SAFETY = 0.9
 
 _PROPERTIES = (
-    "k_unfrozen_w_per_m_k", "k_frozen_w_per_m_k", "c_unfrozen_j_per_m3_k", "c_frozen_j_per_m3_k",
-    "latent_heat_j_per_m3", "solidus_c", "liquidus_c", "perfusion_per_s", "c_blood_j_per_m3_k",
-    "arterial_temperature_c", "metabolic_heat_w_per_m3",
+    "k_unfrozen_w_per_m_k",
+    "k_frozen_w_per_m_k",
+    "c_unfrozen_j_per_m3_k",
+    "c_frozen_j_per_m3_k",
+    "latent_heat_j_per_m3",
+    "solidus_c",
+    "liquidus_c",
+    "perfusion_per_s",
+    "c_blood_j_per_m3_k",
+    "arterial_temperature_c",
+    "metabolic_heat_w_per_m3",
 )
-_POSITIVE = {"k_unfrozen_w_per_m_k", "k_frozen_w_per_m_k", "c_unfrozen_j_per_m3_k", "c_frozen_j_per_m3_k",
-             "c_blood_j_per_m3_k"}
+_POSITIVE = {
+    "k_unfrozen_w_per_m_k",
+    "k_frozen_w_per_m_k",
+    "c_unfrozen_j_per_m3_k",
+    "c_frozen_j_per_m3_k",
+    "c_blood_j_per_m3_k",
+}
 _NONNEGATIVE = {"latent_heat_j_per_m3", "perfusion_per_s", "metabolic_heat_w_per_m3"}
 _MIN_MUSHY_RANGE_C = 1e-3
 
@@ -71,23 +84,30 @@ class Tissue:
         if not isinstance(self.name, str) or not self.name:
             raise ValidationError("tissue.name", self.name, "expected a non-empty name")
         for prop in _PROPERTIES:
-            value = as_float(getattr(self, prop), f"tissue.{prop}", positive=prop in _POSITIVE,
-                             nonnegative=prop in _NONNEGATIVE)
+            value = as_float(
+                getattr(self, prop), f"tissue.{prop}", positive=prop in _POSITIVE, nonnegative=prop in _NONNEGATIVE
+            )
             object.__setattr__(self, prop, value)
         if not self.solidus_c > -273.15:
             raise ValidationError("tissue.solidus_c", self.solidus_c, "must be above absolute zero (-273.15 degC)")
         if not self.liquidus_c - self.solidus_c >= _MIN_MUSHY_RANGE_C:
-            raise ValidationError("tissue.liquidus_c", self.liquidus_c,
-                                  f"must exceed solidus_c={self.solidus_c:g} by at least {_MIN_MUSHY_RANGE_C:g} "
-                                  "degC (use a narrow range for near-isothermal freezing)")
+            raise ValidationError(
+                "tissue.liquidus_c",
+                self.liquidus_c,
+                f"must exceed solidus_c={self.solidus_c:g} by at least {_MIN_MUSHY_RANGE_C:g} "
+                "degC (use a narrow range for near-isothermal freezing)",
+            )
         if not self.arterial_temperature_c > self.liquidus_c:
-            raise ValidationError("tissue.arterial_temperature_c", self.arterial_temperature_c,
-                                  f"must be above liquidus_c={self.liquidus_c:g} (blood is not frozen)")
+            raise ValidationError(
+                "tissue.arterial_temperature_c",
+                self.arterial_temperature_c,
+                f"must be above liquidus_c={self.liquidus_c:g} (blood is not frozen)",
+            )
         object.__setattr__(self, "sources", dict(self.sources))
 
     # -- construction -------------------------------------------------------------------------------------------
     @classmethod
-    def from_name(cls, name: str, **overrides) -> "Tissue":
+    def from_name(cls, name: str, **overrides) -> Tissue:
         """The named tissue of ``ablasim/data/tissues.toml`` (see :func:`tissue_names`), with optional property
         overrides (their source becomes ``"override"``)."""
         table = _table()
@@ -95,7 +115,7 @@ class Tissue:
             raise UnknownNameError("tissue", name, table)
         return table[name].replace(**overrides) if overrides else table[name]
 
-    def replace(self, **changes) -> "Tissue":
+    def replace(self, **changes) -> Tissue:
         """A validated copy with the given properties changed (``sources`` records them as ``"override"``)."""
         unknown = set(changes) - set(_PROPERTIES) - {"name"}
         if unknown:
@@ -113,23 +133,31 @@ class Tissue:
     @property
     def liquidus_enthalpy_j_per_m3(self) -> float:
         """``H_l``: enthalpy at the liquidus (latent heat plus the mean sensible heat across the mushy range)."""
-        return self.latent_heat_j_per_m3 + 0.5 * (self.c_frozen_j_per_m3_k + self.c_unfrozen_j_per_m3_k) \
-            * self.mushy_range_c
+        return (
+            self.latent_heat_j_per_m3
+            + 0.5 * (self.c_frozen_j_per_m3_k + self.c_unfrozen_j_per_m3_k) * self.mushy_range_c
+        )
 
     def enthalpy_j_per_m3(self, temperature_c):
         """Volumetric enthalpy ``H(T)`` (J/m3), zero at the solidus."""
         t = np.asarray(temperature_c, dtype=np.float64)
         ts, tl, hl = self.solidus_c, self.liquidus_c, self.liquidus_enthalpy_j_per_m3
-        return (self.c_frozen_j_per_m3_k * np.minimum(t - ts, 0.0)
-                + hl * np.clip((t - ts) / (tl - ts), 0.0, 1.0)
-                + self.c_unfrozen_j_per_m3_k * np.maximum(t - tl, 0.0))
+        return (
+            self.c_frozen_j_per_m3_k * np.minimum(t - ts, 0.0)
+            + hl * np.clip((t - ts) / (tl - ts), 0.0, 1.0)
+            + self.c_unfrozen_j_per_m3_k * np.maximum(t - tl, 0.0)
+        )
 
     def temperature_c(self, enthalpy_j_per_m3):
         """Inverse of :meth:`enthalpy_j_per_m3` (the same branch-free form the kernels use)."""
         h = np.asarray(enthalpy_j_per_m3, dtype=np.float64)
         hl = self.liquidus_enthalpy_j_per_m3
-        return (self.solidus_c + np.minimum(h, 0.0) / self.c_frozen_j_per_m3_k
-                + np.clip(h, 0.0, hl) * (self.mushy_range_c / hl) + np.maximum(h - hl, 0.0) / self.c_unfrozen_j_per_m3_k)
+        return (
+            self.solidus_c
+            + np.minimum(h, 0.0) / self.c_frozen_j_per_m3_k
+            + np.clip(h, 0.0, hl) * (self.mushy_range_c / hl)
+            + np.maximum(h - hl, 0.0) / self.c_unfrozen_j_per_m3_k
+        )
 
     def liquid_fraction(self, temperature_c):
         """``f`` in [0, 1]: 0 frozen, 1 unfrozen, linear across the mushy range."""
@@ -139,7 +167,8 @@ class Tissue:
     def conductivity_w_per_m_k(self, temperature_c):
         """``k(T) = k_f + f(T) (k_u - k_f)``."""
         return self.k_frozen_w_per_m_k + self.liquid_fraction(temperature_c) * (
-            self.k_unfrozen_w_per_m_k - self.k_frozen_w_per_m_k)
+            self.k_unfrozen_w_per_m_k - self.k_frozen_w_per_m_k
+        )
 
     @property
     def steady_temperature_c(self) -> float:
@@ -147,7 +176,8 @@ class Tissue:
         without perfusion."""
         if self.perfusion_per_s > 0:
             return self.arterial_temperature_c + self.metabolic_heat_w_per_m3 / (
-                self.perfusion_per_s * self.c_blood_j_per_m3_k)
+                self.perfusion_per_s * self.c_blood_j_per_m3_k
+            )
         return self.arterial_temperature_c
 
     # -- stability ----------------------------------------------------------------------------------------------
@@ -185,7 +215,7 @@ def _table() -> dict[str, Tissue]:
         for prop in _PROPERTIES:
             item = entry.get(prop)
             if not isinstance(item, dict) or "value" not in item or not item.get("source"):
-                raise ScenarioError(f"[tissues.{name}] {prop} needs {{ value = ..., source = \"...\" }}", where)
+                raise ScenarioError(f'[tissues.{name}] {prop} needs {{ value = ..., source = "..." }}', where)
             values[prop], sources[prop] = item["value"], str(item["source"])
         out[name] = Tissue(name=name, sources=sources, **values)
     if not out:  # pragma: no cover - the bundled file is tested

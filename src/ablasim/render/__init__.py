@@ -15,24 +15,41 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from ..errors import DisplayUnavailableError
+from ..errors import DisplayUnavailableError as DisplayUnavailableError
 
 _LAZY = {
     # 3D scenes
-    "Scene": "_model", "ZoneShell": "_model", "make_scene": "_model", "scene_for_outcome": "_model",
-    "Camera": "_camera", "CAMERA_PRESETS": "_camera",
-    "render_scene": "scene", "render_views": "scene", "show_scene": "scene", "display_available": "scene",
+    "Scene": "_model",
+    "ZoneShell": "_model",
+    "make_scene": "_model",
+    "scene_for_outcome": "_model",
+    "Camera": "_camera",
+    "CAMERA_PRESETS": "_camera",
+    "render_scene": "scene",
+    "render_views": "scene",
+    "show_scene": "scene",
+    "display_available": "scene",
     # colours
-    "margin_colors": "_colors", "margin_limits": "_colors", "margin_lut": "_colors", "NEUTRAL_RGB": "_colors",
+    "margin_colors": "_colors",
+    "margin_limits": "_colors",
+    "margin_lut": "_colors",
+    "NEUTRAL_RGB": "_colors",
     "shell_color": "_colors",
     # plots and slices
-    "margin_histogram": "plots", "cumulative_margin": "plots", "margin_vs_time": "plots",
-    "efficacy_vs_size": "plots", "slice_views": "slices",
+    "margin_histogram": "plots",
+    "cumulative_margin": "plots",
+    "margin_vs_time": "plots",
+    "efficacy_vs_size": "plots",
+    "slice_views": "slices",
     # report
-    "write_report": "report", "ReportFiles": "report",
+    "write_report": "report",
+    "ReportFiles": "report",
 }
 
-__all__ = sorted([*_LAZY, "DisplayUnavailableError"])
+__all__ = [  # noqa: PLE0604 - the lazily loaded names are listed once, in _LAZY
+    *sorted(_LAZY),
+    "DisplayUnavailableError",
+]
 
 
 def __getattr__(name: str):

@@ -23,7 +23,7 @@ import numpy as np
 from .._validation import as_vector3
 from ..errors import ValidationError
 
-__all__ = ["Camera", "CAMERA_PRESETS", "preset_camera", "check_window_size", "parse_window_size"]
+__all__ = ["CAMERA_PRESETS", "Camera", "check_window_size", "parse_window_size", "preset_camera"]
 
 CAMERA_PRESETS = ("iso", "axial", "coronal", "sagittal", "probe", "thinnest")
 VIEW_ANGLE_DEG = 30.0
@@ -113,8 +113,9 @@ def _perp_up(view: np.ndarray, preferred) -> np.ndarray:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def preset_camera(preset: str, focus_points_mm, window_size, *, probe_direction=None, thinnest_point_mm=None,
-                  tumor_center_mm=None) -> Camera:
+def preset_camera(
+    preset: str, focus_points_mm, window_size, *, probe_direction=None, thinnest_point_mm=None, tumor_center_mm=None
+) -> Camera:
     """The camera of ``preset`` framing ``focus_points_mm`` (tumour and zone surfaces) on the image.
 
     The distance and a sideways shift are the smallest that put every focus point inside the framed part of the

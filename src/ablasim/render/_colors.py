@@ -14,13 +14,32 @@ from .._validation import as_float
 from ..errors import ValidationError
 
 __all__ = [
-    "MARGIN_PALETTE", "NEUTRAL_RGB", "NAN_RGB", "LUT_SIZE", "margin_lut", "margin_limits", "margin_colors",
-    "shell_color", "line_color", "hex_to_rgb",
+    "LUT_SIZE",
+    "MARGIN_PALETTE",
+    "NAN_RGB",
+    "NEUTRAL_RGB",
+    "hex_to_rgb",
+    "line_color",
+    "margin_colors",
+    "margin_limits",
+    "margin_lut",
+    "shell_color",
 ]
 
 # ColorBrewer RdBu (11 classes), red (thin) -> neutral -> blue (thick).
-MARGIN_PALETTE = ("#67001f", "#b2182b", "#d6604d", "#f4a582", "#fddbc7", "#f7f7f7",
-                  "#d1e5f0", "#92c5de", "#4393c3", "#2166ac", "#053061")
+MARGIN_PALETTE = (
+    "#67001f",
+    "#b2182b",
+    "#d6604d",
+    "#f4a582",
+    "#fddbc7",
+    "#f7f7f7",
+    "#d1e5f0",
+    "#92c5de",
+    "#4393c3",
+    "#2166ac",
+    "#053061",
+)
 LUT_SIZE = 255  # odd: the threshold falls in the middle of entry 127, the neutral colour
 NAN_RGB = (0.55, 0.55, 0.55)  # surface left out of the statistics (capsule exclusion)
 MIN_HALF_RANGE_MM = 1.0
@@ -32,7 +51,7 @@ HEAT_ZONE_COLOR = "#ffd27f"
 
 
 def _hex(c: str) -> np.ndarray:
-    return np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)], dtype=np.float64) / 255.0
+    return np.array([int(c[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.float64) / 255.0
 
 
 _PALETTE_RGB = np.array([_hex(c) for c in MARGIN_PALETTE])
@@ -95,8 +114,15 @@ def shell_color(isotherm_c: float | None, index: int = 0) -> str:
     return _EXTRA_COLORS[index % len(_EXTRA_COLORS)]
 
 
-_DARK = {"#9fd8ff": "#1f7fc4", "#ffc23d": "#c98a00", "#7be38c": "#248f3a", "#e59bff": "#9b3fc0",
-         "#ff9f80": "#d2542c", "#c0c0c0": "#666666", HEAT_ZONE_COLOR: "#c46a00"}
+_DARK = {
+    "#9fd8ff": "#1f7fc4",
+    "#ffc23d": "#c98a00",
+    "#7be38c": "#248f3a",
+    "#e59bff": "#9b3fc0",
+    "#ff9f80": "#d2542c",
+    "#c0c0c0": "#666666",
+    HEAT_ZONE_COLOR: "#c46a00",
+}
 
 
 def line_color(isotherm_c: float | None, index: int = 0) -> str:

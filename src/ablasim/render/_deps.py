@@ -18,5 +18,7 @@ def require(module: str):
     try:
         return import_module(module)
     except ImportError as exc:
-        raise MissingDependencyError(f"{module.split('.')[0]} is needed for rendering but cannot be imported "
-                                     f"({exc}); install it with: pip install 'ablasim[render]'") from None
+        raise MissingDependencyError(
+            f"{module.split('.')[0]} is needed for rendering but cannot be imported "
+            f"({exc}); install it with: pip install 'ablasim[render]'"
+        ) from None

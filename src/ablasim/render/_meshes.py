@@ -12,14 +12,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..geometry._sphere_mesh import icosphere
 from ..errors import ValidationError
+from ..geometry._sphere_mesh import icosphere
 from ..geometry.grid import Grid
 from ..geometry.mask import Mask
 from ..geometry.shapes import Ellipsoid
 
-__all__ = ["ellipsoid_mesh", "union_shell", "clip_mesh", "vertex_normals", "implicit_mesh", "field_isosurface",
-           "zone_mesh", "as_zone_list", "probe_shaft", "occluded"]
+__all__ = [
+    "as_zone_list",
+    "clip_mesh",
+    "ellipsoid_mesh",
+    "field_isosurface",
+    "implicit_mesh",
+    "occluded",
+    "probe_shaft",
+    "union_shell",
+    "vertex_normals",
+    "zone_mesh",
+]
 
 MAX_SAMPLES = 96**3  # analytic implicit fields are sampled on at most this many points
 
@@ -169,8 +179,12 @@ def as_zone_list(zone):
         return "mask", zone
     if isinstance(zone, (list, tuple)) and zone and all(isinstance(z, Ellipsoid) for z in zone):
         return "ellipsoids", list(zone)
-    raise ValidationError("zone", zone, "expected an Ellipsoid, a list of Ellipsoids (their union), an implicit "
-                                        "zone (ablasim.zones.ImplicitZone, e.g. GridFieldZone) or a Mask")
+    raise ValidationError(
+        "zone",
+        zone,
+        "expected an Ellipsoid, a list of Ellipsoids (their union), an implicit "
+        "zone (ablasim.zones.ImplicitZone, e.g. GridFieldZone) or a Mask",
+    )
 
 
 def zone_mesh(zone) -> tuple[np.ndarray, np.ndarray]:

@@ -97,8 +97,14 @@ class Scene:
             return camera
         check_window_size(window_size)
         direction = self.probes[0][1].direction if self.probes else None
-        return preset_camera(camera, self.focus_points_mm(), window_size, probe_direction=direction,
-                             thinnest_point_mm=self.result.thinnest_point_mm, tumor_center_mm=self.tumor_center_mm)
+        return preset_camera(
+            camera,
+            self.focus_points_mm(),
+            window_size,
+            probe_direction=direction,
+            thinnest_point_mm=self.result.thinnest_point_mm,
+            tumor_center_mm=self.tumor_center_mm,
+        )
 
 
 def _as_probes(probes) -> tuple:
@@ -136,8 +142,10 @@ def _as_shells(zones) -> tuple:
 def default_legend(result: MarginResult, threshold_mm: float, passed: bool | None, tumor_name: str) -> tuple:
     """Text lines: min margin, coverage, surface below the threshold, pass/fail."""
     verdict = "" if passed is None else ("; PASS" if passed else "; FAIL")
-    lines = [f"min margin {result.min_margin_mm:+.2f} mm ({result.feature}){verdict}",
-             f"coverage {100 * result.coverage:.1f} %, uncovered {result.uncovered_volume_mm3:.1f} mm3"]
+    lines = [
+        f"min margin {result.min_margin_mm:+.2f} mm ({result.feature}){verdict}",
+        f"coverage {100 * result.coverage:.1f} %, uncovered {result.uncovered_volume_mm3:.1f} mm3",
+    ]
     frac = result.margin_map.fraction_below(threshold_mm)
     if np.isfinite(frac):
         lines.append(f"surface with margin < {threshold_mm:g} mm: {100 * frac:.1f} %")
@@ -146,8 +154,18 @@ def default_legend(result: MarginResult, threshold_mm: float, passed: bool | Non
     return tuple(lines)
 
 
-def make_scene(result: MarginResult, *, zones=None, probes=None, threshold_mm: float = 0.0, tumor_name="tumour",
-               title: str = "", legend=None, half_range_mm: float | None = None, passed: bool | None = None) -> Scene:
+def make_scene(
+    result: MarginResult,
+    *,
+    zones=None,
+    probes=None,
+    threshold_mm: float = 0.0,
+    tumor_name="tumour",
+    title: str = "",
+    legend=None,
+    half_range_mm: float | None = None,
+    passed: bool | None = None,
+) -> Scene:
     """A :class:`Scene` from a margin result.
 
     zones : a zone (Ellipsoid, list of Ellipsoids = their union, implicit zone such as ``GridFieldZone``, Mask), or
@@ -167,8 +185,17 @@ def make_scene(result: MarginResult, *, zones=None, probes=None, threshold_mm: f
     if passed not in (None, True, False):
         raise ValidationError("passed", passed, "expected True, False or None")
     lines = default_legend(result, t, passed, str(tumor_name)) if legend is None else tuple(str(s) for s in legend)
-    return Scene(result, t, _as_shells(zones), _as_probes(probes), str(tumor_name), str(title or tumor_name), lines,
-                 half_range_mm, passed)
+    return Scene(
+        result,
+        t,
+        _as_shells(zones),
+        _as_probes(probes),
+        str(tumor_name),
+        str(title or tumor_name),
+        lines,
+        half_range_mm,
+        passed,
+    )
 
 
 def _scene_isotherms(sc) -> tuple[list, float | None, bool]:
@@ -209,8 +236,11 @@ def scene_for_outcome(scenario_result, tumor=0, *, isotherm_shells: bool = True)
     sc = scenario_result.scenario
     levels, default_iso, cryo = _scene_isotherms(sc)
     rule_iso = {r.name: r.isotherm_c for r in sc.rules}
-    same_iso = [c for c in outcome.checks
-                if rule_iso.get(c.rule) is None or default_iso is None or abs(rule_iso[c.rule] - default_iso) < 1e-9]
+    same_iso = [
+        c
+        for c in outcome.checks
+        if rule_iso.get(c.rule) is None or default_iso is None or abs(rule_iso[c.rule] - default_iso) < 1e-9
+    ]
     threshold = max((c.required_margin_mm for c in same_iso), default=0.0)
     passed = None if not outcome.checks else all(c.passed for c in outcome.checks)
     if isotherm_shells and len(levels) > 1:
@@ -221,12 +251,34 @@ def scene_for_outcome(scenario_result, tumor=0, *, isotherm_shells: bool = True)
         zones = sc.zone()
     title = f"{sc.name}: {outcome.name}"
     # Unnamed probes are called "probes[i]" by the scenario parser: label them with their model instead.
-    probes = [(f"{p.model} {i + 1}" if len(sc.probes) > 1 else p.model) if name == f"probes[{i}]" else name
-              for i, (name, p, _) in enumerate(sc.probes)]
-    scene = make_scene(outcome.result, zones=zones, probes=[(n, p) for n, (_, p, _) in zip(probes, sc.probes)],
-                       threshold_mm=threshold, tumor_name=outcome.name, title=title, passed=passed)
-    label = (f"margins at the {default_iso:g} degC isotherm" if cryo else "margins to the ablation zone")
-    return Scene(scene.result, scene.threshold_mm, scene.shells, scene.probes, scene.tumor_name, scene.title,
-                 scene.legend + (label + f"; neutral colour = {threshold:g} mm",), None, passed,
-                 {"rules": [c.rule for c in outcome.checks], "default_isotherm_c": default_iso,
-                  "thresholds_mm": {c.rule: c.required_margin_mm for c in same_iso}, "cryo": cryo})
+    probes = [
+        (f"{p.model} {i + 1}" if len(sc.probes) > 1 else p.model) if name == f"probes[{i}]" else name
+        for i, (name, p, _) in enumerate(sc.probes)
+    ]
+    scene = make_scene(
+        outcome.result,
+        zones=zones,
+        probes=[(n, p) for n, (_, p, _) in zip(probes, sc.probes)],
+        threshold_mm=threshold,
+        tumor_name=outcome.name,
+        title=title,
+        passed=passed,
+    )
+    label = f"margins at the {default_iso:g} degC isotherm" if cryo else "margins to the ablation zone"
+    return Scene(
+        scene.result,
+        scene.threshold_mm,
+        scene.shells,
+        scene.probes,
+        scene.tumor_name,
+        scene.title,
+        scene.legend + (label + f"; neutral colour = {threshold:g} mm",),
+        None,
+        passed,
+        {
+            "rules": [c.rule for c in outcome.checks],
+            "default_isotherm_c": default_iso,
+            "thresholds_mm": {c.rule: c.required_margin_mm for c in same_iso},
+            "cryo": cryo,
+        },
+    )

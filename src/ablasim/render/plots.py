@@ -23,8 +23,14 @@ from ..metrics.result import MarginMap, MarginResult
 from ._colors import margin_colors, margin_limits
 from ._deps import require
 
-__all__ = ["margin_histogram", "cumulative_margin", "margin_vs_time", "efficacy_vs_size", "save_png",
-           "thresholds_from"]
+__all__ = [
+    "cumulative_margin",
+    "efficacy_vs_size",
+    "margin_histogram",
+    "margin_vs_time",
+    "save_png",
+    "thresholds_from",
+]
 
 THRESHOLD_COLOR = "#222222"
 CURVE_COLORS = ("#1f4e9c", "#c0392b", "#2e8b57", "#8e44ad", "#d35400")
@@ -84,17 +90,28 @@ def _nice_step(span: float) -> float:
     return float(min((s * mag for s in (1, 2, 2.5, 5, 10) if s * mag >= raw), default=10 * mag))
 
 
-def margin_histogram(margin_map, *, thresholds_mm=(), bin_width_mm: float | None = None,
-                     color_threshold_mm: float | None = None, path=None, title: str | None = None,
-                     figsize=(6.4, 4.0), dpi: int = 100):
+def margin_histogram(
+    margin_map,
+    *,
+    thresholds_mm=(),
+    bin_width_mm: float | None = None,
+    color_threshold_mm: float | None = None,
+    path=None,
+    title: str | None = None,
+    figsize=(6.4, 4.0),
+    dpi: int = 100,
+):
     """Area-weighted histogram of the signed margin over the tumour surface (a MarginMap, or a MarginResult whose
     exact minimum is then marked): bar heights are % of the included surface and add up to 100. Bars are coloured
     as on the 3D surface (neutral at ``color_threshold_mm``, default the largest threshold, else 0); dashed lines
     mark the thresholds (a number, a list, or ``{rule name: mm}``), a dotted one the minimum margin."""
     _, m, w, minimum = _included(margin_map)
     ths = thresholds_from(thresholds_mm)
-    ct = as_float(color_threshold_mm, "color_threshold_mm") if color_threshold_mm is not None else (
-        max((v for _, v in ths), default=0.0))
+    ct = (
+        as_float(color_threshold_mm, "color_threshold_mm")
+        if color_threshold_mm is not None
+        else (max((v for _, v in ths), default=0.0))
+    )
     lo, hi = float(m.min()), float(m.max())
     width = as_float(bin_width_mm, "bin_width_mm", positive=True) if bin_width_mm is not None else _nice_step(hi - lo)
     k0 = np.floor((lo - ct) / width)
@@ -111,10 +128,10 @@ def margin_histogram(margin_map, *, thresholds_mm=(), bin_width_mm: float | None
     for patch, c in zip(patches, margin_colors(centres, ct, 0.5 * (lim[1] - lim[0]))):
         patch.set_facecolor(c)
     for label, v in ths:
-        ax.axvline(v, color=THRESHOLD_COLOR, linestyle="--", linewidth=1.2, label=f"required: {label}",
-                   gid="threshold")
-    ax.axvline(minimum, color="#b2182b", linestyle=":", linewidth=1.5, label=f"min margin {minimum:+.2f} mm",
-               gid="minimum")
+        ax.axvline(v, color=THRESHOLD_COLOR, linestyle="--", linewidth=1.2, label=f"required: {label}", gid="threshold")
+    ax.axvline(
+        minimum, color="#b2182b", linestyle=":", linewidth=1.5, label=f"min margin {minimum:+.2f} mm", gid="minimum"
+    )
     ax.set_xlabel("signed margin (mm): > 0 zone beyond the tumour, < 0 tumour protrudes")
     ax.set_ylabel("% of tumour surface (by area)")
     ax.legend(loc="upper right", fontsize="small")
@@ -122,8 +139,9 @@ def margin_histogram(margin_map, *, thresholds_mm=(), bin_width_mm: float | None
     return _finish(fig, path, title)
 
 
-def cumulative_margin(margin_map, *, thresholds_mm=(), path=None, title: str | None = None,
-                      figsize=(6.4, 4.0), dpi: int = 100):
+def cumulative_margin(
+    margin_map, *, thresholds_mm=(), path=None, title: str | None = None, figsize=(6.4, 4.0), dpi: int = 100
+):
     """Area-weighted cumulative curve: % of the tumour surface (a MarginMap or a MarginResult's map) with margin
     below t, against t (mm). The curve rises from 0 to 100 %; each threshold is marked with the value of
     ``MarginMap.fraction_below``."""
@@ -142,8 +160,13 @@ def cumulative_margin(margin_map, *, thresholds_mm=(), path=None, title: str | N
         pct = 100.0 * margin_map.fraction_below(v)
         ax.axvline(v, color=THRESHOLD_COLOR, linestyle="--", linewidth=1.2, gid="threshold")
         ax.plot([v], [pct], "o", color="#b2182b", gid="threshold-value")
-        ax.annotate(f"{label}: {pct:.1f} % below", (v, pct), xytext=(6, (-16 if pct > 80 else 8) - 12 * i),
-                    textcoords="offset points", fontsize="small")
+        ax.annotate(
+            f"{label}: {pct:.1f} % below",
+            (v, pct),
+            xytext=(6, (-16 if pct > 80 else 8) - 12 * i),
+            textcoords="offset points",
+            fontsize="small",
+        )
     ax.set_xlabel("margin t (mm)")
     ax.set_ylabel("% of tumour surface with margin < t")
     ax.set_ylim(-2, 102)
@@ -158,17 +181,28 @@ def _series(values, name, n=None, allow_nan=False) -> np.ndarray:
         raise ValidationError(name, values, "expected numbers") from None
     ok = ~np.isinf(arr) if allow_nan else np.isfinite(arr)
     if arr.ndim == 0 or arr.size == 0 or not np.all(ok) or (allow_nan and np.all(np.isnan(arr))):
-        raise ValidationError(name, values, "expected a non-empty array of finite numbers"
-                              + (" (nan marks a gap)" if allow_nan else ""))
+        raise ValidationError(
+            name, values, "expected a non-empty array of finite numbers" + (" (nan marks a gap)" if allow_nan else "")
+        )
     if n is not None and arr.shape[-1] != n:
         raise ValidationError(name, f"array of shape {arr.shape}", f"expected {n} values along the last axis")
     return arr
 
 
-def margin_vs_time(time_s, margin_mm, *, labels=None, thresholds_mm=(), path=None, title: str | None = None,
-                   figsize=(6.4, 4.0), dpi: int = 100):
+def margin_vs_time(
+    time_s,
+    margin_mm,
+    *,
+    labels=None,
+    thresholds_mm=(),
+    path=None,
+    title: str | None = None,
+    figsize=(6.4, 4.0),
+    dpi: int = 100,
+):
     """Margin against freezing time: ``time_s`` (T,) increasing, ``margin_mm`` (T,) or (K, T) for K curves (e.g.
-    one per isotherm; ``labels`` names them; nan leaves a gap, e.g. before any ice has formed). Axes in min and mm. Dashed lines mark the thresholds; for the first
+    one per isotherm; ``labels`` names them; nan leaves a gap, e.g. before any ice has formed). Axes in min and mm.
+    Dashed lines mark the thresholds; for the first
     curve, the time at which it first reaches each threshold (linear interpolation) is marked and annotated."""
     t = _series(time_s, "time_s")
     if t.ndim != 1 or np.any(np.diff(t) <= 0):
@@ -193,8 +227,14 @@ def margin_vs_time(time_s, margin_mm, *, labels=None, thresholds_mm=(), path=Non
             tk = minutes[k] if k == 0 else np.interp(v, [m[0, k - 1], m[0, k]], [minutes[k - 1], minutes[k]])
             ax.plot([tk], [v], "o", color="#b2182b", gid="threshold-reached")
             right = tk > minutes[0] + 0.6 * (minutes[-1] - minutes[0])
-            ax.annotate(f"{label} at {tk:.1f} min", (tk, v), xytext=(-6 if right else 6, 6),
-                        textcoords="offset points", fontsize="small", ha="right" if right else "left")
+            ax.annotate(
+                f"{label} at {tk:.1f} min",
+                (tk, v),
+                xytext=(-6 if right else 6, 6),
+                textcoords="offset points",
+                fontsize="small",
+                ha="right" if right else "left",
+            )
     ax.set_xlabel("freezing time (min)")
     ax.set_ylabel("min margin (mm)")
     if len(m) > 1 or labels is not None:
@@ -222,9 +262,19 @@ def _literature(points, categorical, sizes):
     return out
 
 
-def efficacy_vs_size(sizes, rates, *, ci_low=None, ci_high=None, literature=None, path=None,
-                     title: str | None = None, xlabel: str = "tumour diameter (mm)", figsize=(6.4, 4.0),
-                     dpi: int = 100):
+def efficacy_vs_size(
+    sizes,
+    rates,
+    *,
+    ci_low=None,
+    ci_high=None,
+    literature=None,
+    path=None,
+    title: str | None = None,
+    xlabel: str = "tumour diameter (mm)",
+    figsize=(6.4, 4.0),
+    dpi: int = 100,
+):
     """Efficacy (rate in [0, 1], plotted in %) against tumour size.
 
     sizes : bin labels (strings, e.g. "< 40 mm") or bin centres in mm
@@ -250,12 +300,28 @@ def efficacy_vs_size(sizes, rates, *, ci_low=None, ci_high=None, literature=None
         if np.any(lo > r + 1e-12) or np.any(hi < r - 1e-12) or np.any(lo < 0) or np.any(hi > 1):
             raise ValidationError("ci_low/ci_high", (ci_low, ci_high), "expected 0 <= ci_low <= rate <= ci_high <= 1")
         yerr = 100.0 * np.stack([r - lo, hi - r])
-    ax.errorbar(x, 100.0 * r, yerr=yerr, fmt="o-", color=CURVE_COLORS[0], capsize=4, linewidth=1.5,
-                label="simulated", gid="efficacy")
+    ax.errorbar(
+        x,
+        100.0 * r,
+        yerr=yerr,
+        fmt="o-",
+        color=CURVE_COLORS[0],
+        capsize=4,
+        linewidth=1.5,
+        label="simulated",
+        gid="efficacy",
+    )
     seen = set()
     for px, pr, plabel in _literature(literature, categorical, labels):
-        ax.plot([px], [100.0 * pr], "D", color=LITERATURE_COLOR, markersize=7, gid="literature",
-                label=None if plabel in seen else plabel)
+        ax.plot(
+            [px],
+            [100.0 * pr],
+            "D",
+            color=LITERATURE_COLOR,
+            markersize=7,
+            gid="literature",
+            label=None if plabel in seen else plabel,
+        )
         seen.add(plabel)
     if categorical:
         ax.set_xticks(x, labels)
@@ -265,4 +331,3 @@ def efficacy_vs_size(sizes, rates, *, ci_low=None, ci_high=None, literature=None
     ax.legend(loc="lower left", fontsize="small")
     ax.grid(alpha=0.3)
     return _finish(fig, path, title)
-

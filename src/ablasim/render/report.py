@@ -11,14 +11,14 @@ import html
 import io
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .._io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from ..errors import ValidationError
 from ._camera import CAMERA_PRESETS, check_window_size
 
-__all__ = ["write_report", "ReportFiles"]
+__all__ = ["ReportFiles", "write_report"]
 
 _CSS = """
 body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:24px auto;max-width:1080px;color:#1d1f23;
@@ -34,11 +34,13 @@ figure{margin:.8em 0}figure img{max-width:100%;border:1px solid #d2d6dc}figcapti
 footer{margin-top:2em;font-size:.85em;color:#5f6670}
 """
 
-_COLOURS = ("Colours: the tumour surface shows the signed margin; the neutral (white) colour is the required margin, "
-            "red = thinner than required (dark red: thinnest, or the tumour protrudes), blue = thicker. Colour limits "
-            "are symmetric about the requirement; beyond them colours saturate. Zone shells are translucent and cut "
-            "open towards the viewer; the yellow sphere and segment mark the thinnest point and its nearest zone "
-            "point. Grey surface: excluded from the statistics (capsule exclusion).")
+_COLOURS = (
+    "Colours: the tumour surface shows the signed margin; the neutral (white) colour is the required margin, "
+    "red = thinner than required (dark red: thinnest, or the tumour protrudes), blue = thicker. Colour limits "
+    "are symmetric about the requirement; beyond them colours saturate. Zone shells are translucent and cut "
+    "open towards the viewer; the yellow sphere and segment mark the thinnest point and its nearest zone "
+    "point. Grey surface: excluded from the statistics (capsule exclusion)."
+)
 
 
 @dataclass(frozen=True)
@@ -118,23 +120,32 @@ def _zone_note(sres) -> list[str]:
     where = f" at the {iso:g} degC isotherm" + (" (the visible ice edge)" if iso == 0 else "") if cryo else ""
     notes = []
     if isinstance(zone, list):
-        notes.append(f"Zone: union of {len(zone)} ellipsoid(s){where}: one catalog zone per probe"
-                     + (" plus explicit [[zones]]" if sc.zones else "") + "; margins measured with exact "
-                     "point-to-ellipsoid distances, creases and triple points included (docs/methods.md).")
+        notes.append(
+            f"Zone: union of {len(zone)} ellipsoid(s){where}: one catalog zone per probe"
+            + (" plus explicit [[zones]]" if sc.zones else "")
+            + "; margins measured with exact "
+            "point-to-ellipsoid distances, creases and triple points included (docs/methods.md)."
+        )
     else:
-        notes.append(f"Zone: {zone.description} (tail {getattr(zone, 'tail_mm', float('nan')):g} mm): a calibrated "
-                     "superposition model of the merged ice ball, not a heat-transfer solution; assumptions in "
-                     "docs/zones.md. Margins measured on its isosurface.")
+        notes.append(
+            f"Zone: {zone.description} (tail {getattr(zone, 'tail_mm', float('nan')):g} mm): a calibrated "
+            "superposition model of the merged ice ball, not a heat-transfer solution; assumptions in "
+            "docs/zones.md. Margins measured on its isosurface."
+        )
     scale = zm.get("zone_scale", 1.0)
     if scale != 1.0:
-        notes.append(f"Catalog zones scaled by {scale} about their centres (vendor charts from normal animal tissue "
-                     "over-predict clinical zones).")
+        notes.append(
+            f"Catalog zones scaled by {scale} about their centres (vendor charts from normal animal tissue "
+            "over-predict clinical zones)."
+        )
     if zm.get("extrapolate"):
         notes.append("Power/time settings outside the catalog table are extrapolated.")
     unverified = sorted(m for m in catalog_models if not cat[m].verified)
     if unverified:
-        notes.append(f"Catalog zone sizes of {', '.join(unverified)} are not verified against the manufacturers' "
-                     "charts: see the provenance in the probe table.")
+        notes.append(
+            f"Catalog zone sizes of {', '.join(unverified)} are not verified against the manufacturers' "
+            "charts: see the provenance in the probe table."
+        )
     return notes
 
 
@@ -160,27 +171,47 @@ def _tumour_section(index, outcome, scene, images) -> str:
     r = outcome.result
     mm = r.margin_map
     parts = [f'<h2 id="t{index}">Tumour: {_e(outcome.name)}</h2>']
-    rows = [["min margin", f"{r.min_margin_mm:+.2f} mm"], ["coverage", f"{100 * r.coverage:.2f} %"],
-            ["uncovered volume", f"{r.uncovered_volume_mm3:.1f} mm3 of {r.tumor_volume_mm3:.1f} mm3"],
-            ["thinnest point", f"{_fmt_vec(r.thinnest_point_mm)} mm"],
-            ["nearest zone point", f"{_fmt_vec(r.zone_point_mm)} mm"], ["where", r.feature], ["method", r.method],
-            ["error bound", f"{r.error_bound_mm:.3g} mm"],
-            ["surface margin 5th / 50th percentile", f"{mm.percentile(5):.2f} / {mm.percentile(50):.2f} mm"]]
+    rows = [
+        ["min margin", f"{r.min_margin_mm:+.2f} mm"],
+        ["coverage", f"{100 * r.coverage:.2f} %"],
+        ["uncovered volume", f"{r.uncovered_volume_mm3:.1f} mm3 of {r.tumor_volume_mm3:.1f} mm3"],
+        ["thinnest point", f"{_fmt_vec(r.thinnest_point_mm)} mm"],
+        ["nearest zone point", f"{_fmt_vec(r.zone_point_mm)} mm"],
+        ["where", r.feature],
+        ["method", r.method],
+        ["error bound", f"{r.error_bound_mm:.3g} mm"],
+        ["surface margin 5th / 50th percentile", f"{mm.percentile(5):.2f} / {mm.percentile(50):.2f} mm"],
+    ]
     if r.excluded_area_fraction:
         rows.append(["surface excluded (capsule)", f"{100 * r.excluded_area_fraction:.1f} %"])
     iso = scene.meta.get("default_isotherm_c")
     what = f"at the {iso:g} degC isotherm" if scene.meta.get("cryo") else "to the ablation zone"
-    parts.append(f"<p>Margins {_e(what)}. Sign: positive = the zone extends that far beyond the tumour surface; "
-                 "negative = the tumour protrudes that far outside it.</p>")
+    parts.append(
+        f"<p>Margins {_e(what)}. Sign: positive = the zone extends that far beyond the tumour surface; "
+        "negative = the tumour protrudes that far outside it.</p>"
+    )
     parts.append(_table(["quantity", "value"], rows))
     parts.append("<h3>Rule checks</h3>")
     if outcome.checks:
-        crow = [[c.rule, ('<span class="badge pass">PASS</span>', "") if c.passed else
-                 ('<span class="badge fail">FAIL</span>', ""), f">= {c.required_margin_mm:g} mm",
-                 f"{c.min_margin_mm:+.2f} mm", f"{100 * c.failing_surface_fraction:.1f} %", c.reason, c.source or ""]
-                for c in outcome.checks]
-        parts.append(_table(["rule", "result", "required", "min margin", "surface below", "reason", "source"], crow,
-                            num_cols=(3, 4)))
+        crow = [
+            [
+                c.rule,
+                ('<span class="badge pass">PASS</span>', "")
+                if c.passed
+                else ('<span class="badge fail">FAIL</span>', ""),
+                f">= {c.required_margin_mm:g} mm",
+                f"{c.min_margin_mm:+.2f} mm",
+                f"{100 * c.failing_surface_fraction:.1f} %",
+                c.reason,
+                c.source or "",
+            ]
+            for c in outcome.checks
+        ]
+        parts.append(
+            _table(
+                ["rule", "result", "required", "min margin", "surface below", "reason", "source"], crow, num_cols=(3, 4)
+            )
+        )
     else:
         parts.append("<p class='muted'>No rule and no required margin in this scenario.</p>")
     parts.append("<h3>Placement warnings</h3>")
@@ -203,29 +234,62 @@ def _images_for(outcome, scene, cameras, window_size, slices) -> list:
     out = []
     views = render_views(scene, cameras, window_size=window_size)
     for cam, img in views.items():
-        out.append((f"scene_{cam}", f"3D view ({cam}): tumour coloured by signed margin, neutral = "
-                    f"{scene.threshold_mm:g} mm; zone shells: " + ", ".join(s.label for s in scene.shells)
-                    + ".", png_bytes(img), cam))
+        out.append(
+            (
+                f"scene_{cam}",
+                f"3D view ({cam}): tumour coloured by signed margin, neutral = "
+                f"{scene.threshold_mm:g} mm; zone shells: " + ", ".join(s.label for s in scene.shells) + ".",
+                png_bytes(img),
+                cam,
+            )
+        )
     thresholds = scene.meta.get("thresholds_mm", {})
-    out.append(("histogram", "Area-weighted distribution of the signed margin over the tumour surface, with the "
-                "required margins (dashed) and the minimum (dotted).",
-                _fig_png(margin_histogram(outcome.result, thresholds_mm=thresholds)), None))
-    out.append(("cumulative", "% of the tumour surface (by area) with margin below t; the required margins are "
-                "marked with the surface fraction below them.",
-                _fig_png(cumulative_margin(outcome.result, thresholds_mm=thresholds)), None))
+    out.append(
+        (
+            "histogram",
+            "Area-weighted distribution of the signed margin over the tumour surface, with the "
+            "required margins (dashed) and the minimum (dotted).",
+            _fig_png(margin_histogram(outcome.result, thresholds_mm=thresholds)),
+            None,
+        )
+    )
+    out.append(
+        (
+            "cumulative",
+            "% of the tumour surface (by area) with margin below t; the required margins are "
+            "marked with the surface fraction below them.",
+            _fig_png(cumulative_margin(outcome.result, thresholds_mm=thresholds)),
+            None,
+        )
+    )
     if slices:
         from .slices import slice_views
 
         zones = {s.label if s.isotherm_c is None else s.isotherm_c: s.zone for s in scene.shells}
         fig = slice_views(tumor=outcome.tumor, zones=zones, thinnest_point_mm=outcome.result.thinnest_point_mm)
-        out.append(("slices", "Orthogonal slices through the thinnest point (star): tumour outline (black) and zone "
-                    "boundaries (dashed).", _fig_png(fig), None))
+        out.append(
+            (
+                "slices",
+                "Orthogonal slices through the thinnest point (star): tumour outline (black) and zone "
+                "boundaries (dashed).",
+                _fig_png(fig),
+                None,
+            )
+        )
     return out
 
 
-def write_report(scenario_result, out, *, window_size=(800, 600), cameras=("thinnest", "iso"),
-                 isotherm_shells: bool = True, slices: bool = True, save_images: bool = True,
-                 generated: datetime | None = None) -> ReportFiles:
+def write_report(
+    scenario_result,
+    out,
+    *,
+    window_size=(800, 600),
+    cameras=("thinnest", "iso"),
+    isotherm_shells: bool = True,
+    slices: bool = True,
+    save_images: bool = True,
+    generated: datetime | None = None,
+) -> ReportFiles:
     """Write ``<name>.html`` (self-contained) and ``<name>.json`` for a :class:`~ablasim.workflows.run.ScenarioResult`.
 
     out : a directory (the files are named after the scenario) or a path ending in ``.html``
@@ -254,7 +318,7 @@ def write_report(scenario_result, out, *, window_size=(800, 600), cameras=("thin
     if "probe" in cams and not sc.probes:
         raise ValidationError("cameras", cameras, "the 'probe' view needs probes in the scenario")
     html_path, json_path = _paths(sc, out)
-    when = (generated or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    when = (generated or datetime.now(UTC)).astimezone(UTC)
     stamp = when.strftime("%Y-%m-%d %H:%M UTC")
 
     sections, manifest, written = [], [], []
@@ -271,31 +335,55 @@ def write_report(scenario_result, out, *, window_size=(800, 600), cameras=("thin
         sections.append(_tumour_section(i, outcome, scene, images))
 
     passed = scenario_result.passed()
-    summary = _table(["tumour", "min margin", "coverage", "uncovered", "result"],
-                     [[f'{o.name}', f"{o.result.min_margin_mm:+.2f} mm", f"{100 * o.result.coverage:.1f} %",
-                       f"{o.result.uncovered_volume_mm3:.1f} mm3",
-                       _verdict(None if not o.checks else all(c.passed for c in o.checks))]
-                      for o in scenario_result.outcomes], num_cols=(1, 2, 3))
-    probes = _table(["probe", "model", "modality", "tip (mm)", "direction", "settings", "source", "kind",
-                     "verified"], _probe_rows(sc)) if sc.probes else "<p class='muted'>No probes (explicit zones).</p>"
+    summary = _table(
+        ["tumour", "min margin", "coverage", "uncovered", "result"],
+        [
+            [
+                f"{o.name}",
+                f"{o.result.min_margin_mm:+.2f} mm",
+                f"{100 * o.result.coverage:.1f} %",
+                f"{o.result.uncovered_volume_mm3:.1f} mm3",
+                _verdict(None if not o.checks else all(c.passed for c in o.checks)),
+            ]
+            for o in scenario_result.outcomes
+        ],
+        num_cols=(1, 2, 3),
+    )
+    probes = (
+        _table(
+            ["probe", "model", "modality", "tip (mm)", "direction", "settings", "source", "kind", "verified"],
+            _probe_rows(sc),
+        )
+        if sc.probes
+        else "<p class='muted'>No probes (explicit zones).</p>"
+    )
     doc = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
         f"<title>ablasim report: {_e(sc.name)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{_e(sc.name)} {_verdict(passed)[0]}</h1>",
         f"<p>{_e(sc.description)}</p>" if sc.description else "",
         f"<p class='muted'>Scenario file: {_e(sc.source)}. Generated {_e(stamp)} by ablasim {_e(__version__)}. "
         "Lengths in mm.</p>",
-        "<h2>Summary</h2>", summary,
-        "<h2>Zone model</h2>", "<div class='note'>" + "".join(f"<p>{_e(n)}</p>" for n in _zone_note(scenario_result))
-        + "</div>",
-        "<h2>Probes</h2>", probes, *sections,
+        "<h2>Summary</h2>",
+        summary,
+        "<h2>Zone model</h2>",
+        "<div class='note'>" + "".join(f"<p>{_e(n)}</p>" for n in _zone_note(scenario_result)) + "</div>",
+        "<h2>Probes</h2>",
+        probes,
+        *sections,
         f"<footer>ablasim {_e(__version__)}, {_e(stamp)}. Simulated planning aid: zone sizes come from the catalog "
         "with the provenance stated above; they are not a substitute for intra-procedural imaging.</footer>",
         "</body></html>",
     ]
     atomic_write_text(html_path, "\n".join(d for d in doc if d) + "\n")
     data = scenario_result.to_dict()
-    data["report"] = {"html": html_path.name, "generated_utc": when.isoformat(), "ablasim_version": __version__,
-                      "window_size": list(size), "images": manifest}
+    data["report"] = {
+        "html": html_path.name,
+        "generated_utc": when.isoformat(),
+        "ablasim_version": __version__,
+        "window_size": list(size),
+        "images": manifest,
+    }
     atomic_write_json(json_path, data)
     return ReportFiles(html_path, json_path, tuple(written))

@@ -26,7 +26,7 @@ from ._deps import require
 from ._meshes import occluded, probe_shaft
 from ._model import Scene, make_scene
 
-__all__ = ["render_scene", "render_views", "show_scene", "display_available", "png_bytes"]
+__all__ = ["display_available", "png_bytes", "render_scene", "render_views", "show_scene"]
 
 BACKGROUND = "#1b1f24"
 TEXT_COLOR = "#f2f2f2"
@@ -51,8 +51,7 @@ def _as_scene(scene) -> Scene:
         return scene
     if isinstance(scene, MarginResult):
         return make_scene(scene)
-    raise ValidationError("scene", scene, "expected a Scene (render.make_scene / scene_for_outcome) or a "
-                                          "MarginResult")
+    raise ValidationError("scene", scene, "expected a Scene (render.make_scene / scene_for_outcome) or a MarginResult")
 
 
 def _polydata(pv, verts, faces):
@@ -62,7 +61,7 @@ def _polydata(pv, verts, faces):
 
 
 def _font(h: int, scale: float = 1.0) -> int:
-    return max(8, int(round(h / 48 * scale)))
+    return max(8, round(h / 48 * scale))
 
 
 def _scene_radius(scene: Scene) -> float:
@@ -78,8 +77,17 @@ def _add_tumour(pv, plotter, scene: Scene, h: int, colorbar: bool) -> None:
     lut = pv.LookupTable(values=(rgba * 255).round().astype(np.uint8))
     lut.scalar_range = (lo, hi)
     lut.nan_color = NAN_RGB
-    kw = dict(scalars="margin_mm", cmap=lut, clim=(lo, hi), show_scalar_bar=False, nan_color=NAN_RGB,
-              interpolate_before_map=True, specular=0.15, diffuse=0.9, ambient=0.15)
+    kw = dict(
+        scalars="margin_mm",
+        cmap=lut,
+        clim=(lo, hi),
+        show_scalar_bar=False,
+        nan_color=NAN_RGB,
+        interpolate_before_map=True,
+        specular=0.15,
+        diffuse=0.9,
+        ambient=0.15,
+    )
     if len(mm.faces):
         mesh = _polydata(pv, mm.points_mm, mm.faces)
         mesh.point_data["margin_mm"] = values
@@ -90,9 +98,20 @@ def _add_tumour(pv, plotter, scene: Scene, h: int, colorbar: bool) -> None:
         plotter.add_mesh(cloud, render_points_as_spheres=True, point_size=max(4, h // 80), **kw)
     if not colorbar:
         return
-    bar = plotter.add_scalar_bar(title="margin (mm)", mapper=plotter.mapper, n_labels=5, fmt="%+.1f",
-                           vertical=True, position_x=0.87, position_y=0.12, width=0.06, height=0.62,
-                           title_font_size=_font(h, 1.2), label_font_size=_font(h, 1.1), color=TEXT_COLOR)
+    bar = plotter.add_scalar_bar(
+        title="margin (mm)",
+        mapper=plotter.mapper,
+        n_labels=5,
+        fmt="%+.1f",
+        vertical=True,
+        position_x=0.87,
+        position_y=0.12,
+        width=0.06,
+        height=0.62,
+        title_font_size=_font(h, 1.2),
+        label_font_size=_font(h, 1.1),
+        color=TEXT_COLOR,
+    )
     bar.SetVerticalTitleSeparation(_font(h, 1.1))  # keep the title clear of the top label
 
 
@@ -102,8 +121,15 @@ def _add_shells(pv, plotter, scene: Scene) -> list:
         verts, faces = shell.mesh
         if len(faces) == 0:
             continue
-        plotter.add_mesh(_polydata(pv, verts, faces), color=shell.color, opacity=SHELL_OPACITY, culling="front",
-                         smooth_shading=True, specular=0.2, show_scalar_bar=False)
+        plotter.add_mesh(
+            _polydata(pv, verts, faces),
+            color=shell.color,
+            opacity=SHELL_OPACITY,
+            culling="front",
+            smooth_shading=True,
+            specular=0.2,
+            show_scalar_bar=False,
+        )
         entries.append((shell.label, shell.color))
     return entries
 
@@ -128,15 +154,30 @@ def _add_probes(pv, plotter, scene: Scene, radius: float, h: int, labelled: bool
         base = tip - cone_h * d
         shaft_len = float(np.linalg.norm(base - skin))
         if shaft_len > 0:
-            plotter.add_mesh(pv.Cylinder(center=0.5 * (skin + base), direction=d, radius=r, height=shaft_len,
-                                         resolution=24), color=PROBE_COLOR, specular=0.5, smooth_shading=True)
-        plotter.add_mesh(pv.Cone(center=tip - 0.5 * cone_h * d, direction=d, height=cone_h, radius=r,
-                                 resolution=24), color=PROBE_COLOR, specular=0.5)
+            plotter.add_mesh(
+                pv.Cylinder(center=0.5 * (skin + base), direction=d, radius=r, height=shaft_len, resolution=24),
+                color=PROBE_COLOR,
+                specular=0.5,
+                smooth_shading=True,
+            )
+        plotter.add_mesh(
+            pv.Cone(center=tip - 0.5 * cone_h * d, direction=d, height=cone_h, radius=r, resolution=24),
+            color=PROBE_COLOR,
+            specular=0.5,
+        )
         anchors.append(tip - min(exit_len, 0.8 * float(np.linalg.norm(hi - lo))) * d)
         if labelled and (len(scene.probes) > 1 or name != "probe"):
-            actor = plotter.add_point_labels(anchors[-1][None, :], [name], font_size=_font(h, 1.1),
-                                             text_color="#111111", shape_color=PROBE_COLOR, shape_opacity=0.85,
-                                             show_points=False, always_visible=True, bold=False)
+            actor = plotter.add_point_labels(
+                anchors[-1][None, :],
+                [name],
+                font_size=_font(h, 1.1),
+                text_color="#111111",
+                shape_color=PROBE_COLOR,
+                shape_opacity=0.85,
+                show_points=False,
+                always_visible=True,
+                bold=False,
+            )
             labels.append((anchors[-1], actor))
     return labels
 
@@ -145,17 +186,26 @@ def _add_thinnest(pv, plotter, scene: Scene, radius: float, h: int):
     res = scene.result
     p, q = np.asarray(res.thinnest_point_mm), np.asarray(res.zone_point_mm)
     size = float(np.clip(0.025 * radius, 0.4, 3.0))
-    plotter.add_mesh(pv.Sphere(radius=size, center=p, theta_resolution=24, phi_resolution=24), color=MARKER_COLOR,
-                     specular=0.3)
+    plotter.add_mesh(
+        pv.Sphere(radius=size, center=p, theta_resolution=24, phi_resolution=24), color=MARKER_COLOR, specular=0.3
+    )
     if np.linalg.norm(q - p) > 1e-6:
         plotter.add_mesh(pv.Tube(pointa=p, pointb=q, radius=0.35 * size, n_sides=16), color=MARKER_COLOR)
         plotter.add_mesh(pv.Sphere(radius=0.6 * size, center=q), color=MARKER_COLOR)
     out = p - scene.tumor_center_mm
     out = out / np.linalg.norm(out) if np.linalg.norm(out) > 1e-9 else np.zeros(3)
     anchor = max((p, q), key=lambda x: float((x - scene.tumor_center_mm) @ out)) + 1.5 * size * out
-    return plotter.add_point_labels(anchor[None, :], [f"thinnest {res.min_margin_mm:+.2f} mm"],
-                                    font_size=_font(h), text_color="#111111", shape_color=MARKER_COLOR,
-                                    shape_opacity=0.9, show_points=False, always_visible=True, bold=True)
+    return plotter.add_point_labels(
+        anchor[None, :],
+        [f"thinnest {res.min_margin_mm:+.2f} mm"],
+        font_size=_font(h),
+        text_color="#111111",
+        shape_color=MARKER_COLOR,
+        shape_opacity=0.9,
+        show_points=False,
+        always_visible=True,
+        bold=True,
+    )
 
 
 def _build(scene: Scene, window_size, *, off_screen: bool, legend: bool, thinnest: bool, title):
@@ -174,12 +224,19 @@ def _build(scene: Scene, window_size, *, off_screen: bool, legend: bool, thinnes
         head = scene.title if title is None else str(title)
         lines = ([head] if head else []) + list(scene.legend)
         if lines:
-            text = plotter.add_text("\n".join(lines), position=(0.012, 0.985), viewport=True,
-                                    font_size=_font(h, 0.8), color=TEXT_COLOR)
+            text = plotter.add_text(
+                "\n".join(lines), position=(0.012, 0.985), viewport=True, font_size=_font(h, 0.8), color=TEXT_COLOR
+            )
             text.prop.justification_vertical = "top"
         if entries:
-            plotter.add_legend(entries, bcolor=BACKGROUND, border=False, loc="lower left",
-                               size=(0.24, max(0.04, 22.0 / h) * len(entries)), face="rectangle")
+            plotter.add_legend(
+                entries,
+                bcolor=BACKGROUND,
+                border=False,
+                loc="lower left",
+                size=(0.24, max(0.04, 22.0 / h) * len(entries)),
+                face="rectangle",
+            )
     plotter.enable_depth_peeling(number_of_peels=6, occlusion_ratio=0.0)
     plotter.enable_anti_aliasing("ssaa")  # FXAA is not supported on EGL/OSMesa builds
     return plotter, label, probe_labels
@@ -201,8 +258,16 @@ def png_bytes(image: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def render_views(scene, cameras=("iso",), *, window_size=(800, 600), paths=None, legend: bool = True,
-                 thinnest: bool = True, title: str | None = None) -> dict:
+def render_views(
+    scene,
+    cameras=("iso",),
+    *,
+    window_size=(800, 600),
+    paths=None,
+    legend: bool = True,
+    thinnest: bool = True,
+    title: str | None = None,
+) -> dict:
     """Render one scene from several cameras (the scene is built once): ``{camera name: (H, W, 3) uint8}``.
 
     ``paths`` (optional): one PNG path per camera, written atomically. Camera names are presets
@@ -237,8 +302,16 @@ def render_views(scene, cameras=("iso",), *, window_size=(800, 600), paths=None,
     return images
 
 
-def render_scene(scene, *, camera="iso", window_size=(800, 600), path=None, legend: bool = True,
-                 thinnest: bool = True, title: str | None = None) -> np.ndarray:
+def render_scene(
+    scene,
+    *,
+    camera="iso",
+    window_size=(800, 600),
+    path=None,
+    legend: bool = True,
+    thinnest: bool = True,
+    title: str | None = None,
+) -> np.ndarray:
     """Render ``scene`` (a :class:`Scene` or a bare MarginResult) off-screen: the ``(H, W, 3)`` uint8 image.
 
     camera : a preset (``"iso"``, ``"axial"``, ``"coronal"``, ``"sagittal"``, ``"probe"``, ``"thinnest"``) or a
@@ -249,8 +322,9 @@ def render_scene(scene, *, camera="iso", window_size=(800, 600), path=None, lege
     thinnest : mark the thinnest point (yellow sphere, segment to the nearest zone point, label)
     """
     paths = None if path is None else [path]
-    (img,) = render_views(scene, [camera], window_size=window_size, paths=paths, legend=legend, thinnest=thinnest,
-                          title=title).values()
+    (img,) = render_views(
+        scene, [camera], window_size=window_size, paths=paths, legend=legend, thinnest=thinnest, title=title
+    ).values()
     return img
 
 
@@ -263,7 +337,8 @@ def show_scene(scene, *, camera="iso", window_size=(1024, 768), legend: bool = T
     if not display_available() or os.environ.get("VTK_DEFAULT_OPENGL_WINDOW") == "vtkEGLRenderWindow":
         raise DisplayUnavailableError(
             "show_scene needs a display (DISPLAY is not set, renders go off-screen through EGL); write a PNG "
-            "instead: ablasim.render.render_scene(scene, path='scene.png'), or run `ablasim report SCENARIO`")
+            "instead: ablasim.render.render_scene(scene, path='scene.png'), or run `ablasim report SCENARIO`"
+        )
     plotter, _, _ = _build(sc, size, off_screen=False, legend=legend, thinnest=thinnest, title=None)
     _apply_camera(plotter, cam)
     plotter.show()

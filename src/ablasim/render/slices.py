@@ -1,6 +1,7 @@
 """Orthogonal slice views (axial, coronal, sagittal) of fields, masks and shapes, with contours (matplotlib).
 
-Inputs are plain: an array on a :class:`~ablasim.geometry.grid.Grid` (e.g. a temperature field from the bioheat solver), a
+Inputs are plain: an array on a :class:`~ablasim.geometry.grid.Grid` (e.g. a temperature field from the bioheat
+solver), a
 :class:`~ablasim.geometry.mask.Mask`, a :class:`~ablasim.zones.GridFieldZone`, or no field at all (outlines only). The
 planes are world planes through ``center_mm``: any grid orientation is resampled onto them (trilinear).
 
@@ -21,7 +22,7 @@ from ._colors import line_color
 from ._meshes import as_zone_list
 from .plots import _figure, _finish
 
-__all__ = ["slice_views", "PLANES"]
+__all__ = ["PLANES", "slice_views"]
 
 # plane -> (fixed axis, horizontal axis, vertical axis, vertical axis points down on screen)
 PLANES = {"axial": (2, 0, 1, True), "coronal": (1, 0, 2, False), "sagittal": (0, 1, 2, False)}
@@ -81,8 +82,11 @@ def _level_values(obj, pts):
         local = (pts - obj.center_mm) @ obj.rotation / obj.semi_axes_mm
         return np.einsum("ij,ij->i", local, local), 1.0
     if isinstance(obj, list):  # union of ellipsoids: the smallest distance-like value, boundary at 0
-        vals = [(np.linalg.norm((pts - e.center_mm) @ e.rotation / e.semi_axes_mm, axis=1) - 1.0)
-                * float(e.semi_axes_mm.min()) for e in obj]
+        vals = [
+            (np.linalg.norm((pts - e.center_mm) @ e.rotation / e.semi_axes_mm, axis=1) - 1.0)
+            * float(e.semi_axes_mm.min())
+            for e in obj
+        ]
         return np.min(vals, axis=0), 0.0
     if isinstance(obj, Mask):
         return _sample_grid(obj.array.astype(np.float32), obj.grid, pts), 0.5
@@ -95,17 +99,31 @@ def _zone_items(zones):
     items = list(zones.items()) if isinstance(zones, dict) else [("ablation zone", zones)]
     out = []
     for i, (label, z) in enumerate(items):
-        kind, parts = as_zone_list(z)
+        _kind, parts = as_zone_list(z)
         iso = label if isinstance(label, (int, float)) and not isinstance(label, bool) else None
         text = f"{iso:g} degC isotherm" if iso is not None else str(label)
         out.append((text, parts, line_color(iso, i)))
     return out
 
 
-def slice_views(field=None, grid: Grid | None = None, *, center_mm=None, planes=("axial", "coronal", "sagittal"),
-                isotherms_c=(0.0, -20.0, -40.0), tumor=None, zones=None, thinnest_point_mm=None,
-                resolution_mm: float | None = None, field_label: str = "temperature (degC)", cmap: str = "RdYlBu_r",
-                clim=None, path=None, title: str | None = None, dpi: int = 100):
+def slice_views(
+    field=None,
+    grid: Grid | None = None,
+    *,
+    center_mm=None,
+    planes=("axial", "coronal", "sagittal"),
+    isotherms_c=(0.0, -20.0, -40.0),
+    tumor=None,
+    zones=None,
+    thinnest_point_mm=None,
+    resolution_mm: float | None = None,
+    field_label: str = "temperature (degC)",
+    cmap: str = "RdYlBu_r",
+    clim=None,
+    path=None,
+    title: str | None = None,
+    dpi: int = 100,
+):
     """Orthogonal slices through ``center_mm`` (default: the thinnest point, else the tumour's centre, else the
     field's centre), one panel per plane.
 
@@ -180,20 +198,28 @@ def slice_views(field=None, grid: Grid | None = None, *, center_mm=None, planes=
                 image = ax.imshow(vals, origin="lower", extent=extent, cmap=cmap, vmin=lim[0], vmax=lim[1])
                 for lv in levels:
                     if np.nanmin(vals) < lv < np.nanmax(vals):
-                        ax.contour(uu, vv, vals, levels=[lv], colors=[iso_colors[lv]], linewidths=2.0,
-                                   linestyles="solid", path_effects=halo)
-        for label, parts, color in zitems:
+                        ax.contour(
+                            uu,
+                            vv,
+                            vals,
+                            levels=[lv],
+                            colors=[iso_colors[lv]],
+                            linewidths=2.0,
+                            linestyles="solid",
+                            path_effects=halo,
+                        )
+        for _label, parts, color in zitems:
             zv, zl = _level_values(parts, pts)
             zv = zv.reshape(uu.shape)
             if np.nanmin(zv) < zl < np.nanmax(zv):
-                ax.contour(uu, vv, zv, levels=[zl], colors=[color], linewidths=1.8, linestyles="--",
-                           path_effects=halo)
+                ax.contour(uu, vv, zv, levels=[zl], colors=[color], linewidths=1.8, linestyles="--", path_effects=halo)
         if tumor is not None:
             tv, tl = _level_values(tumor, pts)
             tv = tv.reshape(uu.shape)
             if np.nanmin(tv) < tl < np.nanmax(tv):
-                ax.contour(uu, vv, tv, levels=[tl], colors=TUMOR_COLOR, linewidths=1.6, linestyles="solid",
-                           path_effects=halo)
+                ax.contour(
+                    uu, vv, tv, levels=[tl], colors=TUMOR_COLOR, linewidths=1.6, linestyles="solid", path_effects=halo
+                )
         if tp is not None and abs(tp[fixed] - center[fixed]) <= res:
             ax.plot([tp[hu]], [tp[hv]], "*", color="#ffe14d", markeredgecolor="black", markersize=14, gid="thinnest")
         ax.set_xlim(extent[0], extent[1])
@@ -212,8 +238,18 @@ def slice_views(field=None, grid: Grid | None = None, *, center_mm=None, planes=
     if fdata is not None and fdata[2] == "field":
         handles += [Line2D([], [], color=iso_colors[lv], linewidth=2.0, label=f"{lv:g} degC") for lv in levels]
     if tp is not None:
-        handles.append(Line2D([], [], marker="*", color="#ffe14d", markeredgecolor="black", linestyle="none",
-                              markersize=12, label="thinnest point"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="*",
+                color="#ffe14d",
+                markeredgecolor="black",
+                linestyle="none",
+                markersize=12,
+                label="thinnest point",
+            )
+        )
     if handles:
         fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5), fontsize="small")
     return _finish(fig, path, title)

@@ -1,7 +1,8 @@
 """Scenario files (TOML): tumours, zones or probes, zone model, rule sets and options.
 
 The format is documented in docs/scenarios.md. Every table accepts only its documented keys: a misspelt key is an
-error naming the table, the key and the valid keys, never silently ignored. Running a scenario: :mod:`ablasim.workflows.run`.
+error naming the table, the key and the valid keys, never silently ignored. Running a scenario:
+:mod:`ablasim.workflows.run`.
 """
 
 from __future__ import annotations
@@ -16,20 +17,44 @@ from .._validation import as_float, as_rotation, as_shape3, as_spacing, as_vecto
 from ..catalog import ProbeCatalog, default_catalog
 from ..errors import AblasimError, ScenarioError, ValidationError
 from ..geometry.grid import Grid
+from ..geometry.shapes import Ellipsoid, rotation_from_euler_deg
 from ..metrics.exclusion import CapsuleExclusion
 from ..probes import Probe
 from ..rules import RuleSet, default_rules, parse_rules
-from ..geometry.shapes import Ellipsoid, rotation_from_euler_deg
 
 __all__ = ["Scenario", "load_scenario", "parse_scenario"]
 
-_TOP = {"name", "description", "required_margin_mm", "measure", "grid", "tumors", "zones", "probes", "exclude",
-        "catalog", "zone_model", "rules", "rule_files", "custom_rules", "uncertainty"}
+_TOP = {
+    "name",
+    "description",
+    "required_margin_mm",
+    "measure",
+    "grid",
+    "tumors",
+    "zones",
+    "probes",
+    "exclude",
+    "catalog",
+    "zone_model",
+    "rules",
+    "rule_files",
+    "custom_rules",
+    "uncertainty",
+}
 _MEASURE = {"method", "resolution_mm", "map_resolution_mm", "crop_padding_mm"}
 _GRID = {"spacing_mm", "padding_mm", "shape", "origin_mm", "direction"}
 _SHAPE = {"name", "center_mm", "semi_axes_mm", "diameters_mm", "radius_mm", "euler_deg", "euler_order", "rotation"}
-_PROBE = {"name", "model", "tip_mm", "direction", "protocol", "power_w", "duration_s", "semi_axes_mm",
-          "center_offset_mm"}
+_PROBE = {
+    "name",
+    "model",
+    "tip_mm",
+    "direction",
+    "protocol",
+    "power_w",
+    "duration_s",
+    "semi_axes_mm",
+    "center_offset_mm",
+}
 _ZONE_MODEL = {"composition", "isotherm_c", "zone_scale", "tail_mm", "extrapolate"}
 _EXCLUDE = {"organ", "distance_mm"}
 
@@ -69,27 +94,44 @@ class Scenario:
         fixed = [s for _, _, s in self.probes if "semi_axes_mm" in s]
         if zm.get("composition", "union") == "synergy":
             if self.zones or fixed:
-                raise ScenarioError("the synergy zone model takes catalog cryoprobes only (no [[zones]] or explicit "
-                                    "probe zones)", self.source)
-            return compose([p for _, p, _ in self.probes], composition="synergy", isotherm_c=iso, catalog=cat,
-                           protocol=self._common("protocol"), zone_scale=zm.get("zone_scale", 1.0),
-                           tail_mm=zm.get("tail_mm", 9.1))
+                raise ScenarioError(
+                    "the synergy zone model takes catalog cryoprobes only (no [[zones]] or explicit probe zones)",
+                    self.source,
+                )
+            return compose(
+                [p for _, p, _ in self.probes],
+                composition="synergy",
+                isotherm_c=iso,
+                catalog=cat,
+                protocol=self._common("protocol"),
+                zone_scale=zm.get("zone_scale", 1.0),
+                tail_mm=zm.get("tail_mm", 9.1),
+            )
         out = list(self.zones)
         for _, p, s in self.probes:
             if "semi_axes_mm" in s:
                 out.append(p.zone_from(s["semi_axes_mm"], s.get("center_offset_mm", 0.0)))
                 continue
             cryo = cat[p.model].modality == "cryo"
-            out.append(p.zone(cat, isotherm_c=(0.0 if iso is None else iso) if cryo else None,
-                              protocol=s.get("protocol"), power_w=s.get("power_w"), duration_s=s.get("duration_s"),
-                              zone_scale=zm.get("zone_scale", 1.0), extrapolate=zm.get("extrapolate", False)))
+            out.append(
+                p.zone(
+                    cat,
+                    isotherm_c=(0.0 if iso is None else iso) if cryo else None,
+                    protocol=s.get("protocol"),
+                    power_w=s.get("power_w"),
+                    duration_s=s.get("duration_s"),
+                    zone_scale=zm.get("zone_scale", 1.0),
+                    extrapolate=zm.get("extrapolate", False),
+                )
+            )
         return out
 
     def _common(self, key):
         vals = {s.get(key) for _, _, s in self.probes}
         if len(vals) > 1:
-            raise ScenarioError(f"the synergy zone model needs one {key} for all probes, got {sorted(map(str, vals))}",
-                                self.source)
+            raise ScenarioError(
+                f"the synergy zone model needs one {key} for all probes, got {sorted(map(str, vals))}", self.source
+            )
         return vals.pop() if vals else None
 
     def build_grid(self) -> Grid | None:
@@ -104,8 +146,9 @@ class Scenario:
         boxes += [zone.bounds()] if not isinstance(zone, list) else [z.bounding_box() for z in zone]
         lo = np.min([b[0] for b in boxes], axis=0)
         hi = np.max([b[1] for b in boxes], axis=0)
-        return Grid.covering(lo, hi, spacing, padding_mm=self.grid.get("padding_mm", 5.0),
-                             direction=self.grid.get("direction"))
+        return Grid.covering(
+            lo, hi, spacing, padding_mm=self.grid.get("padding_mm", 5.0), direction=self.grid.get("direction")
+        )
 
 
 def load_scenario(path, catalog: ProbeCatalog | None = None) -> Scenario:
@@ -136,8 +179,9 @@ def _ellipsoid(table, where, source) -> Ellipsoid:
     _check_keys(table, _SHAPE, where, source)
     given = [k for k in ("semi_axes_mm", "diameters_mm", "radius_mm") if k in table]
     if len(given) != 1:
-        raise ScenarioError(f"{where} needs exactly one of semi_axes_mm, diameters_mm, radius_mm (got {given or 'none'})",
-                            source)
+        raise ScenarioError(
+            f"{where} needs exactly one of semi_axes_mm, diameters_mm, radius_mm (got {given or 'none'})", source
+        )
     if "center_mm" not in table:
         raise ScenarioError(f"{where} lacks center_mm", source)
     if "euler_deg" in table and "rotation" in table:
@@ -169,22 +213,26 @@ def _probe(pt, where, source, catalog):
     for key in ("model", "tip_mm", "direction"):
         if key not in pt:
             raise ScenarioError(f"{where} lacks {key}", source)
-    settings = {k: pt[k] for k in ("protocol", "power_w", "duration_s", "semi_axes_mm", "center_offset_mm")
-                if k in pt}
+    settings = {k: pt[k] for k in ("protocol", "power_w", "duration_s", "semi_axes_mm", "center_offset_mm") if k in pt}
     try:
         probe = Probe(pt["tip_mm"], pt["direction"], str(pt["model"]))
         if "semi_axes_mm" in settings:
             probe.zone_from(settings["semi_axes_mm"], settings.get("center_offset_mm", 0.0))
         else:
-            catalog[probe.model].zone_spec(protocol=settings.get("protocol"), power_w=settings.get("power_w"),
-                                           duration_s=settings.get("duration_s"), extrapolate=True)
+            catalog[probe.model].zone_spec(
+                protocol=settings.get("protocol"),
+                power_w=settings.get("power_w"),
+                duration_s=settings.get("duration_s"),
+                extrapolate=True,
+            )
     except ValidationError as exc:
         raise ScenarioError(f"{where}: {exc}", source) from None
     return (str(pt.get("name", where)), probe, settings)
 
 
-def parse_scenario(doc: dict, *, source: str = "<scenario>", catalog: ProbeCatalog | None = None,
-                   base_dir: Path | None = None) -> Scenario:
+def parse_scenario(
+    doc: dict, *, source: str = "<scenario>", catalog: ProbeCatalog | None = None, base_dir: Path | None = None
+) -> Scenario:
     """Validate a scenario given as a dict (the parsed TOML)."""
     _check_keys(doc, _TOP, "the scenario", source)
     base = Path(base_dir or ".")
@@ -195,8 +243,10 @@ def parse_scenario(doc: dict, *, source: str = "<scenario>", catalog: ProbeCatal
     tumors_doc = doc.get("tumors", [])
     if not isinstance(tumors_doc, list) or not tumors_doc:
         raise ScenarioError("needs at least one [[tumors]] entry", source)
-    tumors = tuple((str(t.get("name", f"tumor{i + 1}")) if isinstance(t, dict) else "",
-                    _ellipsoid(t, f"tumors[{i}]", source)) for i, t in enumerate(tumors_doc))
+    tumors = tuple(
+        (str(t.get("name", f"tumor{i + 1}")) if isinstance(t, dict) else "", _ellipsoid(t, f"tumors[{i}]", source))
+        for i, t in enumerate(tumors_doc)
+    )
     zones = tuple(_ellipsoid(z, f"zones[{i}]", source) for i, z in enumerate(doc.get("zones", [])))
     probes = tuple(_probe(pt, f"probes[{i}]", source, catalog) for i, pt in enumerate(doc.get("probes", [])))
     if not zones and not probes:
@@ -250,8 +300,22 @@ def parse_scenario(doc: dict, *, source: str = "<scenario>", catalog: ProbeCatal
             uncertainty = Uncertainty.from_dict(doc["uncertainty"])
         except ValidationError as exc:
             raise ScenarioError(str(exc), source) from None
-    built = Scenario(str(doc.get("name", Path(source).stem)), str(doc.get("description", "")), tumors, zones, probes,
-                     zm, rules, required, measure, grid, exclude, source, catalog, uncertainty)
+    built = Scenario(
+        str(doc.get("name", Path(source).stem)),
+        str(doc.get("description", "")),
+        tumors,
+        zones,
+        probes,
+        zm,
+        rules,
+        required,
+        measure,
+        grid,
+        exclude,
+        source,
+        catalog,
+        uncertainty,
+    )
     try:
         built.zone()  # every probe resolves to a zone now, not at run time
         if grid:

@@ -20,7 +20,7 @@ from ..physics.solver import as_tissue
 from ..rules import Rule
 from ..zones.isotherm import isotherm_zone
 
-__all__ = ["FreezingCurve", "CyclesAnswer", "margin_during_protocol", "cycles_to_rule", "margin_to_isotherm"]
+__all__ = ["CyclesAnswer", "FreezingCurve", "cycles_to_rule", "margin_during_protocol", "margin_to_isotherm"]
 
 
 def margin_to_isotherm(tumor, temperature_c, grid, isotherm_c: float, *, resolution_mm: float = 0.5):
@@ -46,8 +46,18 @@ class FreezingCurve:
         return float(self.times_s[hit[0]]) if len(hit) else None
 
 
-def margin_during_protocol(tumor, probes, tissue, protocol, grid, *, isotherms_c=(0.0,), record_every_s=30.0,
-                           resolution_mm: float = 0.5, **simulate_kwargs) -> FreezingCurve:
+def margin_during_protocol(
+    tumor,
+    probes,
+    tissue,
+    protocol,
+    grid,
+    *,
+    isotherms_c=(0.0,),
+    record_every_s=30.0,
+    resolution_mm: float = 0.5,
+    **simulate_kwargs,
+) -> FreezingCurve:
     """Simulate ``protocol`` and measure the margin of ``tumor`` to each isotherm every ``record_every_s``."""
     isos = tuple(float(as_float(v, "isotherms_c")) for v in np.atleast_1d(isotherms_c))
     times, margins, cover = [], {i: [] for i in isos}, {i: [] for i in isos}
@@ -59,10 +69,22 @@ def margin_during_protocol(tumor, probes, tissue, protocol, grid, *, isotherms_c
             margins[i].append(m)
             cover[i].append(c)
 
-    result = simulate(grid, tissue, probes, protocol, record_isotherms_c=isos, record_every_s=record_every_s,
-                      callback=on_record, **simulate_kwargs)
-    return FreezingCurve(np.asarray(times), {i: np.asarray(v) for i, v in margins.items()},
-                         {i: np.asarray(v) for i, v in cover.items()}, result)
+    result = simulate(
+        grid,
+        tissue,
+        probes,
+        protocol,
+        record_isotherms_c=isos,
+        record_every_s=record_every_s,
+        callback=on_record,
+        **simulate_kwargs,
+    )
+    return FreezingCurve(
+        np.asarray(times),
+        {i: np.asarray(v) for i, v in margins.items()},
+        {i: np.asarray(v) for i, v in cover.items()},
+        result,
+    )
 
 
 @dataclass(frozen=True)
@@ -77,9 +99,21 @@ class CyclesAnswer:
     reason: str = ""
 
 
-def cycles_to_rule(tumor, probes, rule: Rule, tissue, grid, *, freeze_s: float = 600.0, thaw_s: float = 300.0,
-                   max_cycles: int = 4, check_every_s: float = 30.0, plateau_mm: float = 0.1,
-                   resolution_mm: float = 0.5, precision: str = "single") -> CyclesAnswer:
+def cycles_to_rule(
+    tumor,
+    probes,
+    rule: Rule,
+    tissue,
+    grid,
+    *,
+    freeze_s: float = 600.0,
+    thaw_s: float = 300.0,
+    max_cycles: int = 4,
+    check_every_s: float = 30.0,
+    plateau_mm: float = 0.1,
+    resolution_mm: float = 0.5,
+    precision: str = "single",
+) -> CyclesAnswer:
     """Freeze-thaw cycles (``freeze_s`` freezing, ``thaw_s`` passive thaw) until ``rule`` is met at its isotherm.
 
     The margin is checked every ``check_every_s`` while freezing (as on intraprocedural CT). The answer stops at
@@ -121,10 +155,17 @@ def cycles_to_rule(tumor, probes, rule: Rule, tissue, grid, *, freeze_s: float =
             margins.append(m)
             if m >= rule.min_margin_mm:
                 per_cycle.append(m)
-                return CyclesAnswer(True, cycle, t, rule.name, tuple(per_cycle), np.asarray(times),
-                                    np.asarray(margins),
-                                    f"{rule.name} met during freeze {cycle} at {t / 60:.1f} min: margin {m:.2f} mm "
-                                    f">= {rule.min_margin_mm:g} mm to the {iso:g} degC isotherm")
+                return CyclesAnswer(
+                    True,
+                    cycle,
+                    t,
+                    rule.name,
+                    tuple(per_cycle),
+                    np.asarray(times),
+                    np.asarray(margins),
+                    f"{rule.name} met during freeze {cycle} at {t / 60:.1f} min: margin {m:.2f} mm "
+                    f">= {rule.min_margin_mm:g} mm to the {iso:g} degC isotherm",
+                )
         per_cycle.append(margins[-1])
         if cycle > 1 and not per_cycle[-1] > per_cycle[-2] + plateau_mm:
             break
@@ -132,9 +173,19 @@ def cycles_to_rule(tumor, probes, rule: Rule, tissue, grid, *, freeze_s: float =
             solver.run(th)
             t += th
     last = per_cycle[-1]
-    why = (f"the margin stops growing ({per_cycle[-2]:.2f} -> {last:.2f} mm over cycle {len(per_cycle)})"
-           if len(per_cycle) > 1 and not per_cycle[-1] > per_cycle[-2] + plateau_mm
-           else f"after {len(per_cycle)} cycle(s) the margin is {last:.2f} mm")
-    return CyclesAnswer(False, None, None, rule.name, tuple(per_cycle), np.asarray(times), np.asarray(margins),
-                        f"{rule.name} cannot be met with this setup: {why}, short of {rule.min_margin_mm:g} mm to the "
-                        f"{iso:g} degC isotherm")
+    why = (
+        f"the margin stops growing ({per_cycle[-2]:.2f} -> {last:.2f} mm over cycle {len(per_cycle)})"
+        if len(per_cycle) > 1 and not per_cycle[-1] > per_cycle[-2] + plateau_mm
+        else f"after {len(per_cycle)} cycle(s) the margin is {last:.2f} mm"
+    )
+    return CyclesAnswer(
+        False,
+        None,
+        None,
+        rule.name,
+        tuple(per_cycle),
+        np.asarray(times),
+        np.asarray(margins),
+        f"{rule.name} cannot be met with this setup: {why}, short of {rule.min_margin_mm:g} mm to the "
+        f"{iso:g} degC isotherm",
+    )

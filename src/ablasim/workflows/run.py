@@ -11,7 +11,7 @@ from ..errors import ScenarioError
 from ..rules import Rule, check_rule
 from ..scenario.parse import Scenario
 
-__all__ = ["run_scenario", "ScenarioResult", "TumorOutcome", "sample_scenario"]
+__all__ = ["ScenarioResult", "TumorOutcome", "run_scenario", "sample_scenario"]
 
 
 @dataclass(frozen=True)
@@ -45,29 +45,60 @@ class ScenarioResult:
         cat = sc.catalog or default_catalog()
         probes = []
         for name, p, s in sc.probes:
-            entry = {"name": name, "model": p.model, "tip_mm": p.tip_mm.tolist(), "direction": p.direction.tolist(),
-                     **{k: v for k, v in s.items()}}
+            entry = {
+                "name": name,
+                "model": p.model,
+                "tip_mm": p.tip_mm.tolist(),
+                "direction": p.direction.tolist(),
+                **dict(s.items()),
+            }
             if "semi_axes_mm" not in s:
                 m = cat[p.model]
-                entry["provenance"] = {"source": m.source, "kind": m.kind, "verified": m.verified,
-                                       "modality": m.modality}
+                entry["provenance"] = {
+                    "source": m.source,
+                    "kind": m.kind,
+                    "verified": m.verified,
+                    "modality": m.modality,
+                }
             probes.append(entry)
         zone = sc.zone()
-        zone_desc = ([{"center_mm": z.center_mm.tolist(), "semi_axes_mm": z.semi_axes_mm.tolist(),
-                       "rotation": z.rotation.tolist()} for z in zone] if isinstance(zone, list)
-                     else {"model": zone.description, "tail_mm": zone.tail_mm})
+        zone_desc = (
+            [
+                {
+                    "center_mm": z.center_mm.tolist(),
+                    "semi_axes_mm": z.semi_axes_mm.tolist(),
+                    "rotation": z.rotation.tolist(),
+                }
+                for z in zone
+            ]
+            if isinstance(zone, list)
+            else {"model": zone.description, "tail_mm": zone.tail_mm}
+        )
         return {
             "ablasim_version": __version__,
-            "scenario": {"name": sc.name, "description": sc.description, "source": sc.source,
-                         "required_margin_mm": sc.required_margin_mm, "zone_model": dict(sc.zone_model),
-                         "rules": [r.name for r in sc.rules]},
+            "scenario": {
+                "name": sc.name,
+                "description": sc.description,
+                "source": sc.source,
+                "required_margin_mm": sc.required_margin_mm,
+                "zone_model": dict(sc.zone_model),
+                "rules": [r.name for r in sc.rules],
+            },
             "zone": {"ellipsoids" if isinstance(zone, list) else "implicit": zone_desc, "probes": probes},
-            "tumors": [{"name": o.name, "ellipsoid": {"center_mm": o.tumor.center_mm.tolist(),
-                                                      "semi_axes_mm": o.tumor.semi_axes_mm.tolist(),
-                                                      "rotation": o.tumor.rotation.tolist()},
-                        **o.result.summary(),
-                        "checks": [c.to_dict() for c in o.checks],
-                        "placement_warnings": [w.message for w in o.placement]} for o in self.outcomes],
+            "tumors": [
+                {
+                    "name": o.name,
+                    "ellipsoid": {
+                        "center_mm": o.tumor.center_mm.tolist(),
+                        "semi_axes_mm": o.tumor.semi_axes_mm.tolist(),
+                        "rotation": o.tumor.rotation.tolist(),
+                    },
+                    **o.result.summary(),
+                    "checks": [c.to_dict() for c in o.checks],
+                    "placement_warnings": [w.message for w in o.placement],
+                }
+                for o in self.outcomes
+            ],
             "passed": self.passed(),
         }
 
@@ -77,8 +108,11 @@ def _check_modalities(sc: Scenario) -> None:
     mods = {cat[p.model].modality for _, p, s in sc.probes if "semi_axes_mm" not in s}
     for rule in sc.rules:
         if rule.modality != "any" and mods and mods != {rule.modality}:
-            raise ScenarioError(f"rule {rule.name} is for {rule.modality} ablation; this scenario's probes are "
-                                f"{', '.join(sorted(mods))}", sc.source)
+            raise ScenarioError(
+                f"rule {rule.name} is for {rule.modality} ablation; this scenario's probes are "
+                f"{', '.join(sorted(mods))}",
+                sc.source,
+            )
 
 
 def run_scenario(scenario: Scenario) -> ScenarioResult:
@@ -103,8 +137,14 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
 
     rules = list(scenario.rules)
     if scenario.required_margin_mm is not None:
-        rules.append(Rule("required-margin", scenario.required_margin_mm, default_iso,
-                          description="required_margin_mm of the scenario"))
+        rules.append(
+            Rule(
+                "required-margin",
+                scenario.required_margin_mm,
+                default_iso,
+                description="required_margin_mm of the scenario",
+            )
+        )
     catalog_probes = [p for _, p, s in scenario.probes if "semi_axes_mm" not in s]
     settings = [s for _, _, s in scenario.probes if "semi_axes_mm" not in s]
     outcomes = []
@@ -126,9 +166,17 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
         placement = ()
         if catalog_probes and len({tuple(sorted(s.items())) for s in settings}) <= 1:
             s0 = settings[0] if settings else {}
-            placement = tuple(check_placement(catalog_probes, tumor, catalog=cat, protocol=s0.get("protocol"),
-                                              power_w=s0.get("power_w"), duration_s=s0.get("duration_s"),
-                                              extrapolate=scenario.zone_model.get("extrapolate", False)))
+            placement = tuple(
+                check_placement(
+                    catalog_probes,
+                    tumor,
+                    catalog=cat,
+                    protocol=s0.get("protocol"),
+                    power_w=s0.get("power_w"),
+                    duration_s=s0.get("duration_s"),
+                    extrapolate=scenario.zone_model.get("extrapolate", False),
+                )
+            )
         outcomes.append(TumorOutcome(name, tumor, result, tuple(checks), placement))
     return ScenarioResult(scenario, tuple(outcomes))
 
@@ -141,8 +189,9 @@ def sample_scenario(scenario: Scenario, n_samples: int, seed: int = 0, *, confid
     from ..uncertainty import Uncertainty
 
     if scenario.zones or any("semi_axes_mm" in s for _, _, s in scenario.probes) or not scenario.probes:
-        raise ScenarioError("uncertainty sampling needs catalog probes only (no [[zones]], no explicit probe zones)",
-                            scenario.source)
+        raise ScenarioError(
+            "uncertainty sampling needs catalog probes only (no [[zones]], no explicit probe zones)", scenario.source
+        )
     if scenario.zone_model.get("composition", "union") != "union":
         raise ScenarioError("uncertainty sampling supports the union zone model only", scenario.source)
     unc = scenario.uncertainty or Uncertainty()
@@ -164,13 +213,26 @@ def sample_scenario(scenario: Scenario, n_samples: int, seed: int = 0, *, confid
         for rule in rules or [Rule("margin >= 0", 0.0)]:
             iso = rule.isotherm_c if cryo else None
             if iso not in cache:
-                cache[iso] = sample_margins(tumor, probes, unc, n_samples, seed, catalog=cat, isotherm_c=iso,
-                                            zone_settings=zone_settings)
+                cache[iso] = sample_margins(
+                    tumor, probes, unc, n_samples, seed, catalog=cat, isotherm_c=iso, zone_settings=zone_settings
+                )
             res = cache[iso]
             p, lo, hi = res.probability(rule.min_margin_mm, confidence)
-            out.append({"tumor": name, "rule": rule.name, "required_margin_mm": rule.min_margin_mm,
-                        "isotherm_c": iso, "n_samples": n_samples, "seed": seed, "probability": p, "ci_low": lo,
-                        "ci_high": hi, "confidence": confidence,
-                        "margin_percentiles_mm": {str(q): float(v) for q, v in
-                                                  zip((5, 50, 95), np.percentile(res.margins_mm, [5, 50, 95]))}})
+            out.append(
+                {
+                    "tumor": name,
+                    "rule": rule.name,
+                    "required_margin_mm": rule.min_margin_mm,
+                    "isotherm_c": iso,
+                    "n_samples": n_samples,
+                    "seed": seed,
+                    "probability": p,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "confidence": confidence,
+                    "margin_percentiles_mm": {
+                        str(q): float(v) for q, v in zip((5, 50, 95), np.percentile(res.margins_mm, [5, 50, 95]))
+                    },
+                }
+            )
     return out

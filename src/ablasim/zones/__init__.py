@@ -10,15 +10,26 @@ from ..errors import ValidationError
 from .implicit import GridFieldZone, ImplicitZone
 from .synergy import DEFAULT_TAIL_MM, SynergyZone, tail_mm_for
 
-__all__ = ["compose", "ImplicitZone", "GridFieldZone", "SynergyZone", "COMPOSITIONS", "tail_mm_for"]
+__all__ = ["COMPOSITIONS", "GridFieldZone", "ImplicitZone", "SynergyZone", "compose", "tail_mm_for"]
 
 COMPOSITIONS = ("union", "synergy")
 
 
-def compose(probes, *, composition: str = "union", isotherm_c: float | None = None, protocol: str | None = None,
-            power_w=None, duration_s=None, zone_scale=1.0, extrapolate: bool = False,
-            catalog: ProbeCatalog | None = None, tail_mm: float = DEFAULT_TAIL_MM,
-            body_temperature_c: float = 37.0, probe_temperature_c: float = -150.0):
+def compose(
+    probes,
+    *,
+    composition: str = "union",
+    isotherm_c: float | None = None,
+    protocol: str | None = None,
+    power_w=None,
+    duration_s=None,
+    zone_scale=1.0,
+    extrapolate: bool = False,
+    catalog: ProbeCatalog | None = None,
+    tail_mm: float = DEFAULT_TAIL_MM,
+    body_temperature_c: float = 37.0,
+    probe_temperature_c: float = -150.0,
+):
     """The zone of ``probes`` (a Probe or a sequence of them).
 
     ``composition="union"``: a list of Ellipsoids, one per probe, from the catalog at ``isotherm_c`` (cryo; default
@@ -39,8 +50,7 @@ def compose(probes, *, composition: str = "union", isotherm_c: float | None = No
     if composition not in COMPOSITIONS:
         raise ValidationError("composition", composition, f"expected one of {', '.join(COMPOSITIONS)}")
     cat = catalog if catalog is not None else default_catalog()
-    kw = dict(protocol=protocol, power_w=power_w, duration_s=duration_s, zone_scale=zone_scale,
-              extrapolate=extrapolate)
+    kw = dict(protocol=protocol, power_w=power_w, duration_s=duration_s, zone_scale=zone_scale, extrapolate=extrapolate)
     if composition == "union":
         return [p.zone(cat, isotherm_c=_iso_for(cat, p, isotherm_c), **kw) for p in plist]
     for i, p in enumerate(plist):
@@ -53,8 +63,13 @@ def compose(probes, *, composition: str = "union", isotherm_c: float | None = No
         proto = protocol if protocol is not None else model.zones[0].protocol
         levels = model.isotherms(proto)
         per_probe.append([(lv, p.zone(cat, isotherm_c=lv, **kw)) for lv in levels])
-    return SynergyZone(per_probe, level, tail_mm=tail_mm, body_temperature_c=body_temperature_c,
-                       probe_temperature_c=probe_temperature_c)
+    return SynergyZone(
+        per_probe,
+        level,
+        tail_mm=tail_mm,
+        body_temperature_c=body_temperature_c,
+        probe_temperature_c=probe_temperature_c,
+    )
 
 
 def _iso_for(cat, probe, isotherm_c):

@@ -61,8 +61,25 @@ def _point(i, points, iso_c, iso_r, iso_e, levels, n_iso, r0, tail, t_body, t_pr
     total = t_body
     out_grad[i, 0] = out_grad[i, 1] = out_grad[i, 2] = 0.0
     for p in range(iso_c.shape[0]):
-        total += _single_probe(points[i, 0], points[i, 1], points[i, 2], p, iso_c, iso_r, iso_e, levels,
-                               n_iso, r0, tail, t_body, t_probe, g) - t_body
+        total += (
+            _single_probe(
+                points[i, 0],
+                points[i, 1],
+                points[i, 2],
+                p,
+                iso_c,
+                iso_r,
+                iso_e,
+                levels,
+                n_iso,
+                r0,
+                tail,
+                t_body,
+                t_probe,
+                g,
+            )
+            - t_body
+        )
         out_grad[i, 0] += g[0]
         out_grad[i, 1] += g[1]
         out_grad[i, 2] += g[2]

@@ -17,7 +17,21 @@ def zone_specs_from_solver(result, isotherms_c=None) -> list[tuple[float, ZoneSp
         e = result.isotherm(iso).final
         semi = (e.width_mm / 2.0, e.width_mm / 2.0, e.length_mm / 2.0)
         offset = -(e.axial_min_mm + e.axial_max_mm) / 2.0  # solver axial coordinates are positive beyond the tip
-        out.append((float(iso), ZoneSpec(semi, offset, float(iso), "solver", None, None,
-                                         f"bioheat solver, {result.tissue.name}", "model", False,
-                                         "fitted to the solver's isotherm extent")))
+        out.append(
+            (
+                float(iso),
+                ZoneSpec(
+                    semi,
+                    offset,
+                    float(iso),
+                    "solver",
+                    None,
+                    None,
+                    f"bioheat solver, {result.tissue.name}",
+                    "model",
+                    False,
+                    "fitted to the solver's isotherm extent",
+                ),
+            )
+        )
     return out

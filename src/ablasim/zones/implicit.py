@@ -18,7 +18,7 @@ from .._validation import as_float
 from ..errors import ValidationError
 from ..geometry.grid import Grid
 
-__all__ = ["ImplicitZone", "GridFieldZone"]
+__all__ = ["GridFieldZone", "ImplicitZone"]
 
 
 class ImplicitZone:
@@ -57,8 +57,9 @@ class GridFieldZone(ImplicitZone):
     """``{x : field(x) <= level}`` for a field sampled on ``grid`` (trilinear interpolation between voxel
     centres; ``outside_value`` beyond the grid, by default the field's maximum, i.e. outside the zone)."""
 
-    def __init__(self, values, grid: Grid, level: float, *, outside_value: float | None = None,
-                 description: str = "field zone"):
+    def __init__(
+        self, values, grid: Grid, level: float, *, outside_value: float | None = None, description: str = "field zone"
+    ):
         if not isinstance(grid, Grid):
             raise ValidationError("grid", grid, "expected an ablasim.Grid")
         arr = np.asarray(values, dtype=np.float64)

@@ -24,16 +24,18 @@ catalog isotherm (0 degC), only the merged 0 degC zone is meaningful.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .._validation import as_float
 from ..errors import ValidationError
-from .implicit import ImplicitZone
 from ._synergy_kernels import synergy_field, synergy_field_parallel
+from .implicit import ImplicitZone
 
 _PARALLEL_MIN_POINTS = 50_000
 
-__all__ = ["SynergyZone", "DEFAULT_TAIL_MM", "tail_mm_for"]
+__all__ = ["DEFAULT_TAIL_MM", "SynergyZone", "tail_mm_for"]
 
 UNFROZEN_DIFFUSIVITY_M2_PER_S = 0.5 / 3.6e6  # k / (rho c) of unfrozen soft tissue, physics-and-outcomes reference
 
@@ -55,8 +57,15 @@ class SynergyZone(ImplicitZone):
     0 degC (build it with :func:`ablasim.zones.compose`).
     """
 
-    def __init__(self, probe_isotherms, isotherm_c: float, *, tail_mm: float = DEFAULT_TAIL_MM,
-                 body_temperature_c: float = 37.0, probe_temperature_c: float = -150.0):
+    def __init__(
+        self,
+        probe_isotherms,
+        isotherm_c: float,
+        *,
+        tail_mm: float = DEFAULT_TAIL_MM,
+        body_temperature_c: float = 37.0,
+        probe_temperature_c: float = -150.0,
+    ):
         if not probe_isotherms:
             raise ValidationError("probes", probe_isotherms, "the synergy model needs at least one cryoprobe")
         self.level = as_float(isotherm_c, "isotherm_c", maximum=0.0)
@@ -72,12 +81,15 @@ class SynergyZone(ImplicitZone):
         self._levels = np.zeros((n, m))
         for p, iso in enumerate(probe_isotherms):
             levels = [lv for lv, _ in iso]
-            if abs(levels[0]) > 1e-9 or any(b >= a for a, b in zip(levels, levels[1:])):
+            if abs(levels[0]) > 1e-9 or any(b >= a for a, b in itertools.pairwise(levels)):
                 raise ValidationError(f"probes[{p}] isotherms", levels, "must start at 0 degC and get colder")
             if self.level < levels[-1] - 1e-9 and len(levels) == 1:
-                raise ValidationError("isotherm_c", isotherm_c,
-                                      f"probe {p} has only the 0 degC ice ball in the catalog: colder merged "
-                                      "isotherms cannot be predicted from it")
+                raise ValidationError(
+                    "isotherm_c",
+                    isotherm_c,
+                    f"probe {p} has only the 0 degC ice ball in the catalog: colder merged "
+                    "isotherms cannot be predicted from it",
+                )
             for k, (lv, ell) in enumerate(iso):
                 self._c[p, k], self._r[p, k], self._e[p, k] = ell.center_mm, ell.rotation, ell.semi_axes_mm
                 self._levels[p, k] = lv
@@ -99,8 +111,20 @@ class SynergyZone(ImplicitZone):
         out = np.empty(len(pts))
         grad = np.empty((len(pts), 3))
         fn = synergy_field_parallel if len(pts) >= _PARALLEL_MIN_POINTS else synergy_field
-        fn(pts, self._c, self._r, self._e, self._levels, self._n_iso, self._r0, self.tail_mm,
-           self.body_temperature_c, self.probe_temperature_c, out, grad)
+        fn(
+            pts,
+            self._c,
+            self._r,
+            self._e,
+            self._levels,
+            self._n_iso,
+            self._r0,
+            self.tail_mm,
+            self.body_temperature_c,
+            self.probe_temperature_c,
+            out,
+            grad,
+        )
         return out, grad
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:

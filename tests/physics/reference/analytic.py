@@ -25,7 +25,7 @@ def neumann_lambda(k_s, c_s, k_l, c_l, latent, t_surface, t_melt, t_initial) -> 
 
     def stefan(lam):
         solid = k_s * (t_melt - t_surface) * math.exp(-lam * lam) / (erf(lam) * math.sqrt(math.pi * a_s))
-        liquid = k_l * (t_initial - t_melt) * math.exp(-(lam * nu) ** 2) / (erfc(lam * nu) * math.sqrt(math.pi * a_l))
+        liquid = k_l * (t_initial - t_melt) * math.exp(-((lam * nu) ** 2)) / (erfc(lam * nu) * math.sqrt(math.pi * a_l))
         return solid - liquid - latent * lam * math.sqrt(a_s)
 
     return brentq(stefan, 1e-9, 5.0 / max(nu, 1.0), xtol=1e-15)
@@ -55,7 +55,9 @@ def paterson_lambda(q_w_per_m, k_s, c_s, k_l, c_l, latent, t_melt, t_initial) ->
     a = a_s / a_l
 
     def stefan(lam):
-        liquid = 0.0 if t_initial == t_melt else k_l * (t_initial - t_melt) * math.exp(-lam * lam * a) / exp1(lam * lam * a)
+        liquid = (
+            0.0 if t_initial == t_melt else k_l * (t_initial - t_melt) * math.exp(-lam * lam * a) / exp1(lam * lam * a)
+        )
         return q_w_per_m * math.exp(-lam * lam) / (4.0 * math.pi) - liquid - latent * a_s * lam * lam
 
     return brentq(stefan, 1e-6, 3.0, xtol=1e-15)
@@ -73,8 +75,9 @@ def steady_cylinder_radius_m(r_probe, t_probe, t_melt, t_arterial, k_s, k_l, per
     d = math.sqrt(k_l / (perfusion_per_s * c_blood))
 
     def balance(radius):
-        return (k_s * (t_melt - t_probe) / (radius * math.log(radius / r_probe))
-                - k_l * (t_arterial - t_melt) * k1e(radius / d) / (d * k0e(radius / d)))  # K1/K0, scaled
+        return k_s * (t_melt - t_probe) / (radius * math.log(radius / r_probe)) - k_l * (t_arterial - t_melt) * k1e(
+            radius / d
+        ) / (d * k0e(radius / d))  # K1/K0, scaled
 
     return brentq(balance, r_probe * (1 + 1e-9), 1e3 * r_probe + 50 * d, xtol=1e-15)
 
@@ -85,5 +88,11 @@ def erfc_profile(x_m, time_s, alpha, t_surface, t_initial):
     return t_surface + (t_initial - t_surface) * erf(x_m / (2.0 * math.sqrt(alpha * time_s)))
 
 
-__all__ = ["neumann_lambda", "neumann_front_m", "neumann_solid_position_m", "paterson_lambda",
-           "steady_cylinder_radius_m", "erfc_profile"]
+__all__ = [
+    "erfc_profile",
+    "neumann_front_m",
+    "neumann_lambda",
+    "neumann_solid_position_m",
+    "paterson_lambda",
+    "steady_cylinder_radius_m",
+]

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ..._jit import kernel
 
 _GROUP_TOL = 1e-12  # relative tolerance for "this axis is a shortest axis"
@@ -190,7 +188,6 @@ def rasterize(lin, off, lo, hi, emin_idx_scale, half_diag, subsamples, out):
                 out[i, j, k] = count * inv
 
 
-
 @kernel
 def secondary_feet_local(y0, y1, y2, e0, e1, e2):
     """Critical points of the distance from local point y to the surface other than the nearest one that can be
@@ -232,7 +229,7 @@ def secondary_feet_local(y0, y1, y2, e0, e1, e2):
     lo, hi = -db, 0.0
     for _ in range(200):
         mid = 0.5 * (lo + hi)
-        dfm = -2.0 * (ka / (da + mid) ** 3 + kb / (db + mid) ** 3 + kc / mid ** 3)
+        dfm = -2.0 * (ka / (da + mid) ** 3 + kb / (db + mid) ** 3 + kc / mid**3)
         if dfm < 0.0:
             lo = mid
         else:
@@ -240,7 +237,7 @@ def secondary_feet_local(y0, y1, y2, e0, e1, e2):
         if hi - lo <= 1e-15 * db:
             break
     um = 0.5 * (lo + hi)
-    fmin = ka / (da + um) ** 2 + kb / (db + um) ** 2 + kc / um ** 2
+    fmin = ka / (da + um) ** 2 + kb / (db + um) ** 2 + kc / um**2
     if fmin > 1.0:
         return 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
     r0 = r1 = r2 = s0 = s1 = s2 = 0.0
@@ -249,7 +246,7 @@ def secondary_feet_local(y0, y1, y2, e0, e1, e2):
         lo, hi = (-db, um) if side == 0 else (um, 0.0)
         for _ in range(200):
             mid = 0.5 * (lo + hi)
-            fm = ka / (da + mid) ** 2 + kb / (db + mid) ** 2 + kc / mid ** 2
+            fm = ka / (da + mid) ** 2 + kb / (db + mid) ** 2 + kc / mid**2
             if (fm > 1.0) == (side == 0):
                 lo = mid
             else:

@@ -6,14 +6,29 @@
   checkpointed per chunk (docs/cohorts.md).
 """
 
+from ...sampling import SampleResult, sample_margins
+from ...stats import efficacy_by_bin, probability_curve, wilson
+from ...uncertainty import Uncertainty
 from .cases import COLUMNS, make_case, run_chunk
 from .run import CohortResult, run_cohort
-from ...sampling import SampleResult, sample_margins
 from .spec import CohortSpec, load_cohort_spec, parse_cohort_spec
-from ...stats import efficacy_by_bin, probability_curve, wilson
 from .store import read_table, write_table
-from ...uncertainty import Uncertainty
 
-__all__ = ["COLUMNS", "CohortResult", "CohortSpec", "SampleResult", "Uncertainty", "efficacy_by_bin",
-           "load_cohort_spec", "make_case", "parse_cohort_spec", "probability_curve", "read_table", "run_chunk",
-           "run_cohort", "sample_margins", "wilson", "write_table"]
+__all__ = [
+    "COLUMNS",
+    "CohortResult",
+    "CohortSpec",
+    "SampleResult",
+    "Uncertainty",
+    "efficacy_by_bin",
+    "load_cohort_spec",
+    "make_case",
+    "parse_cohort_spec",
+    "probability_curve",
+    "read_table",
+    "run_chunk",
+    "run_cohort",
+    "sample_margins",
+    "wilson",
+    "write_table",
+]

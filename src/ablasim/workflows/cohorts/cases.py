@@ -11,27 +11,41 @@ from __future__ import annotations
 import numpy as np
 
 from ...catalog import default_catalog
+from ...geometry.shapes import Ellipsoid
 from ...metrics.exact import exact_margin
 from ...placement import parallel_array
-from ...geometry.shapes import Ellipsoid
 from ...uncertainty import case_rng, draws_per_case, perturbed_zones
 
-__all__ = ["COLUMNS", "FEATURES", "make_case", "run_chunk", "case_rng"]
+__all__ = ["COLUMNS", "FEATURES", "case_rng", "make_case", "run_chunk"]
 
 FEATURES = ("surface", "crease", "triple-point", "protrusion", "ridge", "interior")
 COLUMNS = {  # name: dtype
-    "case": np.int64, "diameter_mm": np.float64, "semi_a_mm": np.float64, "semi_b_mm": np.float64,
-    "semi_c_mm": np.float64, "strategy": np.int64, "n_probes": np.int64, "min_margin_mm": np.float64,
-    "coverage": np.float64, "uncovered_volume_mm3": np.float64, "tumor_volume_mm3": np.float64,
-    "success": np.bool_, "feature": np.int64, "error_bound_mm": np.float64,
+    "case": np.int64,
+    "diameter_mm": np.float64,
+    "semi_a_mm": np.float64,
+    "semi_b_mm": np.float64,
+    "semi_c_mm": np.float64,
+    "strategy": np.int64,
+    "n_probes": np.int64,
+    "min_margin_mm": np.float64,
+    "coverage": np.float64,
+    "uncovered_volume_mm3": np.float64,
+    "tumor_volume_mm3": np.float64,
+    "success": np.bool_,
+    "feature": np.int64,
+    "error_bound_mm": np.float64,
 }
 
 
 def _quaternion_matrix(q) -> np.ndarray:
     w, x, y, z = q / np.linalg.norm(q)
-    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-                     [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-                     [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
+        ]
+    )
 
 
 def make_case(spec, index: int):
@@ -54,8 +68,9 @@ def make_case(spec, index: int):
     cryo = cat[s.model].modality == "cryo"
     zone_kw = {key: v for key, v in s.settings.items() if key != "zone_scale"}
     iso = (0.0 if spec.isotherm_c is None else spec.isotherm_c) if cryo else None
-    probes = parallel_array(tumor, s.n_probes, s.model, spacing_mm=s.spacing_mm, direction=direction, catalog=cat,
-                            **zone_kw)
+    probes = parallel_array(
+        tumor, s.n_probes, s.model, spacing_mm=s.spacing_mm, direction=direction, catalog=cat, **zone_kw
+    )
     spec_zone = probes[0].zone_spec(cat, isotherm_c=iso, zone_scale=s.settings.get("zone_scale", 1.0), **zone_kw)
     z = rng.standard_normal(draws_per_case(len(probes)))
     zones = perturbed_zones(probes, [spec_zone] * len(probes), spec.uncertainty, z, tumor.center_mm)
@@ -68,8 +83,9 @@ def run_chunk(spec, start: int, stop: int) -> dict:
     out = {name: np.empty(n, dtype=dt) for name, dt in COLUMNS.items()}
     for row, i in enumerate(range(start, stop)):
         tumor, k, zones, diameter = make_case(spec, i)
-        res = exact_margin(tumor, zones, resolution_mm=spec.resolution_mm, map_resolution_mm=None,
-                           coverage_polar=spec.coverage_polar)
+        res = exact_margin(
+            tumor, zones, resolution_mm=spec.resolution_mm, map_resolution_mm=None, coverage_polar=spec.coverage_polar
+        )
         out["case"][row] = i
         out["diameter_mm"][row] = diameter
         out["semi_a_mm"][row], out["semi_b_mm"][row], out["semi_c_mm"][row] = tumor.semi_axes_mm

@@ -24,8 +24,12 @@ from ...errors import ValidationError
 
 __all__ = ["Distribution", "parse_distribution"]
 
-_KEYS = {"fixed": {"value"}, "uniform": {"min", "max"}, "normal": {"mean", "sd", "min", "max"},
-         "lognormal": {"median", "sigma", "mean", "min", "max"}}
+_KEYS = {
+    "fixed": {"value"},
+    "uniform": {"min", "max"},
+    "normal": {"mean", "sd", "min", "max"},
+    "lognormal": {"median", "sigma", "mean", "min", "max"},
+}
 
 
 @dataclass(frozen=True)
@@ -42,8 +46,11 @@ class Distribution:
             return self.loc
         if self.kind == "uniform":
             return self.loc + u * self.scale
-        to_z = (lambda x: (x - self.loc) / self.scale) if self.kind == "normal" else \
-            (lambda x: (math.log(x) - self.loc) / self.scale if x > 0 else -math.inf)
+        to_z = (
+            (lambda x: (x - self.loc) / self.scale)
+            if self.kind == "normal"
+            else (lambda x: (math.log(x) - self.loc) / self.scale if x > 0 else -math.inf)
+        )
         p_lo = float(ndtr(to_z(self.lo))) if math.isfinite(self.lo) else 0.0
         p_hi = float(ndtr(to_z(self.hi))) if math.isfinite(self.hi) else 1.0
         z = float(ndtri(p_lo + u * (p_hi - p_lo))) if p_hi > p_lo else to_z(self.lo)

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cases import COLUMNS, run_chunk
 from ...stats import efficacy_by_bin, probability_curve
+from .cases import COLUMNS, run_chunk
 from .store import CheckpointStore, write_table
 
-__all__ = ["run_cohort", "CohortResult"]
+__all__ = ["CohortResult", "run_cohort"]
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,20 @@ class CohortResult:
 
     def summary(self) -> dict:
         """JSON-ready numbers (an empty size bin's rate and interval are None)."""
+
         def clean(rows):
             return [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()} for r in rows]
 
-        return {"name": self.spec.name, "n_cases": self.n_cases, "seed": self.spec.seed,
-                "success_margin_mm": self.spec.success_margin_mm, "efficacy_by_size": clean(self.efficacy_by_size()),
-                "margin_probabilities": clean(self.margin_probabilities()), "seconds": self.seconds,
-                "cases_per_second": self.n_cases / self.seconds if self.seconds > 0 else float("nan")}
+        return {
+            "name": self.spec.name,
+            "n_cases": self.n_cases,
+            "seed": self.spec.seed,
+            "success_margin_mm": self.spec.success_margin_mm,
+            "efficacy_by_size": clean(self.efficacy_by_size()),
+            "margin_probabilities": clean(self.margin_probabilities()),
+            "seconds": self.seconds,
+            "cases_per_second": self.n_cases / self.seconds if self.seconds > 0 else float("nan"),
+        }
 
 
 def run_cohort(spec, client=None, *, out=None, fresh: bool = False, progress=None) -> CohortResult:
@@ -86,13 +93,19 @@ def run_cohort(spec, client=None, *, out=None, fresh: bool = False, progress=Non
         from distributed import as_completed
 
         # The spec (a few kB) travels with each task: no scattered copy whose lifetime another run could end.
-        futures = {client.submit(run_chunk, spec, *spec.chunk_range(k), key=f"ablasim-chunk-{spec.digest()}-{k}",
-                                 pure=False): k for k in todo}
+        futures = {
+            client.submit(
+                run_chunk, spec, *spec.chunk_range(k), key=f"ablasim-chunk-{spec.digest()}-{k}", pure=False
+            ): k
+            for k in todo
+        }
         for fut in as_completed(futures):
             finish(futures[fut], fut.result())
             fut.release()
-    table = {name: np.concatenate([chunks[k][name] for k in range(spec.n_chunks)]).astype(dt, copy=False)
-             for name, dt in COLUMNS.items()}
+    table = {
+        name: np.concatenate([chunks[k][name] for k in range(spec.n_chunks)]).astype(dt, copy=False)
+        for name, dt in COLUMNS.items()
+    }
     if out is not None:
         write_table(out, table)
     return CohortResult(spec, table, time.perf_counter() - t0, len(todo))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import tomllib
 from dataclasses import dataclass, field
@@ -12,16 +13,35 @@ from ..._validation import as_float, as_unit_vector
 from ...catalog import default_catalog
 from ...errors import ScenarioError, ValidationError
 from ...rules import default_rules
-from .distributions import Distribution, parse_distribution
 from ...uncertainty import Uncertainty
+from .distributions import Distribution, parse_distribution
 
 __all__ = ["CohortSpec", "Strategy", "load_cohort_spec", "parse_cohort_spec"]
 
-_TOP = {"name", "description", "seed", "n_cases", "chunk_size", "tumor", "strategy", "uncertainty", "outcome",
-        "measure"}
+_TOP = {
+    "name",
+    "description",
+    "seed",
+    "n_cases",
+    "chunk_size",
+    "tumor",
+    "strategy",
+    "uncertainty",
+    "outcome",
+    "measure",
+}
 _TUMOR = {"organ", "diameter_mm", "elongation", "orientation"}
-_STRATEGY = {"max_diameter_mm", "model", "n_probes", "spacing_mm", "protocol", "power_w", "duration_s",
-             "zone_scale", "direction"}
+_STRATEGY = {
+    "max_diameter_mm",
+    "model",
+    "n_probes",
+    "spacing_mm",
+    "protocol",
+    "power_w",
+    "duration_s",
+    "zone_scale",
+    "direction",
+}
 _OUTCOME = {"success_margin_mm", "isotherm_c", "rule", "thresholds_mm", "size_bins_mm", "compare"}
 _MEASURE = {"resolution_mm", "coverage_polar"}
 
@@ -144,7 +164,7 @@ def _parse(doc: dict) -> CohortSpec:
         iso = as_float(o["isotherm_c"], "outcome.isotherm_c", maximum=0.0) if "isotherm_c" in o else None
     thresholds = tuple(as_float(v, "outcome.thresholds_mm") for v in o.get("thresholds_mm", [0.0, 5.0]))
     bins = tuple(as_float(v, "outcome.size_bins_mm", nonnegative=True) for v in o.get("size_bins_mm", [0.0, 40.0, 1e9]))
-    if len(bins) < 2 or any(b >= c for b, c in zip(bins, bins[1:])):
+    if len(bins) < 2 or any(b >= c for b, c in itertools.pairwise(bins)):
         raise ValidationError("outcome.size_bins_mm", o.get("size_bins_mm"), "expected increasing bin edges")
     compare = _compare(o.get("compare"), bins)
     m = doc.get("measure", {})
@@ -156,11 +176,31 @@ def _parse(doc: dict) -> CohortSpec:
         model = cat[s.model]
         if (model.modality == "cryo") != (iso is not None) and iso is not None:
             raise ValidationError(f"strategy[{i}].model", s.model, "outcome.isotherm_c applies to cryoprobes only")
-        model.zone_spec(isotherm_c=iso if model.modality == "cryo" else None, **{k: v for k, v in s.settings.items()
-                                                                                  if k != "zone_scale"})
-    return CohortSpec(str(doc.get("name", "cohort")), seed, n_cases, chunk, str(t.get("organ", "")), diameter, elong,
-                      orient == "random", strategies, unc, success, iso, thresholds, bins, res, polar,
-                      str(doc.get("description", "")), compare, raw=doc)
+        model.zone_spec(
+            isotherm_c=iso if model.modality == "cryo" else None,
+            **{k: v for k, v in s.settings.items() if k != "zone_scale"},
+        )
+    return CohortSpec(
+        str(doc.get("name", "cohort")),
+        seed,
+        n_cases,
+        chunk,
+        str(t.get("organ", "")),
+        diameter,
+        elong,
+        orient == "random",
+        strategies,
+        unc,
+        success,
+        iso,
+        thresholds,
+        bins,
+        res,
+        polar,
+        str(doc.get("description", "")),
+        compare,
+        raw=doc,
+    )
 
 
 def _compare(table, bins) -> tuple:
@@ -191,8 +231,11 @@ def _compare(table, bins) -> tuple:
         who = f"{cite.authors[0].split()[0]} {cite.year}" if cite.authors and cite.year else table["record"]
         out.append((label, o.fraction, f"{who}: {table['outcome']}"))
     if not out:
-        raise ValidationError("outcome.compare.outcome", table["outcome"],
-                              f"no group of record {table['record']} matches the size bins {labels}")
+        raise ValidationError(
+            "outcome.compare.outcome",
+            table["outcome"],
+            f"no group of record {table['record']} matches the size bins {labels}",
+        )
     return tuple(out)
 
 

@@ -19,7 +19,7 @@ from ..._io import atomic_write_bytes, atomic_write_json
 from ...errors import ScenarioError
 from .cases import COLUMNS
 
-__all__ = ["CheckpointStore", "write_table", "read_table"]
+__all__ = ["CheckpointStore", "read_table", "write_table"]
 
 
 class CheckpointStore:
@@ -28,19 +28,27 @@ class CheckpointStore:
 
         self.dir = Path(str(out_path) + ".parts")
         self.spec = spec
-        manifest = {"digest": spec.digest(), "n_cases": spec.n_cases, "chunk_size": spec.chunk_size,
-                    "ablasim_version": __version__}
+        manifest = {
+            "digest": spec.digest(),
+            "n_cases": spec.n_cases,
+            "chunk_size": spec.chunk_size,
+            "ablasim_version": __version__,
+        }
         mpath = self.dir / "manifest.json"
         if fresh and self.dir.exists():
             shutil.rmtree(self.dir)
         if mpath.exists():
             old = json.loads(mpath.read_text())
             if old.get("digest") != manifest["digest"] or old.get("n_cases") != manifest["n_cases"]:
-                raise ScenarioError("the checkpoints belong to a different cohort spec; rerun with --fresh to discard "
-                                    "them", self.dir)
+                raise ScenarioError(
+                    "the checkpoints belong to a different cohort spec; rerun with --fresh to discard them", self.dir
+                )
             if old.get("chunk_size") != manifest["chunk_size"]:
-                raise ScenarioError(f"the checkpoints were written with chunk_size {old.get('chunk_size')}; keep it "
-                                    "to resume, or rerun with --fresh", self.dir)
+                raise ScenarioError(
+                    f"the checkpoints were written with chunk_size {old.get('chunk_size')}; keep it "
+                    "to resume, or rerun with --fresh",
+                    self.dir,
+                )
         else:
             atomic_write_json(mpath, manifest)
 
