@@ -7,7 +7,7 @@ import pytest
 
 from ablasim import Grid
 from ablasim.errors import AblasimError, UnknownNameError, ValidationError
-from ablasim.physics import BioheatSolver, Cryoprobe, SimulationError, Tissue, _stencils, simulate
+from ablasim.physics import BioheatSolver, Cryoprobe, SimulationError, Tissue, _advance, _stencils, simulate
 
 SMALL = Grid((20, 20, 24), 1.0, origin_mm=(-9.5, -9.5, -14.5))
 PROBE = Cryoprobe([0, 0, 4], [0, 0, 1], active_length_mm=10.0)
@@ -111,8 +111,10 @@ def no_kernels(monkeypatch):
     def boom(*args, **kwargs):
         raise KernelCalled
 
-    for name in ("advance_enthalpy", "advance_pennes", "isotherm_stats", "enthalpy_step", "pennes_step"):
+    for name in ("isotherm_stats", "enthalpy_step", "pennes_step", "enthalpy_step_general"):
         monkeypatch.setattr(_stencils, name, boom)
+    for name in ("advance_enthalpy", "advance_pennes", "probe_update"):
+        monkeypatch.setattr(_advance, name, boom)
 
 
 @pytest.mark.parametrize(

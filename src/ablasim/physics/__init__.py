@@ -12,7 +12,7 @@ its validation against analytic solutions and its performance.
 """
 
 from ..errors import SimulationError
-from .bioheat import BioheatResult, IsothermTrack, simulate
+from .bioheat import BioheatResult, IsothermTrack, ProtocolRun, simulate
 from .protocol import PHASE_KINDS, Cryoprobe, Phase, Protocol
 from .solver import BioheatSolver, IsothermExtent
 from .tissue import STABILITY_SAFETY, Tissue, tissue_names
@@ -27,6 +27,7 @@ __all__ = [
     "IsothermTrack",
     "Phase",
     "Protocol",
+    "ProtocolRun",
     "SimulationError",
     "Tissue",
     "simulate",
