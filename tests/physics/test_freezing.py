@@ -78,6 +78,35 @@ def test_a_rule_out_of_reach_is_declared_so():
     assert len(ans.margin_after_each_freeze_mm) < 4 or ans.margin_after_each_freeze_mm[-1] < 20.0
 
 
+def test_cycles_to_rule_steps_like_simulate_and_honours_heat_extraction():
+    # regression (issue 9): cycles_to_rule rebuilt the solver loop and held every probe at probe_temperature_c,
+    # ignoring heat_extraction_w. It now steps through ProtocolRun as simulate does: with the same phase ends and
+    # check times its margins equal margin_during_protocol's exactly, for a fixed-power probe too. (On the old code
+    # the 3 W probe froze like a -150 degC wall, so the margins differed by millimetres.)
+    probe = Cryoprobe([0.0, 0.0, 6.0], [0, 0, 1], active_length_mm=16, heat_extraction_w=3.0)
+    ans = cycles_to_rule(
+        TUMOR, probe, Rule("far", 30.0, 0.0), "gel", GRID, freeze_s=120, thaw_s=60, max_cycles=2, check_every_s=60
+    )
+    assert not ans.met and ans.times_s.tolist() == [60.0, 120.0, 240.0, 300.0]
+    curve = margin_during_protocol(
+        TUMOR, probe, "gel", Protocol([("freeze", 120.0), ("thaw", 60.0), ("freeze", 120.0)]), GRID, record_every_s=60
+    )
+    at = [int(np.flatnonzero(curve.times_s == t)[0]) for t in ans.times_s]
+    assert np.array_equal(ans.margins_mm, curve.margins_mm[0.0][at], equal_nan=True)
+    wall = cycles_to_rule(
+        TUMOR, PROBE, Rule("far", 30.0, 0.0), "gel", GRID, freeze_s=120, thaw_s=60, max_cycles=1, check_every_s=60
+    )
+    assert wall.margins_mm[-1] > ans.margins_mm[1] + 1.0  # the -150 degC wall freezes far more than 3 W
+
+
+def test_a_probe_warmer_than_the_tissue_is_refused_before_any_freezing():
+    # regression (issue 9): a +40 degC "cryoprobe" used to run and answer "the margin is nan mm"
+    warm = Cryoprobe([0.0, 0.0, 6.0], [0, 0, 1], active_length_mm=16, probe_temperature_c=40.0)
+    with pytest.raises(ValidationError, match="colder than the tissue") as err:
+        cycles_to_rule(TUMOR, warm, Rule("r", 1.0, 0.0), "gel", GRID)
+    assert err.value.field == "probes[0].probe_temperature_c"
+
+
 def test_bad_arguments():
     with pytest.raises(ValidationError):
         cycles_to_rule(TUMOR, PROBE, "renal-6mm", "gel", GRID)
