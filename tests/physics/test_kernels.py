@@ -51,6 +51,7 @@ def test_perfusion_response_step_matches_numpy(precision, rtol, parallel, stasis
     solver = BioheatSolver(Grid((7, 9, 11), (0.7, 1.0, 1.3)), tissue, precision=precision)
     c = solver._coefficients(solver.dt_s)
     H, T = _random_state(tissue, rng, solver._dtype)
+    H0 = H.copy()
     Tmin = (T[1:-1, 1:-1, 1:-1] - rng.uniform(0.0, 30.0, (7, 9, 11))).astype(solver._dtype)
     H_ref, Tn_ref = H.astype(np.float64), T.astype(np.float64)
     naive.enthalpy_step(H_ref, T.astype(np.float64), Tn_ref, c, tissue, Tmin.astype(np.float64))
@@ -59,6 +60,15 @@ def test_perfusion_response_step_matches_numpy(precision, rtol, parallel, stasis
     scale = np.abs(H_ref).max()
     assert np.allclose(H, H_ref, rtol=0, atol=rtol * scale)
     assert np.allclose(Tn, Tn_ref, rtol=0, atol=rtol * scale / tissue.c_frozen_j_per_m3_k)
+    if stasis:  # the stasis kernel (no curve) against the same numpy step without the curve
+        plain = tissue.replace(perfusion_curve=())
+        W = np.zeros(SHAPE, solver._dtype)
+        W[1:-1, 1:-1, 1:-1] = plain.liquid_fraction(Tmin.astype(np.float64))
+        H2, Tn2 = H0.copy(), T.copy()
+        (K.enthalpy_step_stasis if parallel else K.enthalpy_step_stasis_serial)(H2, T, Tn2, W, c)
+        H2_ref = H0.astype(np.float64)
+        naive.enthalpy_step(H2_ref, T.astype(np.float64), T.astype(np.float64), c, plain, Tmin.astype(np.float64))
+        assert np.allclose(H2, H2_ref, rtol=0, atol=rtol * scale)
     # the response matters here: the plain step differs from it by far more than the tolerance
     H_plain = H_ref.copy()
     naive.enthalpy_step(H_plain, T.astype(np.float64), Tn_ref.copy(), c)

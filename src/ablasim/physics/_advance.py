@@ -23,6 +23,8 @@ from ._stencils import (
     enthalpy_step_general,
     enthalpy_step_general_serial,
     enthalpy_step_serial,
+    enthalpy_step_stasis,
+    enthalpy_step_stasis_serial,
     pennes_step,
     pennes_step_serial,
 )
@@ -183,6 +185,18 @@ def probe_update(H, T, ids, lnr, side, hprev, start, wall_c, cap_w_per_m3, flux_
             hprev[m] = H[q]
 
 
+@kernel(parallel=True)
+def perfusion_weight(W, Tmin, c):
+    """``W = f(T_min)`` on the interior (padded ``W``): the liquid fraction at the lowest temperature reached."""
+    ts, inv_dtm, zero, one = c.solidus_c, c.inv_mushy_range, c.zero, c.one
+    for i in prange(Tmin.shape[0]):
+        for j in range(Tmin.shape[1]):
+            w = W[i + 1, j + 1]
+            tm = Tmin[i, j]
+            for k in range(Tmin.shape[2]):
+                w[k + 1] = min(max((tm[k] - ts) * inv_dtm, zero), one)
+
+
 @kernel(inline="always")
 def _track_plane(Tmin, T, H, i):
     bad = 0
@@ -219,18 +233,22 @@ def track_minimum_serial(Tmin, T, H):
 
 
 @kernel
-def advance_enthalpy(n_steps, H, T, Tn, c, c_last, closed, held, sinks, probes, last_scale, Tmin, track_every, mode):
+def advance_enthalpy(
+    n_steps, H, T, Tn, c, c_last, closed, held, sinks, probes, last_scale, Tmin, W, track_every, mode
+):
     """``n_steps`` enthalpy steps (the last with ``c_last``); after each: Dirichlet voxels ``held = (idx, h, t)``,
     sinks ``sinks = (idx, amount per full step)``, probes ``probes`` (the arguments of :func:`probe_update` after
     ``T``), ghosts; the running minimum and a finiteness check every ``track_every`` steps and after the last.
-    ``mode``: bit 0 parallel kernels, bit 1 the general (perfusion-response) step. Returns ``(steps done, number
-    of non-finite voxels)``; the newest temperature is in ``T`` if the steps done are even, else in ``Tn``."""
+    ``mode``: bit 0 parallel kernels, bit 1 the general (perfusion-curve) step, bit 2 the stasis step, whose weight
+    ``W = f(T_min)`` is refreshed with the running minimum. Returns ``(steps done, number of non-finite voxels)``;
+    the newest temperature is in ``T`` if the steps done are even, else in ``Tn``."""
     Hf = H.reshape(-1)
     hold_idx, hold_h, hold_t = held
     sink_idx, sink_amount = sinks
     ids, lnr, side, hprev, start, wall_c, cap, flux_to_a, a, wall, active, energy = probes
     parallel = mode & 1
     general = mode & 2
+    stasis = mode & 4
     cur = T
     nxt = Tn
     for s in range(n_steps):
@@ -241,6 +259,11 @@ def advance_enthalpy(n_steps, H, T, Tn, c, c_last, closed, held, sinks, probes, 
                 enthalpy_step_general(H, cur, nxt, Tmin, cs)
             else:
                 enthalpy_step_general_serial(H, cur, nxt, Tmin, cs)
+        elif stasis:
+            if parallel:
+                enthalpy_step_stasis(H, cur, nxt, W, cs)
+            else:
+                enthalpy_step_stasis_serial(H, cur, nxt, W, cs)
         elif parallel:
             enthalpy_step(H, cur, nxt, cs)
         else:
@@ -257,6 +280,8 @@ def advance_enthalpy(n_steps, H, T, Tn, c, c_last, closed, held, sinks, probes, 
             bad = track_minimum(Tmin, cur, H) if parallel else track_minimum_serial(Tmin, cur, H)
             if bad:
                 return s + 1, bad
+            if stasis:
+                perfusion_weight(W, Tmin, c)
     return n_steps, 0
 
 

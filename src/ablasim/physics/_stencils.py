@@ -14,9 +14,11 @@ harmonic means ``2 k_a k_b / (k_a + k_b)``, and the new temperature comes from t
 The inner loop runs over the contiguous axis from the constant 1 (numba can then drop its negative-index
 wraparound and vectorise) and has no branches. Measured on this project's 2-core machine it is bounded by
 arithmetic, not memory (see docs/physics.md); computing each face once with row/plane buffers, or one division
-instead of six, made it slower, so the kernel stays simple. The general variant (:func:`enthalpy_step_general`)
-adds the perfusion response of ``Tissue.perfusion_factor`` (a temperature curve and stasis after freezing, which
-reads the lowest temperature reached, ``Tmin``); tissues without a response use the simple one.
+instead of six, made it slower, so the kernel stays simple. Two variants add the perfusion response of
+``Tissue.perfusion_factor``: :func:`enthalpy_step_stasis` (stasis after freezing alone: the liquid fraction at the
+lowest temperature reached, precomputed into ``W`` every few steps) and :func:`enthalpy_step_general` (a
+temperature curve, with or without stasis: it reads the lowest temperature ``Tmin`` and evaluates the curve per
+voxel, about 25 % slower). Tissues without a response use the simple step.
 
 Linear Pennes step (:func:`pennes_step`): face conductances ``G`` (harmonic means over ``h^2``) are precomputed
 once since they do not change; the step reads ``T`` and ``G`` and writes ``Tn`` with no division.
@@ -126,6 +128,33 @@ def _enthalpy_plane_general(H, T, Tn, Tmin, c, i):
             tn[k] = _temperature(h, c)
 
 
+@kernel(inline="always")
+def _enthalpy_plane_stasis(H, T, Tn, W, c, i):
+    """:func:`_enthalpy_plane` with stasis after freezing and no perfusion curve: the perfusion factor is
+    ``min(f(T), W)``, ``W = f(T_min)`` precomputed by ``_advance.perfusion_weight`` (padded like ``H``)."""
+    ts, inv_dtm, kf, dk, zero, one = c.solidus_c, c.inv_mushy_range, c.k_frozen, c.k_rise, c.zero, c.one
+    dt, wcb, ta, qm = c.dt_s, c.perfusion_w_per_m3_k, c.arterial_c, c.metabolic_w_per_m3
+    two = one + one
+    n1, n2 = H.shape[1], H.shape[2]
+    for j in range(1, n1 - 1):
+        tc = T[i, j]
+        tim = T[i - 1, j]
+        tip = T[i + 1, j]
+        tjm = T[i, j - 1]
+        tjp = T[i, j + 1]
+        hc = H[i, j]
+        tn = Tn[i, j]
+        w = W[i, j]
+        for k in range(1, n2 - 1):
+            t0 = tc[k]
+            f = min(max((t0 - ts) * inv_dtm, zero), one)
+            k0 = kf + dk * f
+            div = _divergence(t0, k0, tim[k], tip[k], tjm[k], tjp[k], tc[k - 1], tc[k + 1], c)
+            h = hc[k] + two * k0 * div + dt * (min(f, w[k]) * wcb * (ta - t0) + f * qm)
+            hc[k] = h
+            tn[k] = _temperature(h, c)
+
+
 @kernel(parallel=True)
 def enthalpy_step(H, T, Tn, c):
     """One explicit step ``H += dt (div k grad T + f (omega C_b (T_a - T) + Q_m))`` (in place), ``Tn = T(H)``;
@@ -154,6 +183,22 @@ def enthalpy_step_general_serial(H, T, Tn, Tmin, c):
     """:func:`enthalpy_step_general` on the calling thread."""
     for i in range(1, H.shape[0] - 1):
         _enthalpy_plane_general(H, T, Tn, Tmin, c, i)
+
+
+@kernel(parallel=True)
+def enthalpy_step_stasis(H, T, Tn, W, c):
+    """:func:`enthalpy_step` for a tissue with stasis after freezing and no perfusion curve; ``W`` (padded) holds
+    the liquid fraction at the lowest temperature reached (a load instead of the general kernel's clamps: the
+    general kernel costs about 25 % more per step, this one about 2 %, docs/physics.md)."""
+    for i in prange(1, H.shape[0] - 1):
+        _enthalpy_plane_stasis(H, T, Tn, W, c, i)
+
+
+@kernel
+def enthalpy_step_stasis_serial(H, T, Tn, W, c):
+    """:func:`enthalpy_step_stasis` on the calling thread."""
+    for i in range(1, H.shape[0] - 1):
+        _enthalpy_plane_stasis(H, T, Tn, W, c, i)
 
 
 @kernel(inline="always")

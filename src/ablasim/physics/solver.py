@@ -178,7 +178,7 @@ class BioheatSolver:
                     f" for {tissue.name} on spacing {tuple(float(s) for s in grid.spacing_mm)} mm",
                 )
         pad = float(np.prod(np.asarray(grid.shape) + 2.0)) / grid.size
-        arrays = 4 if self.phase_change else 6
+        arrays = (5 if tissue.has_perfusion_response else 4) if self.phase_change else 6
         grid.check_fits(np.dtype(dtype).itemsize * arrays * pad + 16, "bioheat solver state")
 
         shape = tuple(int(n) + 2 for n in grid.shape)
@@ -187,6 +187,15 @@ class BioheatSolver:
         self._T = np.full(shape, t0, dtype=dtype)
         self._Tn = self._T.copy()
         self._Tmin = np.full(grid.shape, t0, dtype=dtype)
+        # perfusion response: none (simple step), stasis alone (step with the weight W = f(T_min)) or a curve
+        # (general step)
+        response = tissue.has_perfusion_response and self.phase_change
+        self._response_mode = 0 if not response else 2 if tissue.perfusion_curve else 4
+        self._W = (
+            np.full(shape, tissue.liquid_fraction(t0), dtype=dtype)
+            if self._response_mode == 4
+            else np.zeros((1, 1, 1), dtype=dtype)
+        )
         if self.phase_change:
             self._H = np.full(shape, tissue.enthalpy_j_per_m3(t0), dtype=dtype)
         else:
@@ -289,7 +298,9 @@ class BioheatSolver:
             if probes is None:
                 probes = self._no_probes
             arrays = probes.kernel_arrays(self._H.reshape(-1), self._dtype)
-            mode = int(self._parallel) | (2 if self.tissue.has_perfusion_response else 0)
+            mode = int(self._parallel) | self._response_mode
+            if self._response_mode == 4:
+                _a.perfusion_weight(self._W, self._Tmin, c)
             return _a.advance_enthalpy(
                 n,
                 self._H,
@@ -303,6 +314,7 @@ class BioheatSolver:
                 arrays,
                 last_scale,
                 self._Tmin,
+                self._W,
                 TRACK_EVERY,
                 mode,
             )
