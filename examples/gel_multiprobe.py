@@ -16,7 +16,8 @@ Also checked here, single probe, not fitted: the calibrated IceSphere's -40 degC
 (about 1 cm in gel, PMC4850244) and whether 10-5-10 makes a larger ice ball than one 15-min freeze (not
 significantly in gelatin, Open Biomed Eng J 2016;10:62).
 
-Run: .venv/bin/python examples/gel_multiprobe.py [OUT_DIR]   (about 2 min on two cores; writes OUT_DIR/gel_multiprobe.json)
+Run: .venv/bin/python examples/gel_multiprobe.py [OUT_DIR]   (about 2 min on two cores)
+Writes OUT_DIR/gel_multiprobe.json.
 """
 
 import json
@@ -41,7 +42,10 @@ def positions(n):
     if n == 2:
         return [(-SPACING_MM / 2, 0.0), (SPACING_MM / 2, 0.0)]
     r = SPACING_MM / (2 * math.sin(math.pi / n))  # circumradius of the regular polygon of side 2 cm
-    return [(r * math.cos(math.pi / 2 + 2 * math.pi * k / n), r * math.sin(math.pi / 2 + 2 * math.pi * k / n)) for k in range(n)]
+    return [
+        (r * math.cos(math.pi / 2 + 2 * math.pi * k / n), r * math.sin(math.pi / 2 + 2 * math.pi * k / n))
+        for k in range(n)
+    ]
 
 
 def lethal_diameters(n, threshold_c=-30.0):
@@ -85,9 +89,10 @@ def main(out_dir="out"):
         feret, area = lethal_diameters(n)
         rows.append({"probes": n, "measured_mm": 10 * MEASURED_CM[n], "feret_mm": feret, "equal_area_mm": area})
         kind = "fitted" if n == 1 else "predicted"
+        measured = 10 * MEASURED_CM[n]
         print(
-            f"{n} probe(s): measured {10 * MEASURED_CM[n]:.0f} mm; {kind}: Feret {feret:.1f} mm "
-            f"({feret / (10 * MEASURED_CM[n]) - 1:+.0%}), equal-area {area:.1f} mm ({area / (10 * MEASURED_CM[n]) - 1:+.0%})",
+            f"{n} probe(s): measured {measured:.0f} mm; {kind}: Feret {feret:.1f} mm ({feret / measured - 1:+.0%}), "
+            f"equal-area {area:.1f} mm ({area / measured - 1:+.0%})",
             flush=True,
         )
     checks = icesphere_checks()

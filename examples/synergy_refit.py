@@ -50,7 +50,9 @@ def grid_for(pos, length):
     lo = xy.min(axis=0) - 28.0
     hi = xy.max(axis=0) + 28.0
     # voxel centres on integer mm (probes on whole mm positions land at the same sub-voxel place)
-    return Grid.covering([math.floor(lo[0]), math.floor(lo[1]), -length - 26.0], [math.ceil(hi[0]), math.ceil(hi[1]), 24.0], 1.0)
+    return Grid.covering(
+        [math.floor(lo[0]), math.floor(lo[1]), -length - 26.0], [math.ceil(hi[0]), math.ceil(hi[1]), 24.0], 1.0
+    )
 
 
 def solver_field(pos, cache: Path):
@@ -73,7 +75,10 @@ def per_probe_zones(pos):
     protocol = ZONE_PROTOCOL[0]
     levels = model.isotherms(protocol)
     return [
-        [(lv, Probe([x, y, 0.0], [0.0, 0.0, 1.0], DEVICE).zone(default_catalog(), protocol=protocol, isotherm_c=lv)) for lv in levels]
+        [
+            (lv, Probe([x, y, 0.0], [0.0, 0.0, 1.0], DEVICE).zone(default_catalog(), protocol=protocol, isotherm_c=lv))
+            for lv in levels
+        ]
         for x, y in pos
     ]
 
@@ -102,8 +107,17 @@ def main(out_dir="out"):
             union = np.zeros(len(centres), bool)
             for z in zones:
                 union |= z[0][1].contains(centres)
-            cases.append({"n": n, "side": s, "grid": grid, "solver": (T <= 0.0).ravel(), "zones": zones,
-                          "centres": centres, "union": union})
+            cases.append(
+                {
+                    "n": n,
+                    "side": s,
+                    "grid": grid,
+                    "solver": (T <= 0.0).ravel(),
+                    "zones": zones,
+                    "centres": centres,
+                    "union": union,
+                }
+            )
             print(f"{n} probes, {s:g} mm: solver field ready ({time.perf_counter() - t0:.0f} s)", flush=True)
 
     def merged(case, tail):
@@ -114,8 +128,11 @@ def main(out_dir="out"):
 
     fit = minimize_scalar(cost, bounds=(2.0, 20.0), method="bounded", options={"xatol": 0.01})
     tail = round(float(fit.x), 2)
-    print(f"fitted tail_mm = {tail} (rms volume error {math.sqrt(cost(tail)):.1%}; former {FORMER_TAIL_MM}: "
-          f"{math.sqrt(cost(FORMER_TAIL_MM)):.1%})", flush=True)
+    print(
+        f"fitted tail_mm = {tail} (rms volume error {math.sqrt(cost(tail)):.1%}; former {FORMER_TAIL_MM}: "
+        f"{math.sqrt(cost(FORMER_TAIL_MM)):.1%})",
+        flush=True,
+    )
     rows = []
     for c in cases:
         spacing = tuple(c["grid"].spacing_mm)
@@ -129,14 +146,22 @@ def main(out_dir="out"):
             row[f"{name}_max_surface_mm"] = surface_distance_mm(mask.reshape(shape), sol.reshape(shape), spacing)
         rows.append(row)
         print(
-            f"{c['n']} x {c['side']:4.0f} mm: solver {row['solver_cm3']:6.2f} cm3 | union {row['union_volume_error']:+6.1%} "
+            f"{c['n']} x {c['side']:4.0f} mm: solver {row['solver_cm3']:6.2f} cm3 "
+            f"| union {row['union_volume_error']:+6.1%} "
             f"| former {row['former_volume_error']:+6.1%} Dice {row['former_dice']:.3f} "
-            f"{row['former_max_surface_mm']:.1f} mm | refit {row['refit_volume_error']:+6.1%} Dice {row['refit_dice']:.3f} "
+            f"{row['former_max_surface_mm']:.1f} mm "
+            f"| refit {row['refit_volume_error']:+6.1%} Dice {row['refit_dice']:.3f} "
             f"{row['refit_max_surface_mm']:.1f} mm",
             flush=True,
         )
-    doc = {"device": DEVICE, "protocol": "10-5-10 in gel at 37 degC, 1 mm grid", "fitted_tail_mm": tail,
-           "former_tail_mm": FORMER_TAIL_MM, "rows": rows, "seconds": time.perf_counter() - t0}
+    doc = {
+        "device": DEVICE,
+        "protocol": "10-5-10 in gel at 37 degC, 1 mm grid",
+        "fitted_tail_mm": tail,
+        "former_tail_mm": FORMER_TAIL_MM,
+        "rows": rows,
+        "seconds": time.perf_counter() - t0,
+    }
     atomic_write_text(out / "synergy_refit.json", json.dumps(doc, indent=1) + "\n")
     print(f"wrote {out / 'synergy_refit.json'} ({time.perf_counter() - t0:.0f} s)")
 

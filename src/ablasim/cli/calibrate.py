@@ -18,9 +18,7 @@ def add_parser(sub) -> None:
         "the fitted values with their residuals and compare them with the stored ones (ablasim/data/"
         "calibration_fits.toml): exit status 1 if they differ. No multi-probe or clinical number is fitted.",
     )
-    p.add_argument(
-        "--device", metavar="NAME", action="append", help="fit only this device (repeatable; default: all)"
-    )
+    p.add_argument("--device", metavar="NAME", action="append", help="fit only this device (repeatable; default: all)")
     p.add_argument(
         "--write",
         action="store_true",
@@ -55,8 +53,7 @@ def run_command(args) -> int:
     results = [cal.fit(n, progress) for n in names]
     for r in results:
         _print_fit(r)
-    print(f"{len(results)} fit(s), {sum(r.evaluations for r in results)} solver runs, "
-          f"{time.perf_counter() - t0:.0f} s")
+    print(f"{len(results)} fit(s), {sum(r.evaluations for r in results)} solver runs, {time.perf_counter() - t0:.0f} s")
     if args.json:
         atomic_write_json(args.json, [_as_dict(r) for r in results])
     if args.write:
@@ -80,14 +77,20 @@ def run_command(args) -> int:
 def _print_fit(r) -> None:
     s = r.spec
     params = ", ".join(f"{k} = {v:g}" for k, v in r.parameters.items())
-    print(f"{s.device}: {params}  (chi2 {r.chi2:.3g}, {r.evaluations} runs; {s.medium} at "
-          f"{s.initial_temperature_c:g} degC, protocol {s.protocol})")
+    print(
+        f"{s.device}: {params}  (chi2 {r.chi2:.3g}, {r.evaluations} runs; {s.medium} at "
+        f"{s.initial_temperature_c:g} degC, protocol {s.protocol})"
+    )
     for d, sim in zip(s.data, r.simulated):
-        print(f"  fitted  {d.quantity:<14} {d.isotherm_c:>6g} degC: measured {d.value:7.2f} +- {d.sigma:g}, "
-              f"simulated {sim:7.2f}, residual {sim - d.value:+7.2f}")
+        print(
+            f"  fitted  {d.quantity:<14} {d.isotherm_c:>6g} degC: measured {d.value:7.2f} +- {d.sigma:g}, "
+            f"simulated {sim:7.2f}, residual {sim - d.value:+7.2f}"
+        )
     for d, sim in zip(s.checks, r.checked):
-        print(f"  check   {d.quantity:<14} {d.isotherm_c:>6g} degC: derived  {d.value:7.2f}, simulated {sim:7.2f}, "
-              f"difference {sim - d.value:+7.2f} (not fitted)")
+        print(
+            f"  check   {d.quantity:<14} {d.isotherm_c:>6g} degC: derived  {d.value:7.2f}, simulated {sim:7.2f}, "
+            f"difference {sim - d.value:+7.2f} (not fitted)"
+        )
     print(f"  source: {s.source}")
 
 
@@ -100,13 +103,23 @@ def _as_dict(r) -> dict:
         "evaluations": r.evaluations,
         "setting": {"medium": s.medium, "initial_temperature_c": s.initial_temperature_c, "protocol": s.protocol},
         "data": [
-            {"quantity": d.quantity, "isotherm_c": d.isotherm_c, "measured": d.value, "sigma": d.sigma,
-             "simulated": sim}
+            {
+                "quantity": d.quantity,
+                "isotherm_c": d.isotherm_c,
+                "measured": d.value,
+                "sigma": d.sigma,
+                "simulated": sim,
+            }
             for d, sim in zip(s.data, r.simulated)
         ],
         "checks": [
-            {"quantity": d.quantity, "isotherm_c": d.isotherm_c, "derived": d.value, "simulated": sim,
-             "derivation": d.derivation}
+            {
+                "quantity": d.quantity,
+                "isotherm_c": d.isotherm_c,
+                "derived": d.value,
+                "simulated": sim,
+                "derivation": d.derivation,
+            }
             for d, sim in zip(s.checks, r.checked)
         ],
         "source": s.source,

@@ -233,9 +233,7 @@ def track_minimum_serial(Tmin, T, H):
 
 
 @kernel
-def advance_enthalpy(
-    n_steps, H, T, Tn, c, c_last, closed, held, sinks, probes, last_scale, Tmin, W, track_every, mode
-):
+def advance_enthalpy(n_steps, H, T, Tn, c, c_last, closed, held, sinks, probes, last_scale, Tmin, W, track_every, mode):
     """``n_steps`` enthalpy steps (the last with ``c_last``); after each: Dirichlet voxels ``held = (idx, h, t)``,
     sinks ``sinks = (idx, amount per full step)``, probes ``probes`` (the arguments of :func:`probe_update` after
     ``T``), ghosts; the running minimum and a finiteness check every ``track_every`` steps and after the last.

@@ -7,6 +7,7 @@ coefficient is read by its name. All fields are in the solver's field dtype (flo
 
 from __future__ import annotations
 
+import itertools
 from typing import NamedTuple
 
 import numpy as np
@@ -69,7 +70,7 @@ def enthalpy_coefficients(tissue: Tissue, spacing_mm, dt_s: float, dtype) -> Ent
     hl = t.liquidus_enthalpy_j_per_m3
     knots = t.perfusion_curve
     segs = []
-    for (t0, f0), (t1, f1) in zip(knots[:-1], knots[1:]):
+    for (t0, f0), (t1, f1) in itertools.pairwise(knots):
         segs.append((t0, 1.0 / (t1 - t0), f1 - f0))
     segs += [(0.0, 0.0, 0.0)] * (MAX_CURVE_SEGMENTS - len(segs))
     values = [

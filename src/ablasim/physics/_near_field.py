@@ -1,12 +1,14 @@
 """Sub-cell model of cryoprobes on a voxel grid: the probe voxels, their near-field profile and the kernel arrays.
 
 A probe of radius ``r_p`` (often thinner than a voxel) owns every voxel whose centre lies within ``r_p + 2 h`` of its
-active segment (``h`` the largest spacing), so a full ring of voxels surrounds the wall wherever the probe sits
+active segment (``h`` the largest spacing), so full rings of voxels surround the wall wherever the probe sits
 between voxel centres. Voxels inside the wall (``d <= r_p``) are held at the wall temperature; the others at the
 quasi-steady near-field temperature around a cylinder, ``T_wall + a ln(d / r_p)``, or around the hemispherical end
 caps, ``T_wall + b (1 - r_p / d)``, where ``a = q' / (2 pi k)`` comes from the heat flow per unit length ``q'``
-into the voxels beside the shaft and ``b = q'' r_p / k`` from the flux density ``q''`` into those beyond its ends. The far field then sees the probe's true radius and
-position, not a staircase of voxels; the kernel is ``_advance.probe_update``. docs/physics.md gives the grid error.
+into the voxels beside the shaft and ``b = q'' r_p / k`` from the flux density ``q''`` into those beyond its ends
+(the idea of Peaceman's well index: a thin source's wall value from its block values through the analytic near
+field). The far field then sees the probe's true radius and position, not a staircase of voxels; the kernel is
+``_advance.probe_update``. docs/physics.md gives the grid error.
 """
 
 from __future__ import annotations

@@ -355,7 +355,7 @@ def catalog_zone_rows(dev: Device) -> list[dict]:
 
 def zones_block(devices) -> str:
     """The generated block of probes.toml: solver zones for every device with a ``catalog_model``."""
-    name, medium, t0, protocol, _ = ZONE_PROTOCOL
+    _, medium, t0, protocol, _ = ZONE_PROTOCOL
     lines = [_ZONES_BEGIN]
     for dev in devices:
         if not dev.catalog_model:

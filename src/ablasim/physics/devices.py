@@ -91,7 +91,7 @@ def _build(name: str, entry: dict, fitted: dict) -> Device:
     for param in DEVICE_PARAMETERS:
         item = entry.get(param)
         if not isinstance(item, dict) or not item.get("source"):
-            raise ScenarioError(f"[devices.{name}] {param} needs {{ value = ..., source = \"...\" }}", where)
+            raise ScenarioError(f'[devices.{name}] {param} needs {{ value = ..., source = "..." }}', where)
         sources[param] = str(item["source"])
         if item.get("fitted"):
             fit.append(param)

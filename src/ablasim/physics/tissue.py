@@ -26,6 +26,7 @@ Perfusion response (:meth:`Tissue.perfusion_factor`): the table's ``perfusion_pe
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -192,7 +193,7 @@ class Tissue:
         ``stasis_after_freezing`` (``min_temperature_c``: the lowest temperature reached; default ``T``)."""
         t = np.asarray(temperature_c, dtype=np.float64)
         g = np.ones_like(t)
-        for (t0, f0), (t1, f1) in zip(self.perfusion_curve[:-1], self.perfusion_curve[1:]):
+        for (t0, f0), (t1, f1) in itertools.pairwise(self.perfusion_curve):
             g = g - (f1 - f0) * (1.0 - np.clip((t - t0) / (t1 - t0), 0.0, 1.0))
         memory = t if min_temperature_c is None or not self.stasis_after_freezing else min_temperature_c
         return g * self.liquid_fraction(np.minimum(t, memory))
