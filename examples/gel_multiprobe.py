@@ -16,7 +16,8 @@ Also checked here, single probe, not fitted: the calibrated IceSphere's -40 degC
 (about 1 cm in gel, PMC4850244) and whether 10-5-10 makes a larger ice ball than one 15-min freeze (not
 significantly in gelatin, Open Biomed Eng J 2016;10:62).
 
-Run: .venv/bin/python examples/gel_multiprobe.py [OUT_DIR]   (about 2 min on two cores)
+Run: .venv/bin/python examples/gel_multiprobe.py [OUT_DIR]   (six solver runs on 1 mm grids; 33 min on this
+project's shared 2-core machine under a load average of 10-15)
 Writes OUT_DIR/gel_multiprobe.json.
 """
 

@@ -4,7 +4,7 @@ same model (docs/physics.md "Grid error at 1 mm").
 Cross-section (line-sink geometry): an infinitely long 17 G probe (radius 0.735 mm) in 37 degC gel, one 15-min
 freeze; the ice radius is the frozen area's equivalent radius, sqrt(sum(1 - liquid fraction) h^2 / pi). The
 0.25 mm solution runs on a quarter domain (the probe on the corner of four voxels, symmetry planes through it);
-the 1 mm runs on the full domain with the probe through a voxel centre, a voxel corner and an arbitrary point.
+the 1 mm runs on the full domain with the probe through a voxel corner, a voxel centre and an arbitrary point.
 Runs take about 3 s for each 0.25 mm solution and 0.1 s for each 1 mm one.
 
 3-D (finite probe): the calibrated IceSphere device against a 0.25 mm solution precomputed by
@@ -25,7 +25,7 @@ from ablasim.physics.devices import device
 
 TIMES = (60.0, 300.0, 600.0, 900.0)  # 1, 5, 10, 15 min
 RADIUS_MM = 30.0  # domain half-width: the ice reaches ~18 mm after 15 min
-OFFSETS = [(0.0, 0.0), (0.5, 0.5), (0.3, 0.1)]  # probe through a voxel centre, corner, arbitrary point (x h)
+OFFSETS = [(0.0, 0.0), (0.5, 0.5), (0.3, 0.1)]  # through a voxel corner, a voxel centre, an arbitrary point (x h)
 REFERENCE_3D = Path(__file__).parent / "reference" / "grid_reference_3d.json"
 
 
@@ -72,11 +72,11 @@ def test_thin_probe_ice_radius_at_1mm_is_within_3_percent_of_the_quarter_mm_solu
 
 
 def test_the_older_voxel_probe_misses_the_3_percent_at_1mm():
-    # the same check with the held probe voxels of Cryoprobe.voxels (no sub-cell model): a probe through voxel
-    # corners freezes ~20 % less (docs/physics.md), so the check above can fail
+    # the same check with the held probe voxels of Cryoprobe.voxels (no sub-cell model): a probe through a voxel
+    # centre holds a single column and freezes ~20 % less (docs/physics.md), so the check above can fail
     reference = ice_radii(0.25, None, quarter=True)
-    corner = ice_radii(1.0, (0.5, 0.5), subcell=False)
-    assert np.max(np.abs(corner / reference - 1.0)) > 0.1
+    centre = ice_radii(1.0, (0.5, 0.5), subcell=False)
+    assert np.max(np.abs(centre / reference - 1.0)) > 0.1
 
 
 def test_finite_probe_ice_ball_at_1mm_is_within_3_percent_of_the_precomputed_quarter_mm_solution():
