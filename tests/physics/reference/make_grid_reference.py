@@ -3,7 +3,8 @@
 The calibrated IceSphere device (ablasim/data/cryoprobes.toml, calibration_fits.toml) in 37 degC gel, one 15-min
 freeze, on a quarter domain (symmetry planes through the probe axis): the 0 degC width (2 x the largest distance
 from the axis), length along the shaft and frozen volume (sum of 1 - liquid fraction) at 1, 5, 10 and 15 min.
-About 10 minutes on two cores. Run from the repository root:
+It took 4405 s (two threads, on the project's shared 2-core machine under a load average of 6-15). Run from the
+repository root:
 
     .venv/bin/python tests/physics/reference/make_grid_reference.py
 """
