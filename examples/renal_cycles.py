@@ -18,8 +18,8 @@ Sensitivity runs for the mean size (labelled so, not predictions): the same with
 returns as the tissue thaws), and unperfused tissue (gel).
 
 Run: .venv/bin/python examples/renal_cycles.py [OUT_DIR] [--quick]   (nine cycle searches, each up to four
-10-5 cycles on a 1 mm grid; --quick: the 17 mm tumour only). Prints each answer and the total time (970 s with
-one thread on the project's shared 2-core machine, docs/physics.md). Writes OUT_DIR/renal_cycles.json and
+10-5 cycles on a 1 mm grid; --quick: the 17 mm tumour only). Prints each answer and the total time (347-970 s
+with one thread on the project's shared 2-core machine, docs/physics.md). Writes OUT_DIR/renal_cycles.json and
 OUT_DIR/renal_cycles_kidney.png.
 """
 
