@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from .._validation import as_float
 from ..errors import ValidationError
+from ..geometry._sphere_mesh import icosphere
 from ..geometry.grid import Grid
 from ..geometry.mask import Mask
 from ..geometry.shapes import Ellipsoid
+from ..zones.implicit import ImplicitZone
+from .exact import exact_margin
 from .exclusion import CapsuleExclusion
+from .isosurface import isosurface_margin
 from .result import MarginResult
+from .voxel import voxel_margin
 
 __all__ = ["measure_margin"]
 
@@ -73,14 +79,16 @@ def measure_margin(
     if isinstance(tumor, Mask) and tumor.is_empty():
         raise ValidationError("tumor", tumor, "the tumour mask is empty")
 
-    from ..zones.implicit import ImplicitZone
+    result = _measure(tumor, zone, zones, zone_mask, grid, exclude, method, res, map_res, pad)
+    notes = _exclusion_warnings(tumor, exclude)
+    return replace(result, warnings=tuple(result.warnings) + notes) if notes else result
 
+
+def _measure(tumor, zone, zones, zone_mask, grid, exclude, method, res, map_res, pad) -> MarginResult:
     if isinstance(zone, ImplicitZone):
         if method == "exact":
             raise ValidationError("method", method, "an implicit zone is measured on its isosurface; use auto")
         if method == "auto" and isinstance(tumor, Ellipsoid):
-            from .isosurface import isosurface_margin
-
             return isosurface_margin(tumor, zone, resolution_mm=res, map_resolution_mm=map_res, exclusion=exclude)
         vgrid = tumor.grid if isinstance(tumor, Mask) else _voxel_grid(tumor, None, grid)
         zone_mask = _rasterise_implicit(zone, tumor, vgrid, pad)
@@ -91,16 +99,45 @@ def measure_margin(
     if map_res is None and not (method in ("auto", "exact") and analytic):
         map_res = 1.0  # the isosurface and voxel methods always build their map
     if method == "exact" or (method == "auto" and analytic):
-        from .exact import exact_margin
-
         return exact_margin(tumor, zones, resolution_mm=res, map_resolution_mm=map_res, exclusion=exclude)
 
     vgrid = _voxel_grid(tumor, zone_mask, grid)
-    from .voxel import voxel_margin
-
     return voxel_margin(
         tumor, zones, zone_mask, grid=vgrid, exclusion=exclude, crop_padding_mm=pad, map_resolution_mm=map_res
     )
+
+
+def _exclusion_warnings(tumor, exclude) -> tuple[str, ...]:
+    """Capsule exclusion assumes a tumour inside the organ: say so when it is not (checked on tumour-surface
+    samples: every vertex of a level-3 sphere mesh for an ellipsoid, the mask's voxels for a mask)."""
+    if exclude is None:
+        return ()
+    if isinstance(tumor, Ellipsoid):
+        pts = tumor.center_mm + icosphere(3).vertices @ tumor.linear_map.T
+    else:
+        pts = tumor.grid.index_to_world(np.argwhere(tumor.array))
+    inside = _organ_contains(exclude.organ, pts)
+    if not inside.any():
+        return (
+            "the tumour lies entirely outside the organ given for capsule exclusion: check the organ (exclude.organ)"
+            "; nothing beyond a capsule it does not touch should be excluded",
+        )
+    if not inside.all():
+        return (
+            f"{100 * (1 - inside.mean()):.0f} % of the tumour lies outside the organ given for capsule "
+            "exclusion (exclude.organ)",
+        )
+    return ()
+
+
+def _organ_contains(organ, pts) -> np.ndarray:
+    if isinstance(organ, Ellipsoid):
+        return organ.contains(pts)
+    idx = np.rint(organ.grid.world_to_index(pts)).astype(np.int64)
+    ok = np.all((idx >= 0) & (idx < np.asarray(organ.grid.shape)), axis=1)
+    out = np.zeros(len(pts), dtype=bool)
+    out[ok] = organ.array[tuple(idx[ok].T)]
+    return out
 
 
 def _rasterise_implicit(zone, tumor, grid, pad_mm):
@@ -121,8 +158,6 @@ def _rasterise_implicit(zone, tumor, grid, pad_mm):
 
 
 def _zone(zone):
-    from ..zones.implicit import ImplicitZone
-
     if isinstance(zone, ImplicitZone):
         return [], None
     if isinstance(zone, Mask):
