@@ -1,4 +1,4 @@
-"""Machine-readable literature records ("seeds"): the studies ablasim's defaults and rules come from.
+"""Machine-readable literature records: the studies ablasim's defaults and rules come from.
 
 >>> recs = load_records()                                   # doctest: +SKIP
 >>> recs["liver_cryo_glazer2017"].outcome("technique efficacy", "< 40 mm").value   # doctest: +SKIP
@@ -18,7 +18,7 @@ from .records import (
     Size,
     Study,
     Threshold,
-    find_seeds_dir,
+    records_dir,
     load_record,
     load_records,
 )
@@ -36,7 +36,7 @@ __all__ = [
     "Size",
     "Study",
     "Threshold",
-    "find_seeds_dir",
+    "records_dir",
     "load_record",
     "load_records",
 ]

@@ -1,4 +1,4 @@
-"""The entries of a literature record: plain frozen dataclasses, one per table kind of ``seeds/README.md``.
+"""The entries of a literature record: plain frozen dataclasses, one per table kind of the records' README (``ablasim/data/literature/README.md``).
 
 Lengths are in mm (fields end in ``_mm``); reported rates are percentages with ``unit = "%"``.
 """
@@ -37,7 +37,6 @@ class Citation:
     pmid: str | None = None
     pii: str | None = None
     epub: str | None = None
-    source_document: str | None = None
     source_kind: str | None = None
     relation: str | None = None
     note: str | None = None
