@@ -93,10 +93,9 @@ def violations(root: Path = SRC) -> list[str]:
     for path in sorted(root.rglob("*.py")):
         mod = module_name(path, root)
         for target, line, _ in imports(path.read_text(), mod, path.name == "__init__.py"):
-            if target.startswith("ablasim.") or target == "ablasim":
-                if layer_of(target) > layer_of(mod):
-                    out.append(
-                        f"{path.relative_to(root.parent)}:{line}: {mod} ({LAYERS[layer_of(mod)][0]}) imports "
-                        f"{target} ({LAYERS[layer_of(target)][0]})"
-                    )
+            if (target.startswith("ablasim.") or target == "ablasim") and layer_of(target) > layer_of(mod):
+                out.append(
+                    f"{path.relative_to(root.parent)}:{line}: {mod} ({LAYERS[layer_of(mod)][0]}) imports "
+                    f"{target} ({LAYERS[layer_of(target)][0]})"
+                )
     return out

@@ -85,8 +85,8 @@ def test_single_probe_ice_ball_in_gel_is_the_size_reported_for_such_probes():
     # Plausibility, not calibration (docs/physics.md). Probe: 17 gauge (radius 0.735 mm), active freezing length
     # 22 mm (IceSphere, docs/references.md), wall at the default -150 degC; water-like gel at 37 degC, no
     # perfusion; 10-5-10. Reported 0 degC ice ball for that probe: 37 +- 4 mm long x 32 +- 3 mm wide
-    # (manufacturer spec as cited in docs/references.md, protocol not stated). Accepted: within 20 % of both, the reported
-    # spread widened for the unknown protocol and the probe-wall temperature assumption.
+    # (manufacturer spec as cited in docs/references.md, protocol not stated). Accepted: within 20 % of both, the
+    # reported spread widened for the unknown protocol and the probe-wall temperature assumption.
     # Quarter domain: symmetry planes x = 0 and y = 0 through the probe axis (a full-grid probe at a voxel corner).
     h = 1.0
     grid = Grid((35, 35, 70), h, origin_mm=(h / 2, h / 2, -39.5))

@@ -169,7 +169,8 @@ class Ellipsoid:
 
     # -- rasterisation --------------------------------------------------------------------------------------------
     def to_mask(self, grid):
-        """Boolean :class:`~ablasim.geometry.mask.Mask` of voxels whose centre lies inside (work limited to the bounding box)."""
+        """Boolean :class:`~ablasim.geometry.mask.Mask` of voxels whose centre lies inside (work limited to the
+        bounding box)."""
 
         grid.check_fits(1, "a boolean mask")
         out = np.zeros(grid.shape, dtype=np.bool_)

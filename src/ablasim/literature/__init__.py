@@ -18,9 +18,9 @@ from .records import (
     Size,
     Study,
     Threshold,
-    records_dir,
     load_record,
     load_records,
+    records_dir,
 )
 
 __all__ = [
@@ -36,7 +36,7 @@ __all__ = [
     "Size",
     "Study",
     "Threshold",
-    "records_dir",
     "load_record",
     "load_records",
+    "records_dir",
 ]

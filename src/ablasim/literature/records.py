@@ -33,9 +33,9 @@ __all__ = [
     "Size",
     "Study",
     "Threshold",
-    "records_dir",
     "load_record",
     "load_records",
+    "records_dir",
 ]
 
 SCHEMA_VERSION = 1

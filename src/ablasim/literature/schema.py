@@ -1,4 +1,5 @@
-"""The entries of a literature record: plain frozen dataclasses, one per table kind of the records' README (``ablasim/data/literature/README.md``).
+"""The entries of a literature record: plain frozen dataclasses, one per table kind of the records' README
+(``ablasim/data/literature/README.md``).
 
 Lengths are in mm (fields end in ``_mm``); reported rates are percentages with ``unit = "%"``.
 """
