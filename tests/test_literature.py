@@ -1,6 +1,6 @@
 """Literature records (ablasim/data/literature/): every record loads and follows the schema, the arithmetic the
-documents state holds to the reported rounding, malformed records are refused with a clear message, and the thresholds ablasim's rules use
-are present.
+documents state holds to the reported rounding, malformed records are refused with a clear message, and the
+thresholds ablasim's rules use are present.
 
 Expected numbers come from the five source documents (listed with their citations in the records' README.md and in
 docs/references.md); each comment names the document (000 adrenal: Frenk 2017, 001 liver: Glazer 2017, 002 renal:
