@@ -194,6 +194,7 @@ class ProbeModel:
             lv = np.array(levels)
             if not lv[0] - 1e-9 <= p <= lv[-1] + 1e-9:
                 out_of_table = True
+            assert p is not None
             hi = int(np.clip(np.searchsorted(lv, p), 1, len(lv) - 1)) if len(lv) > 1 else 0
             lo = max(hi - 1, 0)
             if abs(p - lv[lo]) < 1e-9 or len(lv) == 1:

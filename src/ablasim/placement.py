@@ -168,14 +168,14 @@ def check_placement(
                 )
             )
     for i, p in enumerate(plist):
-        dist = _lateral_edge_distance(p, tumor)
-        if dist > edge:
+        lateral = _lateral_edge_distance(p, tumor)
+        if lateral > edge:
             out.append(
                 PlacementWarning(
                     "far-from-edge",
                     (i,),
-                    dist,
-                    f"probe {i} is {dist:.1f} mm from the tumour edge across the shaft "
+                    lateral,
+                    f"probe {i} is {lateral:.1f} mm from the tumour edge across the shaft "
                     f"(> {edge:g} mm): the periphery it faces relies on the rim of its {zone}",
                 )
             )

@@ -114,8 +114,8 @@ def print_result(sres: ScenarioResult) -> None:
             else (f"; surface margin 5th/50th percentile {m.percentile(5):.2f}/{m.percentile(50):.2f} mm")
         )
         print(f"\n{o.name}{where}: method {r.method}, error bound {r.error_bound_mm:.3g} mm{stats}{excl}")
-        for w in r.warnings:
-            print(f"  warning: {w}")
+        for note in r.warnings:
+            print(f"  warning: {note}")
         for c in o.checks:
             print(f"  {c.reason}")
         for w in o.placement:

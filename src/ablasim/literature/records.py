@@ -192,7 +192,7 @@ class _Reader:
             o.value is None or o.ci_low is None or o.ci_high is None or not o.ci_low <= o.value <= o.ci_high
         ):
             self.fail(f"{ctx}: need ci_low <= value <= ci_high")
-        if o.numerator is None:
+        if o.numerator is None or o.denominator is None:
             return
         if o.denominator <= 0 or o.numerator < 0:
             self.fail(f"{ctx}: need numerator >= 0 and denominator > 0")
@@ -202,8 +202,10 @@ class _Reader:
             return
         if o.unit != "%":
             self.fail(f"{ctx}: with numerator/denominator, 'value' must be the reported percentage (unit = \"%\")")
-        tol = 0.5 * 10.0**-o.decimals + 1e-9
-        diff = abs(o.computed_percent - o.value)
+        tol = 0.5 * 10.0 ** -(o.decimals or 0) + 1e-9
+        computed = o.computed_percent
+        assert computed is not None
+        diff = abs(computed - o.value)
         if diff > tol and not o.inconsistent:
             self.fail(
                 f"{ctx}: value={o.value:g} % but {o.numerator}/{o.denominator} = {o.computed_percent:.3f} % "

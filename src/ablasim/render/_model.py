@@ -14,7 +14,7 @@ import numpy as np
 
 from .._validation import as_float
 from ..errors import ValidationError
-from ..metrics.result import MarginResult
+from ..metrics.result import MarginMap, MarginResult
 from ..probes import Probe
 from ..zones import SynergyZone
 from ._camera import Camera, check_window_size, preset_camera
@@ -56,21 +56,29 @@ class Scene:
     meta: dict = field(default_factory=dict)
 
     @property
+    def margin_map(self) -> MarginMap:
+        """The result's margin map (a scene is only made from a result that has one)."""
+        mm = self.result.margin_map
+        if mm is None:
+            raise ValidationError("result", self.result, _NO_MAP)
+        return mm
+
+    @property
     def color_limits_mm(self) -> tuple[float, float]:
         """Limits of the margin colour scale, symmetric about ``threshold_mm``."""
-        mm = self.result.margin_map
+        mm = self.margin_map
         return margin_limits(mm.margins_mm[mm.included], self.threshold_mm, self.half_range_mm)
 
     @cached_property
     def tumor_center_mm(self) -> np.ndarray:
-        mm = self.result.margin_map
+        mm = self.margin_map
         w = mm.area_mm2 if mm.area_mm2.sum() > 0 else np.ones(len(mm.points_mm))
         return (mm.points_mm * w[:, None]).sum(axis=0) / w.sum()
 
     def thinnest_visible_from(self, camera: Camera) -> bool:
         """Whether the tumour surface at the thinnest point faces ``camera`` (a back-face test: exact for convex
         tumours such as ellipsoids; False for a thinnest point inside the tumour)."""
-        mm = self.result.margin_map
+        mm = self.margin_map
         p = np.asarray(self.result.thinnest_point_mm)
         if len(mm.faces) == 0:
             n = p - self.tumor_center_mm
@@ -87,7 +95,7 @@ class Scene:
 
     def focus_points_mm(self) -> np.ndarray:
         """Points a camera frames: the tumour surface and the zone shells (probe shafts may leave the image)."""
-        pts = [self.result.margin_map.points_mm, self.result.thinnest_point_mm[None, :]]
+        pts = [self.margin_map.points_mm, self.result.thinnest_point_mm[None, :]]
         pts += [s.mesh[0] for s in self.shells if len(s.mesh[0])]
         allp = np.concatenate(pts)
         step = max(1, len(allp) // 20000)
@@ -151,7 +159,7 @@ def default_legend(result: MarginResult, threshold_mm: float, passed: bool | Non
         f"min margin {result.min_margin_mm:+.2f} mm ({result.feature}){verdict}",
         f"coverage {100 * result.coverage:.1f} %, uncovered {result.uncovered_volume_mm3:.1f} mm3",
     ]
-    frac = result.margin_map.fraction_below(threshold_mm)
+    frac = result.margin_map.fraction_below(threshold_mm) if result.margin_map is not None else float("nan")
     if np.isfinite(frac):
         lines.append(f"surface with margin < {threshold_mm:g} mm: {100 * frac:.1f} %")
     if result.excluded_area_fraction > 0:

@@ -61,6 +61,7 @@ def thresholds_from(thresholds_mm) -> list[tuple[str, float]]:
     """``[(label, value_mm)]`` from a number, a sequence of numbers or a ``{label: value_mm}`` dict."""
     if thresholds_mm is None:
         return []
+    items: list[tuple[str | None, float]]
     if isinstance(thresholds_mm, dict):
         items = [(f"{k} ({as_float(v, f'thresholds_mm[{k!r}]'):g} mm)", float(v)) for k, v in thresholds_mm.items()]
     elif np.ndim(thresholds_mm) == 0:

@@ -288,7 +288,7 @@ class Scenario:
 
     def checks(self) -> tuple[Rule, ...]:
         """The rules checked: the scenario's rules, then ``required_margin_mm`` as a rule on the default isotherm."""
-        extra = ()
+        extra: tuple[Rule, ...] = ()
         if self.required_margin_mm is not None:
             extra = (
                 Rule(
