@@ -39,7 +39,7 @@ def read_nifti(path) -> tuple[np.ndarray, Grid]:
     return np.asarray(data), grid
 
 
-def write_nifti(path, values, grid: Grid) -> Path:
+def write_nifti(path, values, grid: Grid | None = None) -> Path:
     """Write ``values`` (a Mask, or an array on ``grid``) as NIfTI (``.nii`` or ``.nii.gz``), atomically.
 
     The affine (LPS converted to RAS) is stored as sform and qform with code 1 (scanner anatomical)."""
