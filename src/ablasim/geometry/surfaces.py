@@ -1,7 +1,7 @@
 """Closed triangle meshes of segmented shapes, with exact signed point-to-mesh distances.
 
 Surfaces from binary masks (:func:`surface_from_mask`): the mask, as a 0/1 volume, is smoothed with a Gaussian of
-standard deviation ``smoothing_voxels`` voxels (default 1) and the 0.5 level of the result is extracted by marching
+standard deviation ``smoothing_voxels`` voxels (default 1.5) and the 0.5 level of the result is extracted by marching
 cubes (Lewiner's variant in scikit-image). On grids whose coarsest spacing exceeds 1.5 times the finest, the mask is
 first resampled onto an isotropic grid at the finest spacing by shape-based interpolation (the signed distance of
 the mask, from the ``edt`` package, interpolated linearly and thresholded at 0), so that thick slices are joined by
@@ -9,7 +9,7 @@ a smooth surface rather than by steps. Probability or partial-volume maps (:func
 smoothing: their ``level`` set is extracted directly.
 
 Bias of the smoothing (docs/images.md): a Gaussian moves the 0.5 level of a curved surface inwards by about
-``sigma^2 * (k1 + k2) / 2`` (``sigma^2 / r`` on a sphere of radius ``r``; 0.1 mm for r = 10 mm at 1 mm voxels).
+``sigma^2 * (k1 + k2) / 2`` (``sigma^2 / r`` on a sphere of radius ``r``: 0.225 mm for r = 10 mm at 1 mm voxels); a first-order correction moves each vertex back out by that amount, with the curvature measured on a more strongly smoothed copy.
 Tumour and zone move the same way, so the bias on a margin is the difference of the two and usually smaller.
 """
 
@@ -155,7 +155,7 @@ class SurfaceMesh:
 def surface_from_mask(
     mask: Mask,
     *,
-    smoothing_voxels: float = 1.0,
+    smoothing_voxels: float = 1.5,
     correct_shrinkage: bool = True,
     name: str = "mask",
     within_mm=None,

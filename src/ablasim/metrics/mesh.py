@@ -30,7 +30,7 @@ from ..geometry.surfaces import SurfaceMesh, surface_from_mask
 __all__ = ["mesh_margin"]
 
 
-def mesh_margin(tumor: Mask, zones, zone_mask: Mask | None, *, exclusion=None, smoothing_voxels: float = 1.0):
+def mesh_margin(tumor: Mask, zones, zone_mask: Mask | None, *, exclusion=None, smoothing_voxels: float = 1.5):
     """Margin of a tumour mask against ``zone_mask`` (Mask) or the union of ``zones`` (Ellipsoids)."""
     t_surf = surface_from_mask(tumor, smoothing_voxels=smoothing_voxels, name="tumor")
     grids = [tumor.grid]
