@@ -37,8 +37,11 @@ def test_meshes_load_in_pyvista(tmp_path, case, suffix):
     if suffix == ".stl":  # STL stores each triangle's corners: compare the triangle corners
         corners = mesh.vertices_mm[mesh.faces].reshape(-1, 3)
         assert back.n_cells == len(mesh.faces)
-        np.testing.assert_allclose(np.sort(np.unique(np.round(corners, 4), axis=0), axis=0),
-                                   np.sort(np.unique(np.round(back.points, 4), axis=0), axis=0), atol=1e-3)
+        np.testing.assert_allclose(
+            np.sort(np.unique(np.round(corners, 4), axis=0), axis=0),
+            np.sort(np.unique(np.round(back.points, 4), axis=0), axis=0),
+            atol=1e-3,
+        )
         return
     np.testing.assert_allclose(back.points, mesh.vertices_mm, atol=tol)
     faces = back.faces.reshape(-1, 4)[:, 1:]
@@ -54,8 +57,10 @@ def test_seg_nrrd_round_trip_layers_and_labels(tmp_path, case):
     write_seg_nrrd(tmp_path / "overlap.seg.nrrd", {"tumour": t, "zone": z})  # overlapping: two layers
     disjoint = Mask(z.array & ~t.array, GRID)
     write_seg_nrrd(tmp_path / "labels.seg.nrrd", {"tumour": t, "rim": disjoint})  # one label map
-    for path, expected in ((tmp_path / "overlap.seg.nrrd", {"tumour": t, "zone": z}),
-                           (tmp_path / "labels.seg.nrrd", {"tumour": t, "rim": disjoint})):
+    for path, expected in (
+        (tmp_path / "overlap.seg.nrrd", {"tumour": t, "zone": z}),
+        (tmp_path / "labels.seg.nrrd", {"tumour": t, "rim": disjoint}),
+    ):
         back = read_segments(path)
         assert list(back) == list(expected)
         for n, original in expected.items():

@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from ablasim import Grid, Mask, ValidationError, measure_margin
+from ablasim import Grid, ValidationError, measure_margin
 from ablasim.errors import UnknownNameError
 from ablasim.io import read_mask
 from ablasim.io.nifti import write_nifti
@@ -43,7 +43,11 @@ def test_truncated_file(tmp_path, slicer_seg, name):
 def test_non_orthonormal_direction(tmp_path):
     data = np.ones((3, 3, 3), np.uint8)
     sheared = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.2, 1.0]])  # a tilted-gantry shear
-    nrrd.write(str(tmp_path / "s.nrrd"), data, {"space": "left-posterior-superior", "space directions": sheared, "space origin": [0.0, 0, 0]})
+    nrrd.write(
+        str(tmp_path / "s.nrrd"),
+        data,
+        {"space": "left-posterior-superior", "space directions": sheared, "space origin": [0.0, 0, 0]},
+    )
     with pytest.raises(ValidationError, match=r"s\.nrrd \[space directions\].*not orthogonal"):
         read_mask(tmp_path / "s.nrrd")
 

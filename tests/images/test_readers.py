@@ -32,8 +32,10 @@ def test_dicom_seg_liver_geometry(liver_seg):
 
     # independent expectations straight from the DICOM attributes
     ds = pydicom.dcmread(liver_seg)
-    positions = [np.array(f.PlanePositionSequence[0].ImagePositionPatient, float) for f in ds.PerFrameFunctionalGroupsSequence]
-    (name, m), = read_segments(liver_seg).items()
+    positions = [
+        np.array(f.PlanePositionSequence[0].ImagePositionPatient, float) for f in ds.PerFrameFunctionalGroupsSequence
+    ]
+    ((name, m),) = read_segments(liver_seg).items()
     assert name == "Liver"
     g = m.grid
     assert g.shape == (ds.Columns, ds.Rows, 3)
@@ -86,7 +88,11 @@ def test_nrrd_ras_space_converted(tmp_path):
 
     data = np.zeros((4, 5, 6), np.uint8)
     data[1, 2, 3] = 1
-    hdr = {"space": "right-anterior-superior", "space directions": np.diag([1.0, 2.0, 3.0]), "space origin": [10.0, 20.0, 30.0]}
+    hdr = {
+        "space": "right-anterior-superior",
+        "space directions": np.diag([1.0, 2.0, 3.0]),
+        "space origin": [10.0, 20.0, 30.0],
+    }
     nrrd.write(str(tmp_path / "ras.nrrd"), data, hdr)
     _, g = read_nrrd(tmp_path / "ras.nrrd")
     np.testing.assert_allclose(g.index_to_world([1, 2, 3]), [-(10 + 1), -(20 + 4), 30 + 9])

@@ -72,9 +72,11 @@ def run_command(args) -> int:
     print(f"min margin {r.min_margin_mm:+.2f} mm ({r.method}, error bound {r.error_bound_mm:.2f} mm) at ({p}) LPS")
     print(f"coverage {100 * r.coverage:.2f} %, uncovered {r.uncovered_volume_mm3:.1f} mm3")
     mm = r.margin_map
-    print(f"surface margin 5th/50th percentile {mm.percentile(5):.2f}/{mm.percentile(50):.2f} mm; "
-          f"{100 * mm.fraction_below(5.0):.1f} % of the surface below 5 mm"
-          + (f"; {100 * r.excluded_area_fraction:.1f} % excluded at the capsule" if r.excluded_area_fraction else ""))
+    print(
+        f"surface margin 5th/50th percentile {mm.percentile(5):.2f}/{mm.percentile(50):.2f} mm; "
+        f"{100 * mm.fraction_below(5.0):.1f} % of the surface below 5 mm"
+        + (f"; {100 * r.excluded_area_fraction:.1f} % excluded at the capsule" if r.excluded_area_fraction else "")
+    )
     if args.json:
         atomic_write_json(args.json, {"case": res.summary(), "result": r.summary()})
         print(f"wrote {args.json}")

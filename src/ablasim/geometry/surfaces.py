@@ -9,7 +9,9 @@ a smooth surface rather than by steps. Probability or partial-volume maps (:func
 smoothing: their ``level`` set is extracted directly.
 
 Bias of the smoothing (docs/images.md): a Gaussian moves the 0.5 level of a curved surface inwards by about
-``sigma^2 * (k1 + k2) / 2`` (``sigma^2 / r`` on a sphere of radius ``r``: 0.225 mm for r = 10 mm at 1 mm voxels); a first-order correction moves each vertex back out by that amount, with the curvature measured on a more strongly smoothed copy.
+``sigma^2 * (k1 + k2) / 2`` (``sigma^2 / r`` on a sphere of radius ``r``: 0.225 mm for r = 10 mm at 1 mm voxels);
+a first-order correction moves each vertex back out by that amount, with the curvature measured on a more strongly
+smoothed copy.
 Tumour and zone move the same way, so the bias on a margin is the difference of the two and usually smaller.
 """
 
@@ -21,9 +23,9 @@ import numpy as np
 
 from .._validation import as_float
 from ..errors import ValidationError
+from ._kernels.triangles import bin_triangles, signed_distances
 from .grid import Grid
 from .mask import Mask
-from ._kernels.triangles import bin_triangles, signed_distances
 
 __all__ = ["SurfaceMesh", "surface_from_field", "surface_from_mask"]
 
@@ -256,7 +258,7 @@ def _isotropic(vol, spacing, grid, name):
 
     h = float(spacing.min())
     factor = spacing / h
-    shape = tuple(int(round((n - 1) * f)) + 1 for n, f in zip(vol.shape, factor))
+    shape = tuple(int(round((n - 1) * f)) + 1 for n, f in zip(vol.shape, factor))  # noqa: RUF046
     Grid(shape, h).check_fits(12, f"the isotropic resampling of {name}", field=f"{name}.grid.spacing_mm")
     arr = np.ascontiguousarray(vol, dtype=np.bool_)
     aniso = tuple(float(s) for s in spacing)

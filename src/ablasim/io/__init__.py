@@ -25,7 +25,9 @@ def _kind(path) -> str:
         return "nrrd"
     if name.endswith(".dcm"):
         return "dicom"
-    raise ValidationError(str(path), "extension", "unknown image format: expected .nii, .nii.gz, .nrrd, .seg.nrrd or .dcm")
+    raise ValidationError(
+        str(path), "extension", "unknown image format: expected .nii, .nii.gz, .nrrd, .seg.nrrd or .dcm"
+    )
 
 
 def read_image(path) -> tuple[np.ndarray, Grid]:
@@ -71,14 +73,18 @@ def read_mask(path, *, segment: str | None = None, label: int | None = None, lev
     if kind == "dicom" or (kind == "nrrd" and src.lower().endswith(".seg.nrrd")) or segment is not None:
         segs = read_segments(path, None if segment is None else [segment])
         if segment is None and len(segs) > 1:
-            raise ValidationError(f"{src} [segment]", None, f"the file has {len(segs)} segments: name one of {list(segs)}")
-        (name, mask), = segs.items()
+            raise ValidationError(
+                f"{src} [segment]", None, f"the file has {len(segs)} segments: name one of {list(segs)}"
+            )
+        ((name, mask),) = segs.items()
         name = f"{src} [segment {name}]"
     else:
         values, grid = read_image(path)
         if np.issubdtype(values.dtype, np.floating):
             if label is not None:
-                raise ValidationError(f"{src} [label]", label, "a floating-point image is a probability map: give level")
+                raise ValidationError(
+                    f"{src} [label]", label, "a floating-point image is a probability map: give level"
+                )
             mask = Mask(values >= level, grid)
         elif label is None:
             mask = Mask(values != 0, grid)
@@ -88,4 +94,3 @@ def read_mask(path, *, segment: str | None = None, label: int | None = None, lev
     if mask.is_empty():
         raise ValidationError(name, "empty mask", "has no voxel set")
     return mask
-

@@ -96,7 +96,7 @@ def read_dicom_seg(path, names=None, *, level: float = 0.5) -> dict[str, Mask]:
         k_float = (uniq - uniq[0]) / dz
         if np.abs(k_float - np.round(k_float)).max() > 1e-3:
             raise ValidationError(f"{src} [PlanePositionSequence]", steps.tolist(), "planes are not evenly spaced")
-        nk = int(round(k_float[-1])) + 1
+        nk = int(round(k_float[-1])) + 1  # noqa: RUF046
     else:
         sm = getattr(measures, "SpacingBetweenSlices", None) or getattr(measures, "SliceThickness", 1.0)
         dz, nk = float(sm), 1
@@ -116,7 +116,7 @@ def read_dicom_seg(path, names=None, *, level: float = 0.5) -> dict[str, Mask]:
             raise UnknownNameError(f"{src} [SegmentLabel]", name, list(by_label))
         arr = np.zeros(grid.shape, dtype=np.bool_)
         for f in np.flatnonzero(seg_of == by_label[name]):
-            k = int(round((along[f] - uniq[0]) / dz))
+            k = int(round((along[f] - uniq[0]) / dz))  # noqa: RUF046
             arr[:, :, k] |= frames[f].T
         out[name] = Mask(arr, grid)
     return out

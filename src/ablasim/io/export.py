@@ -37,7 +37,9 @@ def write_mesh(path, mesh: SurfaceMesh, point_data: dict | None = None) -> Path:
     for name, values in (point_data or {}).items():
         arr = np.asarray(values, dtype=np.float32).reshape(-1)
         if len(arr) != len(mesh.vertices_mm):
-            raise ValidationError(f"point_data[{name!r}]", len(arr), f"expected one value per vertex ({len(mesh.vertices_mm)})")
+            raise ValidationError(
+                f"point_data[{name!r}]", len(arr), f"expected one value per vertex ({len(mesh.vertices_mm)})"
+            )
         data[name] = arr
     suffix = Path(path).suffix.lower()
     if suffix == ".vtp":

@@ -71,7 +71,9 @@ def _segments(src, header) -> dict:
             label = int(header.get(f"Segment{i}_LabelValue", i + 1))
             layer = int(header.get(f"Segment{i}_Layer", 0))
         except ValueError:
-            raise ValidationError(f"{src} [Segment{i}_LabelValue]", header.get(f"Segment{i}_LabelValue"), "expected an integer") from None
+            raise ValidationError(
+                f"{src} [Segment{i}_LabelValue]", header.get(f"Segment{i}_LabelValue"), "expected an integer"
+            ) from None
         out[name] = {"id": header[f"Segment{i}_ID"], "label": label, "layer": layer}
         i += 1
     return out

@@ -24,8 +24,8 @@ import numpy as np
 
 from ..errors import ValidationError
 from ..geometry.mask import Mask
-from .result import MarginMap, MarginResult
 from ..geometry.surfaces import SurfaceMesh, surface_from_mask
+from .result import MarginMap, MarginResult
 
 __all__ = ["mesh_margin"]
 

@@ -150,7 +150,13 @@ def confirm_batch(
             row = confirm_case(case, method=method, exclude_mm=exclude_mm).summary()
             row["error"] = ""
         except AblasimError as exc:
-            row = {"case": case.name, "tumor": case.tumor, "zone": case.zone, "organ": case.organ or "", "error": str(exc)}
+            row = {
+                "case": case.name,
+                "tumor": case.tumor,
+                "zone": case.zone,
+                "organ": case.organ or "",
+                "error": str(exc),
+            }
         rows.append(row)
         if progress is not None:
             progress(i + 1, len(cases))

@@ -75,8 +75,8 @@ def bin_triangles(verts, faces, lo, cell, dims, counts_only, ptr, idx):
         for a in range(3):
             mn = min(verts[faces[f, 0], a], verts[faces[f, 1], a], verts[faces[f, 2], a])
             mx = max(verts[faces[f, 0], a], verts[faces[f, 1], a], verts[faces[f, 2], a])
-            b0[a] = min(max(int(math.floor((mn - lo[a]) / cell)), 0), dims[a] - 1)
-            b1[a] = min(max(int(math.floor((mx - lo[a]) / cell)), 0), dims[a] - 1)
+            b0[a] = min(max(int(math.floor((mn - lo[a]) / cell)), 0), dims[a] - 1)  # noqa: RUF046
+            b1[a] = min(max(int(math.floor((mx - lo[a]) / cell)), 0), dims[a] - 1)  # noqa: RUF046
         for i in range(b0[0], b1[0] + 1):
             for j in range(b0[1], b1[1] + 1):
                 for k in range(b0[2], b1[2] + 1):
@@ -107,8 +107,8 @@ def signed_distances(
         r1 = np.empty(3, dtype=np.int64)
         p = (px, py, pz)
         for a in range(3):
-            r0[a] = min(max(int(math.floor((p[a] - best - lo[a]) / cell)), 0), dims[a] - 1)
-            r1[a] = min(max(int(math.floor((p[a] + best - lo[a]) / cell)), 0), dims[a] - 1)
+            r0[a] = min(max(int(math.floor((p[a] - best - lo[a]) / cell)), 0), dims[a] - 1)  # noqa: RUF046
+            r1[a] = min(max(int(math.floor((p[a] + best - lo[a]) / cell)), 0), dims[a] - 1)  # noqa: RUF046
         for ci in range(r0[0], r1[0] + 1):
             gx = max(lo[0] + ci * cell - px, 0.0, px - (lo[0] + (ci + 1) * cell))
             for cj in range(r0[1], r1[1] + 1):
