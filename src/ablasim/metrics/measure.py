@@ -22,7 +22,7 @@ from .voxel import voxel_margin
 
 __all__ = ["measure_margin"]
 
-_METHODS = ("auto", "exact", "voxel")
+_METHODS = ("auto", "exact", "voxel", "mesh")
 
 
 def measure_margin(
@@ -46,8 +46,9 @@ def measure_margin(
     grid : Grid for the voxel method when both shapes are analytic (masks carry their own grid)
     exclude : CapsuleExclusion; tumour-surface points that close to an organ boundary are left out of the
         margin statistics (not of coverage)
-    method : ``"auto"`` (exact for ellipsoids, isosurface for implicit zones, voxel for masks), ``"exact"`` or
-        ``"voxel"``
+    method : ``"auto"`` (exact for ellipsoids, isosurface for implicit zones, voxel for masks), ``"exact"``,
+        ``"voxel"`` (edt screening) or ``"mesh"`` (tumour masks: smoothed surfaces and exact point-to-triangle
+        distances, sub-voxel; the zone and organ may be masks on other grids; docs/images.md)
     resolution_mm : exact method: every point of the surfaces searched lies within this distance of a sample
         (the samples seed exact local refinement; see docs/methods.md for the error bound)
     map_resolution_mm : sample spacing of the tumour-surface margin map; None: no map (exact method only; faster)
@@ -94,6 +95,12 @@ def _measure(tumor, zone, zones, zone_mask, grid, exclude, method, res, map_res,
         zone_mask = _rasterise_implicit(zone, tumor, vgrid, pad)
         zones = []
     analytic = isinstance(tumor, Ellipsoid) and zone_mask is None
+    if method == "mesh":
+        if not isinstance(tumor, Mask):
+            raise ValidationError("method", method, "the mesh method measures a tumour Mask; use exact for ellipsoids")
+        from .mesh import mesh_margin
+
+        return mesh_margin(tumor, zones, zone_mask, exclusion=exclude)
     if method == "exact" and not analytic:
         raise ValidationError("method", method, "the exact method needs an Ellipsoid tumour and Ellipsoid zones")
     if map_res is None and not (method in ("auto", "exact") and analytic):
