@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("geometry", ("ablasim.geometry",)),
-    ("data", ("ablasim.catalog", "ablasim.probes", "ablasim.literature")),
+    ("data", ("ablasim.catalog", "ablasim.probes", "ablasim.literature", "ablasim.io")),
     ("zones, physics", ("ablasim.zones", "ablasim.physics", "ablasim.uncertainty", "ablasim.placement")),
     ("metrics", ("ablasim.metrics", "ablasim.sampling")),
     ("rules", ("ablasim.rules",)),

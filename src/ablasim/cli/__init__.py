@@ -12,11 +12,18 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import AblasimError
-from . import cohort, listings, run
+from . import cohort, confirm, listings, run
 
 __all__ = ["main"]
 
-COMMANDS = {"run": run, "report": run, "cohort": cohort, "probes": listings, "rules": listings}
+COMMANDS = {
+    "run": run,
+    "report": run,
+    "confirm": confirm,
+    "cohort": cohort,
+    "probes": listings,
+    "rules": listings,
+}
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import sys
 
+from .._io import atomic_write_json
+from ..errors import ValidationError
+from ..geometry.surfaces import SurfaceMesh, surface_from_mask
+from ..io.export import margin_volume, write_mesh
+from ..io.nifti import write_nifti
+from ..io.nrrd import write_seg_nrrd
+from ..workflows.confirm import ConfirmCase, confirm_batch, confirm_case
+
 __all__ = ["add_parser", "run_command"]
 
 
@@ -44,9 +52,6 @@ def _progress(quiet):
 
 
 def run_command(args) -> int:
-    from .._io import atomic_write_json
-    from ..errors import ValidationError
-    from ..workflows.confirm import ConfirmCase, confirm_batch, confirm_case
 
     if args.batch:
         if not args.out:
@@ -82,11 +87,6 @@ def run_command(args) -> int:
         print(f"wrote {args.json}")
     if args.export:
         from pathlib import Path
-
-        from ..geometry.surfaces import SurfaceMesh, surface_from_mask
-        from ..io.export import margin_volume, write_mesh
-        from ..io.nifti import write_nifti
-        from ..io.nrrd import write_seg_nrrd
 
         out = Path(args.export)
         tmesh = SurfaceMesh(r.margin_map.points_mm, r.margin_map.faces)

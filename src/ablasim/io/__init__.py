@@ -12,6 +12,10 @@ import numpy as np
 from ..errors import ValidationError
 from ..geometry.grid import Grid
 from ..geometry.mask import Mask
+from .dicom_seg import read_dicom_seg
+from .nifti import read_nifti
+from .nrrd import read_nrrd
+from .nrrd import read_segments as nrrd_segments
 from .resample import resample_mask
 
 __all__ = ["read_image", "read_mask", "read_segments", "resample_mask"]
@@ -34,12 +38,8 @@ def read_image(path) -> tuple[np.ndarray, Grid]:
     """Voxel values of a 3D NIfTI or NRRD image and their grid (LPS)."""
     kind = _kind(path)
     if kind == "nifti":
-        from .nifti import read_nifti
-
         return read_nifti(path)
     if kind == "nrrd":
-        from .nrrd import read_nrrd
-
         return read_nrrd(path)
     raise ValidationError(str(path), "DICOM", "read DICOM-SEG files with read_segments or read_mask")
 
@@ -48,12 +48,8 @@ def read_segments(path, names=None) -> dict[str, Mask]:
     """Named masks of a segmentation: a ``.seg.nrrd`` (segments) or a DICOM-SEG (segment labels)."""
     kind = _kind(path)
     if kind == "dicom":
-        from .dicom_seg import read_dicom_seg
-
         return read_dicom_seg(path, names)
     if kind == "nrrd":
-        from .nrrd import read_segments as nrrd_segments
-
         return nrrd_segments(path, names)
     raise ValidationError(str(path), "NIfTI", "has no named segments; use read_mask(path, label=...)")
 

@@ -20,6 +20,7 @@ from ..errors import ValidationError
 from ..geometry.grid import Grid
 from ..geometry.mask import Mask
 from ..geometry.surfaces import SurfaceMesh
+from ..probes import Probe
 
 __all__ = ["margin_volume", "write_mesh", "write_probe_markups"]
 
@@ -110,7 +111,6 @@ def _ply(mesh, data) -> bytes:
 def write_probe_markups(path, probes, *, names=None, length_mm: float = 100.0) -> Path:
     """Probes as 3D Slicer markups JSON: one Line per probe, from the entry (``length_mm`` proximal to the tip,
     along the shaft) to the tip, in LPS."""
-    from ..probes import Probe
 
     items = [probes] if isinstance(probes, Probe) else list(probes)
     if not items or not all(isinstance(p, Probe) for p in items):

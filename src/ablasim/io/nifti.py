@@ -10,6 +10,7 @@ import numpy as np
 from .._io import atomic_write_bytes
 from ..errors import ValidationError
 from ..geometry.grid import Grid
+from ..geometry.mask import Mask
 from ._frames import LPS_FROM_RAS, grid_from_affine
 
 __all__ = ["read_nifti", "write_nifti"]
@@ -44,8 +45,6 @@ def write_nifti(path, values, grid: Grid | None = None) -> Path:
 
     The affine (LPS converted to RAS) is stored as sform and qform with code 1 (scanner anatomical)."""
     import nibabel as nib
-
-    from ..geometry.mask import Mask
 
     if isinstance(values, Mask):
         grid, arr = values.grid, values.array.astype(np.uint8)

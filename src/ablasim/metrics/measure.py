@@ -17,6 +17,7 @@ from ..zones.implicit import ImplicitZone
 from .exact import exact_margin
 from .exclusion import CapsuleExclusion
 from .isosurface import isosurface_margin
+from .mesh import mesh_margin
 from .result import MarginResult
 from .voxel import voxel_margin
 
@@ -98,7 +99,6 @@ def _measure(tumor, zone, zones, zone_mask, grid, exclude, method, res, map_res,
     if method == "mesh":
         if not isinstance(tumor, Mask):
             raise ValidationError("method", method, "the mesh method measures a tumour Mask; use exact for ellipsoids")
-        from .mesh import mesh_margin
 
         return mesh_margin(tumor, zones, zone_mask, exclusion=exclude)
     if method == "exact" and not analytic:

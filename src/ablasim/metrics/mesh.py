@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import ValidationError
 from ..geometry.mask import Mask
+from ..geometry.shapes import Ellipsoid
 from ..geometry.surfaces import SurfaceMesh, surface_from_mask
 from .result import MarginMap, MarginResult
 
@@ -175,7 +176,6 @@ def _organ_distance(exclusion, smoothing_voxels, tumor):
     """Unsigned distance to the organ boundary. An organ mask is meshed only in a box around the tumour that is
     wider than the exclusion distance by three voxel diagonals plus the smoothing, so the faces closing the cropped
     surface lie farther than the exclusion distance from every tumour point and never decide an exclusion."""
-    from ..geometry.shapes import Ellipsoid
 
     organ = exclusion.organ
     if isinstance(organ, Ellipsoid):

@@ -20,6 +20,7 @@ from pathlib import Path
 from .._io import atomic_write_bytes, atomic_write_text
 from ..errors import AblasimError, ValidationError
 from ..geometry.mask import Mask
+from ..io import read_mask, resample_mask
 from ..metrics.exclusion import CapsuleExclusion
 from ..metrics.measure import measure_margin
 from ..metrics.result import MarginResult
@@ -63,7 +64,6 @@ class ConfirmResult:
 
 
 def _read(path, segment, what):
-    from ..io import read_mask
 
     return read_mask(path, segment=segment)
 
@@ -72,7 +72,6 @@ def confirm_case(case: ConfirmCase, *, method: str = "mesh", exclude_mm: float =
     """Measure one case. ``exclude_mm``: capsule exclusion distance when the case has an organ (its own
     ``exclude_mm`` wins). The mesh method takes masks on different grids; the voxel method resamples the zone and
     organ onto the tumour's grid (:func:`ablasim.io.resample_mask`)."""
-    from ..io import resample_mask
 
     tumor = _read(case.tumor, case.tumor_segment, "tumor")
     zone = _read(case.zone, case.zone_segment, "zone")
