@@ -1,36 +1,45 @@
 """Closed triangle meshes of segmented shapes, with exact signed point-to-mesh distances.
 
-Surfaces from binary masks (:func:`surface_from_mask`): the mask, as a 0/1 volume, is smoothed with a Gaussian of
-standard deviation ``smoothing_voxels`` voxels (default 1.5) and the 0.5 level of the result is extracted by marching
-cubes (Lewiner's variant in scikit-image). On grids whose coarsest spacing exceeds 1.5 times the finest, the mask is
-first resampled onto an isotropic grid at the finest spacing by shape-based interpolation (the signed distance of
-the mask, from the ``edt`` package, interpolated linearly and thresholded at 0), so that thick slices are joined by
-a smooth surface rather than by steps. Probability or partial-volume maps (:func:`surface_from_field`) need no
-smoothing: their ``level`` set is extracted directly.
+Surfaces from binary masks (:func:`surface_from_mask`), in three steps:
 
-Bias of the smoothing (docs/images.md): a Gaussian moves the 0.5 level of a curved surface inwards by about
-``sigma^2 * (k1 + k2) / 2`` (``sigma^2 / r`` on a sphere of radius ``r``: 0.225 mm for r = 10 mm at 1 mm voxels);
-a first-order correction moves each vertex back out by that amount, with the curvature measured on a more strongly
-smoothed copy.
-Tumour and zone move the same way, so the bias on a margin is the difference of the two and usually smaller.
+1. **Partial volume.** A binary mask only says on which side of the surface each voxel centre lies. Along each axis
+   the columns of the mask cross the surface between two slices; shape-based interpolation (linear in the in-plane
+   signed distance) places each crossing, warped so that the cross-section area follows a quadratic through three
+   slices (exact for ellipsoids), and extrapolates caps (the top section of a component) from the same quadratic
+   with a spherical prior (``ablasim.geometry._kernels.slices``). On a (near-)isotropic grid the three axes'
+   partial volumes are averaged with the squared components of the surface normal as weights; on a grid whose
+   coarsest spacing exceeds 1.5 times the finest, the thick axis is refined onto the finest spacing the same way,
+   so that thick slices are joined by a smooth surface and caps do not stop at the last slice.
+2. **Smoothing.** The partial volume is smoothed by a Gaussian of ``smoothing_voxels`` (default 1.5) times the
+   finest spacing, and its 0.5 level extracted by marching cubes (Lewiner's variant in scikit-image).
+3. **Shrinkage correction.** A Gaussian moves the 0.5 level of a curved surface inwards, to first order by
+   ``sigma^2 (k1 + k2) / 2`` (``sigma^2 / r`` on a sphere of radius ``r``). Each vertex is moved back out by the
+   exact shift of a blurred ball whose level set has the vertex's mean curvature, measured on a copy smoothed 1.5
+   times more.
+
+Probability or partial-volume maps (:func:`surface_from_field`) need none of this: their ``level`` set is extracted
+directly. Measured errors against analytic spheres and ellipsoids: docs/images.md.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from .._validation import as_float
 from ..errors import ValidationError
-from ._kernels.triangles import bin_triangles, signed_distances
+from ._kernels.fields import derivatives_at
+from ._kernels.triangles import bisect_level, build_bvh, mesh_normals, signed_distances, unsigned_distances
+from ._slices import partial_volume, thick_slice_partial_volume
 from .grid import Grid
 from .mask import Mask
 
 __all__ = ["SurfaceMesh", "surface_from_field", "surface_from_mask"]
 
-ANISOTROPY_LIMIT = 1.5  # coarsest / finest spacing above which a mask is resampled isotropically first
-CURVATURE_SMOOTHING = 2.5  # normals and curvature for the shrinkage correction: this many times the smoothing
+ANISOTROPY_LIMIT = 1.5  # coarsest / finest spacing above which the thick axes are refined first
+CURVATURE_SCALE = 1.5  # normals and curvature for the shrinkage correction: this many times the smoothing
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,11 +88,8 @@ class SurfaceMesh:
 
     def vertex_areas_mm2(self) -> np.ndarray:
         """Area each vertex stands for: a third of the area of the triangles around it."""
-        tri = 0.5 * np.linalg.norm(self._cross(), axis=1)
-        out = np.zeros(len(self.vertices_mm))
-        for k in range(3):
-            np.add.at(out, self.faces[:, k], tri / 3.0)
-        return out
+        tri = np.repeat(np.linalg.norm(self._cross(), axis=1) / 6.0, 3)
+        return np.bincount(self.faces.ravel(), weights=tri, minlength=len(self.vertices_mm))
 
     def edges(self) -> np.ndarray:
         """Unique undirected edges (E, 2)."""
@@ -95,61 +101,62 @@ class SurfaceMesh:
     # -- distances ----------------------------------------------------------------------------------------------
     def signed_distance(self, points_mm) -> tuple[np.ndarray, np.ndarray]:
         """Exact signed distance (mm, > 0 outside) of each point to the mesh, and the closest mesh point."""
+        pts = self._points(points_mm)
+        order, lo, hi, face_n, vert_n, edge_n = self._accel if self._accel is not None else self._build()
+        dist = np.empty(len(pts))
+        closest = np.empty((len(pts), 3))
+        if len(pts):
+            signed_distances(
+                pts, self.vertices_mm, self.faces, order, lo, hi, face_n, vert_n, edge_n, dist, closest
+            )  # fmt: skip
+        return dist, closest
+
+    def distance(self, points_mm) -> np.ndarray:
+        """Exact unsigned distance (mm) of each point to the mesh."""
+        pts = self._points(points_mm)
+        order, lo, hi = (self._accel if self._accel is not None else self._build())[:3]
+        dist = np.empty(len(pts))
+        if len(pts):
+            unsigned_distances(pts, self.vertices_mm, self.faces, order, lo, hi, dist)
+        return dist
+
+    def level_crossings(self, inner_mm, outer_mm, level_mm: float, iterations: int = 30) -> np.ndarray:
+        """On each segment from ``inner_mm[i]`` (farther than ``level_mm`` from the mesh) to ``outer_mm[i]`` (not
+        farther), the point where the distance crosses ``level_mm``, to ``2**-iterations`` of the segment (the
+        end of the final bracket that stays farther)."""
+        a, b = self._points(inner_mm), self._points(outer_mm)
+        order, lo, hi = (self._accel if self._accel is not None else self._build())[:3]
+        out = np.empty_like(a)
+        if len(a):
+            bisect_level(a, b, self.vertices_mm, self.faces, order, lo, hi, float(level_mm), int(iterations), out)
+        return out
+
+    @staticmethod
+    def _points(points_mm) -> np.ndarray:
         pts = np.ascontiguousarray(np.asarray(points_mm, dtype=np.float64).reshape(-1, 3))
         if not np.all(np.isfinite(pts)):
             raise ValidationError("points_mm", "non-finite", "contains NaN or infinite values")
-        acc = self._accel if self._accel is not None else self._build()
-        tree, face_n, vert_n, edge_n, lo, cell, dims, ptr, idx = acc
-        upper, _ = tree.query(pts, k=1)
-        dist = np.empty(len(pts))
-        closest = np.empty((len(pts), 3))
-        signed_distances(
-            pts, np.ascontiguousarray(upper, dtype=np.float64), self.vertices_mm, self.faces,
-            face_n, vert_n, edge_n, lo, cell, dims, ptr, idx, dist, closest,
-        )  # fmt: skip
-        return dist, closest
+        return pts
 
     def _build(self):
-        from scipy.spatial import cKDTree
-
-        v, f = self.vertices_mm, self.faces
-        cross = self._cross()
-        dbl_area = np.linalg.norm(cross, axis=1)
-        face_n = cross / np.maximum(dbl_area, 1e-300)[:, None]
-        # angle-weighted vertex normals
-        vert_n = np.zeros_like(v)
-        for k in range(3):
-            p, q, r = v[f[:, k]], v[f[:, (k + 1) % 3]], v[f[:, (k + 2) % 3]]
-            u1, u2 = q - p, r - p
-            cosang = np.einsum("ij,ij->i", u1, u2) / np.maximum(
-                np.linalg.norm(u1, axis=1) * np.linalg.norm(u2, axis=1), 1e-300
-            )
-            np.add.at(vert_n, f[:, k], face_n * np.arccos(np.clip(cosang, -1.0, 1.0))[:, None])
-        # edge normals: sum of the normals of the two faces sharing the edge (k: edge from corner k to k+1)
-        n = len(v)
-        a = f[:, [0, 1, 2]].ravel()
-        b = f[:, [1, 2, 0]].ravel()
-        key = np.minimum(a, b) * n + np.maximum(a, b)
+        f = self.faces
+        m = len(f)
+        # the face across each edge k -> k+1 (half-edges sorted by their undirected key; pairs are neighbours)
+        a, b = f.ravel(), f[:, [1, 2, 0]].ravel()
+        key = np.minimum(a, b) * len(self.vertices_mm) + np.maximum(a, b)
         order = np.argsort(key, kind="stable")
-        uniq, inv = np.unique(key[order], return_inverse=True)
-        sums = np.zeros((len(uniq), 3))
-        np.add.at(sums, inv, np.repeat(face_n, 3, axis=0)[order])
-        edge_n = np.empty((len(key), 3))
-        edge_n[order] = sums[inv]
-        edge_n = edge_n.reshape(-1, 3, 3)
-        # uniform cells of about two mean edge lengths
-        mean_edge = float(np.mean(np.linalg.norm(v[f[:, 1]] - v[f[:, 0]], axis=1))) or 1.0
-        lo = v.min(axis=0) - 1e-6
-        extent = v.max(axis=0) + 1e-6 - lo
-        cell = max(2.0 * mean_edge, float(extent.max()) / 256.0)
-        dims = np.maximum(np.ceil(extent / cell).astype(np.int64), 1)
-        ptr = np.zeros(int(np.prod(dims)) + 1, dtype=np.int64)
-        dummy = np.zeros(0, dtype=np.int64)
-        bin_triangles(v, f, lo, cell, dims, True, ptr, dummy)
-        ptr = np.cumsum(ptr)
-        idx = np.empty(int(ptr[-1]), dtype=np.int64)
-        bin_triangles(v, f, lo, cell, dims, False, ptr, idx)
-        acc = (cKDTree(v), face_n, vert_n, edge_n, lo, float(cell), dims, ptr, idx)
+        ks = key[order]
+        nbr = np.full(3 * m, -1, dtype=np.int64)
+        pair = np.flatnonzero(ks[1:] == ks[:-1])
+        single = np.ones(len(pair), dtype=bool)  # only keys shared by exactly two half-edges (a manifold edge)
+        single[1:] &= pair[1:] != pair[:-1] + 1
+        single[:-1] &= pair[:-1] + 1 != pair[1:]
+        pair = pair[single]
+        h1, h2 = order[pair], order[pair + 1]
+        nbr[h1], nbr[h2] = h2 // 3, h1 // 3
+        face_n, vert_n, edge_n = mesh_normals(self.vertices_mm, f, nbr.reshape(m, 3))
+        tri_order, lo, hi = build_bvh(self.vertices_mm, f)
+        acc = (tri_order, lo, hi, face_n, vert_n, edge_n)
         object.__setattr__(self, "_accel", acc)
         return acc
 
@@ -162,12 +169,13 @@ def surface_from_mask(
     name: str = "mask",
     within_mm=None,
 ) -> SurfaceMesh:
-    """Smoothed surface of a binary mask (module docstring: Gaussian of ``smoothing_voxels``, 0.5 level).
+    """Smooth surface of a binary mask (module docstring: partial volume, Gaussian of ``smoothing_voxels`` of the
+    finest spacing, 0.5 level, shrinkage corrected).
 
-    ``smoothing_voxels=0`` gives the unsmoothed marching-cubes surface through the midpoints between set and unset
-    voxel centres. ``within_mm=(lower, upper)``: mesh only the part of the mask in that world box (the surface is
-    closed near the box faces; use a box well beyond the region you measure). Raises ValidationError naming ``name``
-    for an empty mask (or an empty part).
+    ``smoothing_voxels=0`` gives the 0.5 level of the partial volume itself. ``within_mm=(lower, upper)``: mesh only
+    the part of the mask in that world box (the surface is closed near the box faces; use a box well beyond the
+    region you measure). A mask too small for the smoothing (no value of the smoothed volume reaches one half) is
+    smoothed less. Raises ValidationError naming ``name`` for an empty mask (or an empty part).
     """
     from scipy.ndimage import gaussian_filter
 
@@ -177,7 +185,8 @@ def surface_from_mask(
         raise ValidationError(name, mask, "the mask is empty: it has no surface")
     sigma = as_float(smoothing_voxels, "smoothing_voxels", nonnegative=True, maximum=5.0)
     grid = mask.grid
-    pad = int(np.ceil(3.0 * CURVATURE_SMOOTHING * sigma)) + 2
+    spacing = np.asarray(grid.spacing_mm, dtype=float)
+    pad = int(np.ceil(3.0 * CURVATURE_SCALE * sigma)) + 2
     lo, hi = mask.index_bounds()
     if within_mm is not None:
         blo, bhi = grid.index_box(*within_mm)
@@ -185,49 +194,76 @@ def surface_from_mask(
         if np.any(hi <= lo) or not mask.array[tuple(slice(a, b) for a, b in zip(lo, hi))].any():
             raise ValidationError(name, mask, "has no voxel near the region measured")
     crop = mask.array[tuple(slice(a, b) for a, b in zip(lo, hi))]
-    vol = np.pad(crop, pad)
-    origin_idx = lo - pad  # grid index of vol[0, 0, 0]
-    spacing = np.asarray(grid.spacing_mm, dtype=float)
-    factor = np.ones(3)
+    pads = np.full(3, pad)
+    pads[spacing > ANISOTROPY_LIMIT * spacing.min()] = 2 + int(np.ceil(sigma))  # thick axes: refined below
+    vol = np.pad(crop, [(p, p) for p in pads])
+    origin_idx = lo - pads  # grid index of vol[0, 0, 0]
+    sigma_mm = sigma * float(spacing.min())
     if spacing.max() > ANISOTROPY_LIMIT * spacing.min():
-        vol, factor = _isotropic(vol, spacing, grid, name)
-    if sigma > 0:
-        field = gaussian_filter(vol.astype(np.float32), sigma, mode="constant", cval=0.0)
+        Grid(vol.shape, spacing).check_fits(40 * float(spacing.max() / spacing.min()), f"the refinement of {name}")
+        pv, factor, work = thick_slice_partial_volume(vol, spacing, ANISOTROPY_LIMIT)
     else:
-        field = vol.astype(np.float32)
+        pv, factor, work = partial_volume(vol, spacing, max(sigma_mm, 0.5 * float(spacing.min()))), np.ones(3), spacing
+    for s_mm in (sigma_mm, 0.5 * sigma_mm, 0.0):
+        field = gaussian_filter(pv, s_mm / work, mode="constant", cval=0.0, truncate=4.0) if s_mm > 0 else pv
+        if float(field.max()) > 0.5:
+            break
     verts, faces = _contour(field, 0.5)
-    if sigma > 0 and correct_shrinkage:
-        verts = verts + _shrinkage_step(vol, verts, sigma)
+    if s_mm > 0 and correct_shrinkage:
+        verts = verts + _shrinkage_step(field, verts, s_mm, work)
     index = origin_idx + verts / factor
     return _oriented(grid.index_to_world(index), faces, spacing)
 
 
-def _shrinkage_step(vol, verts, sigma):
-    """Move each vertex outwards by the first-order shift of the 0.5 level under the Gaussian,
-    ``sigma^2 (k1 + k2) / 2`` along the normal (working-grid voxels; the working grid is isotropic or nearly so).
+@lru_cache(maxsize=1)
+def _ball_table() -> tuple[np.ndarray, np.ndarray]:
+    """The 0.5 level of a ball of radius R blurred by a unit Gaussian lies at radius rho < R. Tabulated as
+    x = 1 / rho (the blurred level set's mean curvature times sigma) -> y = R - rho (the shift, in sigma)."""
+    from scipy.special import erf
 
-    Normal and curvature come from the level set through the vertex of the mask smoothed more strongly
-    (``CURVATURE_SMOOTHING`` times sigma): at that scale the voxel steps no longer show, and level sets of a
-    smoothed shape are nested, so the level through the vertex has the curvature of the shrunk surface there."""
-    from scipy.ndimage import gaussian_filter, map_coordinates
+    def blurred(rho, r):  # the blurred indicator at distance rho from the centre (sigma = 1)
+        a, b = (r - rho) / np.sqrt(2.0), (r + rho) / np.sqrt(2.0)
+        return 0.5 * (erf(a) + erf(b)) - (np.exp(-a * a) - np.exp(-b * b)) / (rho * np.sqrt(2.0 * np.pi))
 
-    g = gaussian_filter(vol.astype(np.float32), CURVATURE_SMOOTHING * sigma, mode="constant", cval=0.0)
-    grads = np.gradient(g)
-    coords = verts.T
-    gv = np.stack([map_coordinates(d, coords, order=1) for d in grads], axis=1)
+    r = np.concatenate([np.linspace(1.56, 3.0, 150), np.geomspace(3.0, 1e4, 150)[1:]])  # centre > 0.5: r > 1.538
+    lo, hi = np.full_like(r, 1e-6), r.copy()
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        inside = blurred(mid, r) > 0.5
+        lo, hi = np.where(inside, mid, lo), np.where(inside, hi, mid)
+    rho = 0.5 * (lo + hi)
+    x, y = 1.0 / rho, r - rho
+    order = np.argsort(x)
+    return np.concatenate([[0.0], x[order]]), np.concatenate([[0.0], y[order]])
+
+
+def _shrinkage_step(field, verts, sigma_mm, spacing):
+    """Move each vertex outwards by the shift of the 0.5 level under the Gaussian: the shift of a blurred ball
+    whose level set has the vertex's mean curvature (``_ball_table``; to first order ``sigma^2 (k1 + k2) / 2``;
+    negative where the surface is concave, by symmetry of the complement).
+
+    Normal and curvature come from the level set through the vertex of the volume smoothed ``CURVATURE_SCALE``
+    times more (where the voxel steps no longer show; level sets of a smoothed ball stay concentric, so the level
+    through the vertex has the curvature of the shrunk surface there)."""
+    from scipy.ndimage import gaussian_filter
+
+    extra = sigma_mm * np.sqrt(CURVATURE_SCALE**2 - 1.0)
+    g = gaussian_filter(field, extra / spacing, mode="constant", cval=0.0, truncate=3.0)
+    der = np.empty((len(verts), 9))
+    derivatives_at(g, np.ascontiguousarray(verts), np.asarray(spacing, dtype=np.float64), der)
+    grad = der[:, :3]
     hess = np.empty((len(verts), 3, 3))
-    for a in range(3):
-        second = np.gradient(grads[a])
-        for b in range(a, 3):
-            hess[:, a, b] = hess[:, b, a] = map_coordinates(second[b], coords, order=1)
-    norm = np.maximum(np.linalg.norm(gv, axis=1), 1e-12)
-    n = gv / norm[:, None]  # points inwards (the field increases inwards)
-    lap = np.trace(hess, axis1=1, axis2=2)
+    for (a, b), c in zip(((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2)), range(3, 9)):
+        hess[:, a, b] = hess[:, b, a] = der[:, c]
+    norm = np.maximum(np.linalg.norm(grad, axis=1), 1e-12)
+    n = grad / norm[:, None]  # points inwards (the field increases inwards)
+    lap = hess[:, 0, 0] + hess[:, 1, 1] + hess[:, 2, 2]
     nhn = np.einsum("ni,nij,nj->n", n, hess, n)
-    curv_sum = -(lap - nhn) / norm  # k1 + k2, > 0 where the surface is convex
-    shift = 0.5 * sigma**2 * curv_sum
-    shift = np.clip(shift, -sigma, sigma)  # first order only: never move farther than the smoothing scale
-    return -shift[:, None] * n
+    mean_curv = -0.5 * (lap - nhn) / norm  # > 0 where the surface is convex
+    x, y = _ball_table()
+    shift = sigma_mm * np.sign(mean_curv) * np.interp(np.abs(mean_curv) * sigma_mm, x, y)
+    shift = np.clip(shift, -1.5 * sigma_mm, 1.5 * sigma_mm)
+    return -shift[:, None] * n / np.asarray(spacing, dtype=float)
 
 
 def surface_from_field(values, grid: Grid, level: float = 0.5, *, name: str = "field") -> SurfaceMesh:
@@ -249,29 +285,6 @@ def surface_from_field(values, grid: Grid, level: float = 0.5, *, name: str = "f
     vol = np.pad(crop, 1, constant_values=below)
     verts, faces = _contour(vol, lev)
     return _oriented(grid.index_to_world(lo - 1 + verts), faces, np.asarray(grid.spacing_mm, dtype=float))
-
-
-def _isotropic(vol, spacing, grid, name):
-    """Shape-based interpolation onto the finest spacing: signed distance (edt), trilinear, threshold at 0."""
-    import edt
-    from scipy.ndimage import map_coordinates
-
-    h = float(spacing.min())
-    factor = spacing / h
-    shape = tuple(int(round((n - 1) * f)) + 1 for n, f in zip(vol.shape, factor))  # noqa: RUF046
-    Grid(shape, h).check_fits(12, f"the isotropic resampling of {name}", field=f"{name}.grid.spacing_mm")
-    arr = np.ascontiguousarray(vol, dtype=np.bool_)
-    aniso = tuple(float(s) for s in spacing)
-    inside = edt.edt(arr, anisotropy=aniso, black_border=False)
-    outside = edt.edt(~arr, anisotropy=aniso, black_border=False)
-    sdf = np.where(arr, inside, -outside).astype(np.float32)
-    sdf -= np.where(arr, 0.5 * h, -0.5 * h).astype(np.float32)  # the boundary lies half-way between centres
-    out = np.empty(shape, dtype=np.bool_)
-    coords = [np.arange(n) / f for n, f in zip(shape, factor)]
-    for i, x in enumerate(coords[0]):  # slab by slab: bounded memory
-        pts = np.meshgrid([x], coords[1], coords[2], indexing="ij")
-        out[i] = map_coordinates(sdf, [p.ravel() for p in pts], order=1).reshape(shape[1:]) > 0
-    return out, factor
 
 
 def _contour(field, level):

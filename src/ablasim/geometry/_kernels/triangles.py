@@ -1,10 +1,10 @@
-"""Numba kernels: exact signed distances from points to a closed triangle mesh.
+"""Numba kernels: exact distances from points to a closed triangle mesh through a bounding-volume hierarchy.
 
-Triangles are binned into a uniform grid of cubic cells (a triangle is listed in every cell its bounding box
-touches). A query starts from an upper bound on its distance (the distance to the nearest vertex, found by a KD-tree
-in Python) and visits only the cells whose box lies closer than the best distance found so far, so the result is the
-exact minimum over all triangles. The sign comes from the angle-weighted pseudo-normal of the closest feature (face,
-edge or vertex; Baerentzen & Aanaes 2005), which is exact for a closed, consistently oriented mesh.
+The hierarchy is a complete binary tree over the triangles sorted by the Morton code of their centroids (leaves of
+``LEAF`` consecutive triangles, node ``n`` has children ``2n`` and ``2n + 1``, boxes built bottom-up). A query walks
+it nearest box first and skips every box farther than the best triangle found so far, so the result is the exact
+minimum over all triangles. The sign comes from the angle-weighted pseudo-normal of the closest feature (face, edge
+or vertex; Baerentzen & Aanaes 2005), which is exact for a closed, consistently oriented mesh.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import numpy as np
 from numba import prange
 
 from ..._jit import kernel
+
+LEAF = 4
 
 
 @kernel
@@ -66,77 +68,155 @@ def _closest(px, py, pz, ax, ay, az, bx, by, bz, cx, cy, cz, out):
 
 
 @kernel
-def bin_triangles(verts, faces, lo, cell, dims, counts_only, ptr, idx):
-    """Count (``counts_only``) or list the triangles of each cell (CSR: ``ptr`` offsets, ``idx`` triangle ids)."""
-    fill = np.zeros(dims[0] * dims[1] * dims[2], dtype=np.int64)
-    for f in range(faces.shape[0]):
-        b0 = np.empty(3, dtype=np.int64)
-        b1 = np.empty(3, dtype=np.int64)
+def _spread10(v):
+    """The low 10 bits of v, two zero bits between each (for a 30-bit Morton code)."""
+    v &= 0x3FF
+    v = (v | (v << 16)) & 0x030000FF
+    v = (v | (v << 8)) & 0x0300F00F
+    v = (v | (v << 4)) & 0x030C30C3
+    v = (v | (v << 2)) & 0x09249249
+    return v
+
+
+@kernel
+def build_bvh(verts, faces):
+    """Triangle order and node boxes (lo, hi: (2P, 3)) of the hierarchy; P leaves (a power of two)."""
+    m = faces.shape[0]
+    cen = np.empty((m, 3))
+    for f in range(m):
         for a in range(3):
-            mn = min(verts[faces[f, 0], a], verts[faces[f, 1], a], verts[faces[f, 2], a])
-            mx = max(verts[faces[f, 0], a], verts[faces[f, 1], a], verts[faces[f, 2], a])
-            b0[a] = min(max(int(math.floor((mn - lo[a]) / cell)), 0), dims[a] - 1)  # noqa: RUF046
-            b1[a] = min(max(int(math.floor((mx - lo[a]) / cell)), 0), dims[a] - 1)  # noqa: RUF046
-        for i in range(b0[0], b1[0] + 1):
-            for j in range(b0[1], b1[1] + 1):
-                for k in range(b0[2], b1[2] + 1):
-                    c = (i * dims[1] + j) * dims[2] + k
-                    if counts_only:
-                        ptr[c + 1] += 1
-                    else:
-                        idx[ptr[c] + fill[c]] = f
-                        fill[c] += 1
+            cen[f, a] = (verts[faces[f, 0], a] + verts[faces[f, 1], a] + verts[faces[f, 2], a]) / 3.0
+    lo3 = np.empty(3)
+    ext = np.empty(3)
+    for a in range(3):
+        lo3[a] = cen[:, a].min()
+        ext[a] = max(cen[:, a].max() - lo3[a], 1e-12)
+    code = np.empty(m, dtype=np.int64)
+    for f in range(m):
+        c = 0
+        for a in range(3):
+            q = min(max(int((cen[f, a] - lo3[a]) / ext[a] * 1023.0), 0), 1023)
+            c |= _spread10(q) << (2 - a)
+        code[f] = c
+    order = np.argsort(code, kind="mergesort")
+    nleaf = (m + LEAF - 1) // LEAF
+    p = 1
+    while p < nleaf:
+        p *= 2
+    lo = np.full((2 * p, 3), np.inf)
+    hi = np.full((2 * p, 3), -np.inf)
+    for j in range(nleaf):
+        n = p + j
+        for k in range(j * LEAF, min((j + 1) * LEAF, m)):
+            f = order[k]
+            for c in range(3):
+                for a in range(3):
+                    x = verts[faces[f, c], a]
+                    lo[n, a] = min(lo[n, a], x)
+                    hi[n, a] = max(hi[n, a], x)
+    for n in range(p - 1, 0, -1):
+        for a in range(3):
+            lo[n, a] = min(lo[2 * n, a], lo[2 * n + 1, a])
+            hi[n, a] = max(hi[2 * n, a], hi[2 * n + 1, a])
+    return order, lo, hi
+
+
+@kernel
+def mesh_normals(verts, faces, nbr):
+    """Face normals, angle-weighted vertex normals and edge normals (sum of the two faces' normals; ``nbr[f, k]``
+    is the face across edge k -> k+1 of face f, -1 when there is none)."""
+    m = faces.shape[0]
+    face_n = np.zeros((m, 3))
+    vert_n = np.zeros((verts.shape[0], 3))
+    for f in range(m):
+        a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
+        u = verts[b] - verts[a]
+        v = verts[c] - verts[a]
+        n = np.array([u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]])
+        ln = math.sqrt(n[0] ** 2 + n[1] ** 2 + n[2] ** 2)
+        if ln > 0.0:
+            face_n[f] = n / ln
+        for k in range(3):
+            p, q, r = faces[f, k], faces[f, (k + 1) % 3], faces[f, (k + 2) % 3]
+            e1 = verts[q] - verts[p]
+            e2 = verts[r] - verts[p]
+            den = math.sqrt((e1**2).sum() * (e2**2).sum())
+            if den > 0.0:
+                ang = math.acos(min(max((e1 * e2).sum() / den, -1.0), 1.0))
+                vert_n[p] += ang * face_n[f]
+    edge_n = np.empty((m, 3, 3))
+    for f in range(m):
+        for k in range(3):
+            g = nbr[f, k]
+            for a in range(3):
+                edge_n[f, k, a] = face_n[f, a] + (face_n[g, a] if g >= 0 else 0.0)
+    return face_n, vert_n, edge_n
+
+
+@kernel
+def _box_d2(lo, hi, n, px, py, pz):
+    gx = max(lo[n, 0] - px, 0.0, px - hi[n, 0])
+    gy = max(lo[n, 1] - py, 0.0, py - hi[n, 1])
+    gz = max(lo[n, 2] - pz, 0.0, pz - hi[n, 2])
+    return gx * gx + gy * gy + gz * gz
+
+
+@kernel
+def _query(px, py, pz, verts, faces, order, lo, hi, best2, q, bq):
+    """Nearest triangle to p within sqrt(best2): returns (squared distance, face, feature); face -1 when none.
+    ``q`` (4,) is scratch, ``bq`` (3,) receives the closest point."""
+    p = lo.shape[0] // 2
+    m = faces.shape[0]
+    stack = np.empty(128, dtype=np.int64)
+    stack[0] = 1
+    sp = 1
+    bf = -1
+    bfeat = 0
+    while sp > 0:
+        sp -= 1
+        n = stack[sp]
+        if _box_d2(lo, hi, n, px, py, pz) >= best2:
+            continue
+        if n >= p:
+            j = n - p
+            for k in range(j * LEAF, min((j + 1) * LEAF, m)):
+                f = order[k]
+                a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
+                d2 = _closest(
+                    px, py, pz,
+                    verts[a, 0], verts[a, 1], verts[a, 2],
+                    verts[b, 0], verts[b, 1], verts[b, 2],
+                    verts[c, 0], verts[c, 1], verts[c, 2],
+                    q,
+                )  # fmt: skip
+                if d2 < best2:
+                    best2 = d2
+                    bf = f
+                    bfeat = int(q[3])
+                    bq[0], bq[1], bq[2] = q[0], q[1], q[2]
+        else:
+            dl = _box_d2(lo, hi, 2 * n, px, py, pz)
+            dr = _box_d2(lo, hi, 2 * n + 1, px, py, pz)
+            near, far, dn, dfar = 2 * n, 2 * n + 1, dl, dr
+            if dr < dl:
+                near, far, dn, dfar = 2 * n + 1, 2 * n, dr, dl
+            if dfar < best2:
+                stack[sp] = far
+                sp += 1
+            if dn < best2:
+                stack[sp] = near
+                sp += 1
+    return best2, bf, bfeat
 
 
 @kernel(parallel=True)
-def signed_distances(
-    points, upper, verts, faces, face_n, vert_n, edge_n, lo, cell, dims, ptr, idx, out_dist, out_closest
-):
-    """Signed distance (> 0 outside) from each point to the mesh, and the closest mesh point.
-
-    ``upper[i]`` must be at least the true distance of point i (the distance to any mesh vertex will do)."""
+def signed_distances(points, verts, faces, order, lo, hi, face_n, vert_n, edge_n, out_dist, out_closest):
+    """Signed distance (> 0 outside) from each point to the mesh, and the closest mesh point."""
     for i in prange(points.shape[0]):
-        px, py, pz = points[i, 0], points[i, 1], points[i, 2]
-        best = upper[i] * (1.0 + 1e-9) + 1e-12
-        best2 = best * best
-        bf = -1
-        bfeat = 0
         q = np.empty(4)
         bq = np.empty(3)
-        r0 = np.empty(3, dtype=np.int64)
-        r1 = np.empty(3, dtype=np.int64)
-        p = (px, py, pz)
-        for a in range(3):
-            r0[a] = min(max(int(math.floor((p[a] - best - lo[a]) / cell)), 0), dims[a] - 1)  # noqa: RUF046
-            r1[a] = min(max(int(math.floor((p[a] + best - lo[a]) / cell)), 0), dims[a] - 1)  # noqa: RUF046
-        for ci in range(r0[0], r1[0] + 1):
-            gx = max(lo[0] + ci * cell - px, 0.0, px - (lo[0] + (ci + 1) * cell))
-            for cj in range(r0[1], r1[1] + 1):
-                gy = max(lo[1] + cj * cell - py, 0.0, py - (lo[1] + (cj + 1) * cell))
-                for ck in range(r0[2], r1[2] + 1):
-                    gz = max(lo[2] + ck * cell - pz, 0.0, pz - (lo[2] + (ck + 1) * cell))
-                    if gx * gx + gy * gy + gz * gz > best2:
-                        continue  # the whole cell is farther than the best triangle so far
-                    c = (ci * dims[1] + cj) * dims[2] + ck
-                    for m in range(ptr[c], ptr[c + 1]):
-                        f = idx[m]
-                        a, b, cc = faces[f, 0], faces[f, 1], faces[f, 2]
-                        d2 = _closest(
-                            px, py, pz,
-                            verts[a, 0], verts[a, 1], verts[a, 2],
-                            verts[b, 0], verts[b, 1], verts[b, 2],
-                            verts[cc, 0], verts[cc, 1], verts[cc, 2],
-                            q,
-                        )  # fmt: skip
-                        if d2 < best2:
-                            best2 = d2
-                            bf = f
-                            bfeat = int(q[3])
-                            bq[0], bq[1], bq[2] = q[0], q[1], q[2]
-        if bf < 0:  # no triangle within the bound: cannot happen for a valid bound; flag it
-            out_dist[i] = np.nan
-            continue
-        # pseudo-normal of the closest feature
+        px, py, pz = points[i, 0], points[i, 1], points[i, 2]
+        best2, bf, bfeat = _query(px, py, pz, verts, faces, order, lo, hi, np.inf, q, bq)
         if bfeat == 0:
             nx, ny, nz = face_n[bf, 0], face_n[bf, 1], face_n[bf, 2]
         elif bfeat <= 3:
@@ -149,3 +229,32 @@ def signed_distances(
         d = math.sqrt(best2)
         out_dist[i] = d if dot >= 0.0 else -d
         out_closest[i, 0], out_closest[i, 1], out_closest[i, 2] = bq[0], bq[1], bq[2]
+
+
+@kernel(parallel=True)
+def unsigned_distances(points, verts, faces, order, lo, hi, out_dist):
+    """Distance from each point to the mesh."""
+    for i in prange(points.shape[0]):
+        q = np.empty(4)
+        bq = np.empty(3)
+        best2, _, _ = _query(points[i, 0], points[i, 1], points[i, 2], verts, faces, order, lo, hi, np.inf, q, bq)
+        out_dist[i] = math.sqrt(best2)
+
+
+@kernel(parallel=True)
+def bisect_level(a, b, verts, faces, order, lo, hi, level, iterations, out):
+    """Points on the segments a[i] -> b[i] where the distance to the mesh crosses ``level`` (``a`` farther than
+    ``level``, ``b`` nearer): ``iterations`` bisection steps, returning the end that stays farther."""
+    for i in prange(a.shape[0]):
+        q = np.empty(4)
+        bq = np.empty(3)
+        pa = a[i].copy()
+        pb = b[i].copy()
+        for _ in range(iterations):
+            mid = 0.5 * (pa + pb)
+            best2, _, _ = _query(mid[0], mid[1], mid[2], verts, faces, order, lo, hi, np.inf, q, bq)
+            if math.sqrt(best2) > level:
+                pa = mid
+            else:
+                pb = mid
+        out[i] = pa

@@ -1,0 +1,152 @@
+"""Numba kernels: where each column of a binary mask crosses the surface between two slices.
+
+Along one array axis the mask is a stack of slices. A column (fixed in-plane position) that is inside on slice k
+and outside on slice k + 1 leaves the shape somewhere in between. Shape-based interpolation (linear in the in-plane
+signed distance) places the crossing at ``w = d_k / (d_k - d_k+1)``; here that fraction is warped so that the
+cross-section area follows a quadratic through three slices (exact for every ellipsoid, whose sections by parallel
+planes have areas quadratic in the plane offset). A component with nothing above it (a cap) is extrapolated: its
+section shrinks by erosion, reaching the area ``A(t)`` from a quadratic fitted to its area and those of the one or
+two sections below it, weighted by the lattice-counting variance of each area, with a spherical prior on the
+curvature. Every crossing stays strictly within its gap: the slices on both sides are data.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..._jit import kernel
+
+# standard deviation of a lattice-point count of a disk of radius R pixels, in pixels (random offsets; measured
+# over 400 offsets for R = 1..40 pixels: 0.57-0.80 sqrt(R), Kendall's sqrt(R) growth)
+COUNT_SD = 0.66
+
+
+@kernel
+def _smallest_root(b, c, q, tmax):
+    """Smallest t in [0, tmax] with q + b t + c t^2 = 0, or -1."""
+    best = -1.0
+    if abs(c) <= 1e-12 * max(abs(b), 1e-300):
+        if b != 0.0:
+            r = -q / b
+            if 0.0 <= r <= tmax:
+                best = r
+        return best
+    disc = b * b - 4.0 * c * q
+    if disc < 0.0:
+        return -1.0
+    sq = math.sqrt(disc)
+    for r in ((-b - sq) / (2.0 * c), (-b + sq) / (2.0 * c)):
+        if 0.0 <= r <= tmax and (best < 0.0 or r < best):
+            best = r
+    return best
+
+
+@kernel
+def _cap_fit(a0, a1, a2, c_sphere, h):
+    """Quadratic A(t) = a + b t + c t^2 through the areas a0, a1, a2 (mm2) at t = 0, -1, -2 (a2 <= 0: absent),
+    weighted by their counting variance, with the prior c ~ N(-c_sphere, c_sphere^2)."""
+    mat = np.zeros((3, 3))
+    rhs = np.zeros(3)
+    n = 3 if a2 > 0.0 else 2
+    for i in range(n):
+        y = a0 if i == 0 else (a1 if i == 1 else a2)
+        t = -float(i)
+        radius_px = math.sqrt(max(y, h * h) / math.pi) / h
+        var = (COUNT_SD * h * h) ** 2 * math.sqrt(radius_px)
+        x0, x1, x2 = 1.0, t, t * t
+        xs = (x0, x1, x2)
+        for p in range(3):
+            rhs[p] += xs[p] * y / var
+            for q in range(3):
+                mat[p, q] += xs[p] * xs[q] / var
+    mat[2, 2] += 1.0 / (c_sphere * c_sphere)
+    rhs[2] += -c_sphere / (c_sphere * c_sphere)
+    sol = np.linalg.solve(mat, rhs)
+    return sol[0], sol[1], sol[2]
+
+
+@kernel
+def _crossing(da, db, a_prev2, a_prev, a0, a_next, depth_max, c_sphere, h):
+    """Fraction of the gap from slice a (inside, in-plane depth da > 0) towards slice b (outside, db < 0) where
+    the column leaves the shape. a0: area of its component on slice a; a_next: area of what overlaps that component
+    on slice b (0: nothing, a cap); a_prev, a_prev2: on the one and two slices before a (0: none)."""
+    w = da / (da - db)
+    if a_next > 0.0:
+        if a_prev <= 0.0:
+            return w
+        b = 0.5 * (a_next - a_prev)
+        c = 0.5 * (a_next + a_prev) - a0
+        if b * (b + 2.0 * c) <= 0.0:  # the area is not monotone across the gap: plain interpolation
+            return w
+        r0 = math.sqrt(a0)
+        r = r0 + w * (math.sqrt(a_next) - r0)
+        t = _smallest_root(b, c, a0 - r * r, 1.0)
+        return t if t >= 0.0 else w
+    if a_prev <= 0.0:
+        return 0.5  # a section on one slice only: nothing tells where the cap lies within the gap
+    a, b, c = _cap_fit(a0, a_prev, a_prev2, c_sphere, h)
+    if b >= 0.0 or a <= 0.0:
+        return 0.5  # the sections do not shrink towards the cap
+    keep = max(0.0, 1.0 - da / depth_max)
+    t = _smallest_root(b, c, a * (1.0 - keep * keep), 2.0)
+    if t < 0.0:
+        return 0.5
+    return min(t, 1.0)
+
+
+@kernel
+def fill_columns(inside, d, lab, area, up, down, up2, down2, fine, c_sphere, h, out):
+    """Partial volume along the last axis at the fine positions ``fine`` (slice-index units): the fraction of each
+    fine voxel's extent that lies inside the column (crossings from :func:`_crossing`).
+
+    ``lab``: in-plane component labels; per label: ``area`` (mm2), ``up``/``down`` (area of the components that
+    overlap it on the next/previous slice), ``up2``/``down2`` (two slices away)."""
+    nx, ny, nz = inside.shape
+    nlab = area.shape[0]
+    depth = np.zeros(nlab)
+    for i in range(nx):
+        for j in range(ny):
+            for k in range(nz):
+                lb = lab[i, j, k]
+                if lb > 0 and d[i, j, k] > depth[lb]:
+                    depth[lb] = d[i, j, k]
+    nf = fine.shape[0]
+    half = 0.5 * (fine[1] - fine[0]) if nf > 1 else 0.5
+    cross = np.zeros(nz)
+    for i in range(nx):
+        for j in range(ny):
+            for k in range(nz - 1):
+                ia = inside[i, j, k]
+                ib = inside[i, j, k + 1]
+                if ia and not ib:
+                    lb = lab[i, j, k]
+                    cross[k] = _crossing(
+                        d[i, j, k], d[i, j, k + 1], down2[lb], down[lb], area[lb], up[lb], depth[lb], c_sphere, h
+                    )
+                elif ib and not ia:
+                    lb = lab[i, j, k + 1]
+                    cross[k] = 1.0 - _crossing(
+                        d[i, j, k + 1], d[i, j, k], up2[lb], up[lb], area[lb], down[lb], depth[lb], c_sphere, h
+                    )
+            for f in range(nf):
+                lo = fine[f] - half
+                hi = fine[f] + half
+                acc = 0.0
+                k0 = max(int(math.floor(lo)), 0)
+                k1 = min(int(math.floor(hi)), nz - 2)
+                for k in range(k0, k1 + 1):
+                    a = max(lo, float(k))
+                    b = min(hi, k + 1.0)
+                    if b <= a:
+                        continue
+                    ia = inside[i, j, k]
+                    ib = inside[i, j, k + 1]
+                    if ia and ib:
+                        acc += b - a
+                    elif ia:
+                        acc += max(0.0, min(b, k + cross[k]) - a)
+                    elif ib:
+                        acc += max(0.0, b - max(a, k + cross[k]))
+                out[i, j, f] = acc / (hi - lo)
