@@ -12,58 +12,36 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._kernels.slices import fill_columns
-
-_FAR = 1e7  # spacing given to the slice axis so that the distance transform stays within each slice
-
+from ._kernels.slices import fill_columns, inplane_signed_distance, neighbour_areas
 
 def column_partial_volume(vol: np.ndarray, spacing, axis: int, fine_mm: float | None = None):
     """Partial volume of the boolean ``vol`` resolved along ``axis`` (of spacing ``spacing[axis]``), on the same
     grid or, with ``fine_mm``, on a grid refined along that axis to about ``fine_mm``.
 
     Returns the float32 volume and the refinement factor of each axis (old spacing / new spacing)."""
-    import edt
     from scipy import ndimage
 
     v = np.ascontiguousarray(np.moveaxis(np.asarray(vol, dtype=np.bool_), axis, -1))
     sp = [float(s) for a, s in enumerate(spacing) if a != axis]
     h = min(sp)
-    aniso = (sp[0], sp[1], _FAR)
-    din = edt.edt(v, anisotropy=aniso, black_border=False)
-    dout = edt.edt(~v, anisotropy=aniso, black_border=False)
-    d = np.where(v, din - 0.5 * h, 0.5 * h - dout).astype(np.float64)  # boundaries half-way between centres
+    d = np.empty(v.shape)
+    inplane_signed_distance(v, sp[0], sp[1], d)  # boundaries half-way between centres
     planar = np.zeros((3, 3, 3), dtype=bool)
     planar[:, :, 1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
     lab, n = ndimage.label(v, structure=planar)
+    lab = lab.astype(np.int64)
     area = np.bincount(lab.ravel(), minlength=n + 1).astype(np.float64) * sp[0] * sp[1]
     area[0] = 0.0
-    up, down, up2, down2 = _neighbour_areas(lab, n, area)
+    up, down, up2, down2 = neighbour_areas(lab, n + 1, area)
     f = 1.0 if fine_mm is None else float(spacing[axis]) / float(fine_mm)
     nf = round((v.shape[2] - 1) * f) + 1 if fine_mm is not None else v.shape[2]
     fine = np.arange(nf, dtype=np.float64) / f
     out = np.empty(v.shape[:2] + (nf,), dtype=np.float32)
     c_sphere = np.pi * float(spacing[axis]) ** 2  # a sphere's section area: A'' = -2 pi per mm2 of offset
-    fill_columns(v, d, lab.astype(np.int64), area, up, down, up2, down2, fine, c_sphere, h, out)
+    fill_columns(v, d, lab, area, up, down, up2, down2, fine, c_sphere, h, out)
     factor = np.ones(3)
     factor[axis] = f
     return np.moveaxis(out, -1, axis), factor
-
-
-def _neighbour_areas(lab, n, area):
-    """Per label: summed area of the labels overlapping it one slice up / down and two slices up / down."""
-    from scipy import sparse
-
-    a, b = lab[:, :, :-1], lab[:, :, 1:]
-    sel = (a > 0) & (b > 0)
-    ones = np.ones(int(np.count_nonzero(sel)))
-    up_m = sparse.csr_matrix((ones, (a[sel], b[sel])), shape=(n + 1, n + 1))
-    up_m.data[:] = 1.0  # duplicates were summed: an overlap counts once
-    down_m = up_m.T.tocsr()
-    up2_m = up_m @ up_m
-    up2_m.data[:] = 1.0
-    down2_m = down_m @ down_m
-    down2_m.data[:] = 1.0
-    return up_m @ area, down_m @ area, up2_m @ area, down2_m @ area
 
 
 def partial_volume(vol: np.ndarray, spacing, sigma_mm: float) -> np.ndarray:
@@ -73,7 +51,7 @@ def partial_volume(vol: np.ndarray, spacing, sigma_mm: float) -> np.ndarray:
 
     sp = np.asarray(spacing, dtype=float)
     pvs = [column_partial_volume(vol, sp, a)[0] for a in range(3)]
-    g = gaussian_filter(vol.astype(np.float32), sigma_mm / sp, mode="constant", cval=0.0, truncate=3.0)
+    g = gaussian_filter(vol.astype(np.float32), sigma_mm / sp, mode="constant", cval=0.0, truncate=2.0)
     grads = np.gradient(g, *sp)
     w = [x * x for x in grads]
     total = w[0] + w[1] + w[2]

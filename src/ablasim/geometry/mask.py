@@ -56,13 +56,12 @@ class Mask:
         """Inclusive-exclusive index box ``[lo, hi)`` of the set voxels (raises on an empty mask)."""
         if self.is_empty():
             raise ValidationError("mask", "empty mask", "has no voxels set")
-        lo, hi = [], []
-        for axis in range(3):
-            other = tuple(a for a in range(3) if a != axis)
-            nz = np.flatnonzero(self.array.any(axis=other))
-            lo.append(nz[0])
-            hi.append(nz[-1] + 1)
-        return np.array(lo), np.array(hi)
+        rows = self.array.any(axis=2)  # one pass along the contiguous axis, then small arrays only
+        i = np.flatnonzero(rows.any(axis=1))
+        j = np.flatnonzero(rows.any(axis=0))
+        block = self.array[i[0] : i[-1] + 1, j[0] : j[-1] + 1]
+        k = np.flatnonzero(block.any(axis=(0, 1)))
+        return np.array([i[0], j[0], k[0]]), np.array([i[-1] + 1, j[-1] + 1, k[-1] + 1])
 
     def world_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """World box containing the centres of all set voxels."""

@@ -102,22 +102,20 @@ class SurfaceMesh:
     def signed_distance(self, points_mm) -> tuple[np.ndarray, np.ndarray]:
         """Exact signed distance (mm, > 0 outside) of each point to the mesh, and the closest mesh point."""
         pts = self._points(points_mm)
-        order, lo, hi, face_n, vert_n, edge_n = self._accel if self._accel is not None else self._build()
+        tree, face_n, vert_n, edge_n = self._accel if self._accel is not None else self._build()
         dist = np.empty(len(pts))
         closest = np.empty((len(pts), 3))
         if len(pts):
-            signed_distances(
-                pts, self.vertices_mm, self.faces, order, lo, hi, face_n, vert_n, edge_n, dist, closest
-            )  # fmt: skip
+            signed_distances(pts, self.vertices_mm, self.faces, tree, face_n, vert_n, edge_n, dist, closest)
         return dist, closest
 
     def distance(self, points_mm) -> np.ndarray:
         """Exact unsigned distance (mm) of each point to the mesh."""
         pts = self._points(points_mm)
-        order, lo, hi = (self._accel if self._accel is not None else self._build())[:3]
+        tree = (self._accel if self._accel is not None else self._build())[0]
         dist = np.empty(len(pts))
         if len(pts):
-            unsigned_distances(pts, self.vertices_mm, self.faces, order, lo, hi, dist)
+            unsigned_distances(pts, self.vertices_mm, self.faces, tree, dist)
         return dist
 
     def level_crossings(self, inner_mm, outer_mm, level_mm: float, iterations: int = 30) -> np.ndarray:
@@ -125,10 +123,10 @@ class SurfaceMesh:
         farther), the point where the distance crosses ``level_mm``, to ``2**-iterations`` of the segment (the
         end of the final bracket that stays farther)."""
         a, b = self._points(inner_mm), self._points(outer_mm)
-        order, lo, hi = (self._accel if self._accel is not None else self._build())[:3]
+        tree = (self._accel if self._accel is not None else self._build())[0]
         out = np.empty_like(a)
         if len(a):
-            bisect_level(a, b, self.vertices_mm, self.faces, order, lo, hi, float(level_mm), int(iterations), out)
+            bisect_level(a, b, self.vertices_mm, self.faces, tree, float(level_mm), int(iterations), out)
         return out
 
     @staticmethod
@@ -155,8 +153,7 @@ class SurfaceMesh:
         h1, h2 = order[pair], order[pair + 1]
         nbr[h1], nbr[h2] = h2 // 3, h1 // 3
         face_n, vert_n, edge_n = mesh_normals(self.vertices_mm, f, nbr.reshape(m, 3))
-        tri_order, lo, hi = build_bvh(self.vertices_mm, f)
-        acc = (tri_order, lo, hi, face_n, vert_n, edge_n)
+        acc = (build_bvh(self.vertices_mm, f), face_n, vert_n, edge_n)
         object.__setattr__(self, "_accel", acc)
         return acc
 
@@ -186,24 +183,22 @@ def surface_from_mask(
     sigma = as_float(smoothing_voxels, "smoothing_voxels", nonnegative=True, maximum=5.0)
     grid = mask.grid
     spacing = np.asarray(grid.spacing_mm, dtype=float)
-    pad = int(np.ceil(3.0 * CURVATURE_SCALE * sigma)) + 2
     lo, hi = mask.index_bounds()
     if within_mm is not None:
         blo, bhi = grid.index_box(*within_mm)
         lo, hi = np.maximum(lo, blo), np.minimum(hi, bhi)
         if np.any(hi <= lo) or not mask.array[tuple(slice(a, b) for a, b in zip(lo, hi))].any():
             raise ValidationError(name, mask, "has no voxel near the region measured")
-    crop = mask.array[tuple(slice(a, b) for a, b in zip(lo, hi))]
-    pads = np.full(3, pad)
-    pads[spacing > ANISOTROPY_LIMIT * spacing.min()] = 2 + int(np.ceil(sigma))  # thick axes: refined below
-    vol = np.pad(crop, [(p, p) for p in pads])
-    origin_idx = lo - pads  # grid index of vol[0, 0, 0]
+    vol = np.pad(mask.array[tuple(slice(a, b) for a, b in zip(lo, hi))], 2)  # vol[0, 0, 0]: grid index lo - 2
     sigma_mm = sigma * float(spacing.min())
     if spacing.max() > ANISOTROPY_LIMIT * spacing.min():
         Grid(vol.shape, spacing).check_fits(40 * float(spacing.max() / spacing.min()), f"the refinement of {name}")
         pv, factor, work = thick_slice_partial_volume(vol, spacing, ANISOTROPY_LIMIT)
     else:
         pv, factor, work = partial_volume(vol, spacing, max(sigma_mm, 0.5 * float(spacing.min()))), np.ones(3), spacing
+    # room for the smoothing and the curvature field around the partial volume (zero: outside the mask)
+    pads = np.ceil(3.0 * CURVATURE_SCALE * sigma_mm / work).astype(np.int64) + 1
+    pv = np.pad(pv, [(p, p) for p in pads])
     for s_mm in (sigma_mm, 0.5 * sigma_mm, 0.0):
         field = gaussian_filter(pv, s_mm / work, mode="constant", cval=0.0, truncate=4.0) if s_mm > 0 else pv
         if float(field.max()) > 0.5:
@@ -211,7 +206,7 @@ def surface_from_mask(
     verts, faces = _contour(field, 0.5)
     if s_mm > 0 and correct_shrinkage:
         verts = verts + _shrinkage_step(field, verts, s_mm, work)
-    index = origin_idx + verts / factor
+    index = (lo - 2) + (verts - pads) / factor
     return _oriented(grid.index_to_world(index), faces, spacing)
 
 

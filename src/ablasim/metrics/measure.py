@@ -47,14 +47,16 @@ def measure_margin(
     grid : Grid for the voxel method when both shapes are analytic (masks carry their own grid)
     exclude : CapsuleExclusion; tumour-surface points that close to an organ boundary are left out of the
         margin statistics (not of coverage)
-    method : ``"auto"`` (exact for ellipsoids, isosurface for implicit zones, voxel for masks), ``"exact"``,
-        ``"voxel"`` (edt screening) or ``"mesh"`` (tumour masks: smoothed surfaces and exact point-to-triangle
-        distances, sub-voxel; the zone and organ may be masks on other grids; docs/images.md)
+    method : ``"auto"`` (exact for ellipsoids, isosurface for an ellipsoid in an implicit zone, mesh for a tumour
+        mask, voxel for an ellipsoid in a zone mask), ``"exact"``, ``"mesh"`` (tumour masks: reconstructed
+        surfaces and exact point-to-triangle distances, sub-voxel; the zone and organ may be masks on other grids;
+        docs/images.md) or ``"voxel"`` (edt: the fast screening method, biased by up to a voxel diagonal)
     resolution_mm : exact method: every point of the surfaces searched lies within this distance of a sample
         (the samples seed exact local refinement; see docs/methods.md for the error bound)
     map_resolution_mm : sample spacing of the tumour-surface margin map; None: no map (exact method only; faster)
     crop_padding_mm : voxel method: distance kept around the tumour when cropping the distance transform
-        (enlarged automatically when the margin is not certified inside the crop)
+        (enlarged automatically when the margin is not certified inside the crop); mesh method: the zone mask is
+        meshed within this distance of the tumour first (the whole zone when a tumour point lies farther from it)
 
     Returns
     -------
@@ -96,11 +98,10 @@ def _measure(tumor, zone, zones, zone_mask, grid, exclude, method, res, map_res,
         zone_mask = _rasterise_implicit(zone, tumor, vgrid, pad)
         zones = []
     analytic = isinstance(tumor, Ellipsoid) and zone_mask is None
-    if method == "mesh":
-        if not isinstance(tumor, Mask):
-            raise ValidationError("method", method, "the mesh method measures a tumour Mask; use exact for ellipsoids")
-
-        return mesh_margin(tumor, zones, zone_mask, exclusion=exclude)
+    if method == "mesh" and not isinstance(tumor, Mask):
+        raise ValidationError("method", method, "the mesh method measures a tumour Mask; use exact for ellipsoids")
+    if method == "mesh" or (method == "auto" and isinstance(tumor, Mask)):
+        return mesh_margin(tumor, zones, zone_mask, exclusion=exclude, crop_padding_mm=pad)
     if method == "exact" and not analytic:
         raise ValidationError("method", method, "the exact method needs an Ellipsoid tumour and Ellipsoid zones")
     if map_res is None and not (method in ("auto", "exact") and analytic):

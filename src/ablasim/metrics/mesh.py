@@ -1,21 +1,25 @@
-"""Sub-voxel margins for masks: smoothed surfaces and exact signed point-to-triangle distances.
+"""Sub-voxel margins for masks: reconstructed surfaces and exact signed point-to-triangle distances.
 
 The tumour mask's surface (:func:`~ablasim.geometry.surfaces.surface_from_mask`) is measured against the zone:
 
-* a zone mask: its own smoothed surface; signed distances from tumour points to it are exact for that mesh;
+* a zone mask: its own reconstructed surface; signed distances from tumour points to it are exact for that mesh.
+  Only the part of the zone within ``crop_padding_mm`` of the tumour is meshed first (the cut is closed by faces
+  farther than that from every tumour point); if any tumour vertex lies that far from the zone, the whole zone is
+  meshed, so every value of the margin map is exact for the meshes;
 * zone ellipsoids: exact point-to-ellipsoid distances. Outside every ellipsoid the distance to the union is the
   smallest of them (exact); inside, the deepest single-ellipsoid depth is a lower bound of the depth in the union
   (safe side) that is exact wherever the nearest boundary point is exposed.
 
-Candidates for the minimum margin: every vertex of the tumour surface; the tumour voxel centres outside the zone (a
-hole in the zone inside the tumour, or a deep protrusion, counts as in the other methods); and, with a capsule
-exclusion, the points where tumour-surface edges cross the exclusion distance, found by bisection (the constrained
-minimum often lies on that edge). Organ masks are meshed the same way and their distance is exact for the mesh.
+Candidates for the minimum margin: every vertex of the tumour surface; the tumour voxel centres outside the zone
+and deeper than a voxel diagonal inside the tumour surface (a hole in the zone inside the tumour, or a deep
+protrusion, counts as in the other methods); and, with a capsule exclusion, the points where tumour-surface edges
+cross the exclusion distance, found by bisection (the constrained minimum often lies on that edge). Organ masks are
+meshed the same way, around the tumour, and their distance is exact for the mesh.
 
 Error: the surfaces carry the reconstruction error of the masks, not of the distances. ``error_bound_mm`` is half
 the voxel diagonal of the coarsest grid involved: how far the surface of a smooth shape consistent with a mask may
-lie from the reconstructed one where the mask gives least information (a grid-aligned pole of a sphere). Measured
-errors against analytic shapes are smaller (docs/images.md).
+lie from the reconstructed one where the mask gives least information. Measured errors against analytic shapes
+are smaller (docs/images.md).
 """
 
 from __future__ import annotations
@@ -30,15 +34,26 @@ from .result import MarginMap, MarginResult
 
 __all__ = ["mesh_margin"]
 
+_CLOSING = 3.0  # the faces closing a cropped surface lie within this many smoothing widths of the crop box
 
-def mesh_margin(tumor: Mask, zones, zone_mask: Mask | None, *, exclusion=None, smoothing_voxels: float = 1.5):
+
+def mesh_margin(
+    tumor: Mask,
+    zones,
+    zone_mask: Mask | None,
+    *,
+    exclusion=None,
+    smoothing_voxels: float = 1.5,
+    crop_padding_mm: float = 10.0,
+) -> MarginResult:
     """Margin of a tumour mask against ``zone_mask`` (Mask) or the union of ``zones`` (Ellipsoids)."""
     t_surf = surface_from_mask(tumor, smoothing_voxels=smoothing_voxels, name="tumor")
+    verts = t_surf.vertices_mm
     grids = [tumor.grid]
     if zone_mask is not None:
         _check_overlap(tumor, zone_mask, "zone")
-        z_surf = surface_from_mask(zone_mask, smoothing_voxels=smoothing_voxels, name="zone")
         grids.append(zone_mask.grid)
+        z_surf, sd, closest = _zone_mesh(t_surf, zone_mask, smoothing_voxels, crop_padding_mm)
 
         def zone_sd(points):
             return z_surf.signed_distance(points)
@@ -57,14 +72,13 @@ def mesh_margin(tumor: Mask, zones, zone_mask: Mask | None, *, exclusion=None, s
                 out |= z.contains(pts)
             return out
 
-    organ_dist = None
+        sd, closest = zone_sd(verts)
+
+    organ_dist = organ_cross = None
     if exclusion is not None:
-        organ_dist, organ_grid = _organ_distance(exclusion, smoothing_voxels, tumor)
+        organ_dist, organ_cross, organ_grid = _organ_distance(exclusion, smoothing_voxels, t_surf)
         if organ_grid is not None:
             grids.append(organ_grid)
-
-    verts = t_surf.vertices_mm
-    sd, closest = zone_sd(verts)
     margins = -sd
     included = np.ones(len(verts), dtype=bool)
     if organ_dist is not None:
@@ -73,13 +87,12 @@ def mesh_margin(tumor: Mask, zones, zone_mask: Mask | None, *, exclusion=None, s
             raise ValidationError(
                 "exclude.distance_mm", exclusion.distance_mm, "excludes the whole tumour; nothing is left to measure"
             )
-    cand_pts = [verts[included]]
-    cand_m = [margins[included]]
-    cand_zone = [closest[included]]
+    cand_pts, cand_m, cand_zone = [verts[included]], [margins[included]], [closest[included]]
     cand_feat = [np.zeros(int(included.sum()), dtype=np.int8)]
 
     # tumour voxel centres outside the zone (interior holes and deep protrusions)
-    idx = np.argwhere(tumor.array)
+    lo, hi = tumor.index_bounds()
+    idx = np.argwhere(tumor.array[tuple(slice(a, b) for a, b in zip(lo, hi))]) + lo
     centres = tumor.grid.index_to_world(idx)
     cov = inside(centres)
     if not cov.all():
@@ -97,7 +110,7 @@ def mesh_margin(tumor: Mask, zones, zone_mask: Mask | None, *, exclusion=None, s
             cand_zone.append(c)
             cand_feat.append(np.ones(len(out_pts), dtype=np.int8))
     if organ_dist is not None and not included.all():
-        edge_pts = _exclusion_edge_points(t_surf, included, organ_dist, exclusion.distance_mm)
+        edge_pts = _exclusion_edge_points(t_surf, included, organ_cross, exclusion.distance_mm)
         if len(edge_pts):
             s, c = zone_sd(edge_pts)
             cand_pts.append(edge_pts)
@@ -109,8 +122,7 @@ def mesh_margin(tumor: Mask, zones, zone_mask: Mask | None, *, exclusion=None, s
     best = int(np.argmin(all_m))
     feature = ("surface", "interior", "exclusion-edge")[int(np.concatenate(cand_feat)[best])]
 
-    covered = float(np.count_nonzero(cov))
-    coverage = covered / len(centres)
+    coverage = float(np.count_nonzero(cov)) / len(centres)
     diag = max(float(np.linalg.norm(g.spacing_mm)) for g in grids)
     # coverage error: tumour voxels whose zone label could flip (a neighbour along a grid axis has the other label)
     near = np.zeros(len(centres), dtype=bool)
@@ -135,6 +147,30 @@ def mesh_margin(tumor: Mask, zones, zone_mask: Mask | None, *, exclusion=None, s
         margin_map=mmap,
         excluded_area_fraction=float(areas[~included].sum() / areas.sum()),
     )
+
+
+def _zone_mesh(t_surf: SurfaceMesh, zone: Mask, smoothing_voxels: float, reach_mm: float):
+    """The zone surface near the tumour, and the signed distances of the tumour vertices to it (module docstring:
+    the part within ``reach_mm`` first, the whole zone when a vertex lies farther than that from it)."""
+    verts = t_surf.vertices_mm
+    lo, hi = verts.min(axis=0), verts.max(axis=0)
+    closing = _CLOSING * smoothing_voxels * float(zone.grid.spacing_mm.max()) + zone.grid.voxel_diagonal_mm
+    box = (lo - reach_mm - closing, hi + reach_mm + closing)
+    zlo, zhi = zone.index_bounds()
+    blo, bhi = zone.grid.index_box(*box)
+    if np.all(blo <= zlo) and np.all(bhi >= zhi):
+        box = None  # the box holds the whole zone
+    if box is not None:
+        try:
+            surf = surface_from_mask(zone, smoothing_voxels=smoothing_voxels, name="zone", within_mm=box)
+            sd, closest = surf.signed_distance(verts)
+            if float(np.abs(sd).max()) < reach_mm:
+                return surf, sd, closest
+        except ValidationError:  # no zone voxel near the tumour
+            pass
+    surf = surface_from_mask(zone, smoothing_voxels=smoothing_voxels, name="zone")
+    sd, closest = surf.signed_distance(verts)
+    return surf, sd, closest
 
 
 def _union_sd(zones, points):
@@ -172,39 +208,56 @@ def _check_overlap(tumor: Mask, other: Mask, field: str) -> None:
         )
 
 
-def _organ_distance(exclusion, smoothing_voxels, tumor):
-    """Unsigned distance to the organ boundary. An organ mask is meshed only in a box around the tumour that is
-    wider than the exclusion distance by three voxel diagonals plus the smoothing, so the faces closing the cropped
-    surface lie farther than the exclusion distance from every tumour point and never decide an exclusion."""
+def _organ_distance(exclusion, smoothing_voxels, t_surf: SurfaceMesh):
+    """Unsigned distance to the organ boundary. An organ mask is meshed only in a box around the tumour surface
+    wider than the exclusion distance by a voxel diagonal plus the reach of the faces that close the cropped
+    surface, so those faces lie farther than the exclusion distance from every tumour point and never decide an
+    exclusion."""
 
     organ = exclusion.organ
     if isinstance(organ, Ellipsoid):
-        return (lambda pts: np.abs(organ.signed_distance(pts))), None
-    _check_overlap(tumor, organ, "exclude.organ")
-    diag = max(organ.grid.voxel_diagonal_mm, tumor.grid.voxel_diagonal_mm)
-    reach = exclusion.distance_mm + (3.0 + 3.0 * smoothing_voxels) * diag
-    lo, hi = tumor.world_bounds()
+
+        def cross(a, b, limit, iterations):
+            for _ in range(iterations):
+                mid = 0.5 * (a + b)
+                inc = np.abs(organ.signed_distance(mid)) > limit
+                a = np.where(inc[:, None], mid, a)
+                b = np.where(inc[:, None], b, mid)
+            return a
+
+        return (lambda pts: np.abs(organ.signed_distance(pts))), cross, None
+    verts = t_surf.vertices_mm
+    lo, hi = verts.min(axis=0), verts.max(axis=0)
+    grid = organ.grid
+    lo_o, hi_o = grid.world_bounds()
+    gap = np.maximum(lo_o - hi, lo - hi_o)
+    if np.any(gap > 0):
+        raise ValidationError(
+            "exclude.organ.grid",
+            grid,
+            f"does not overlap the tumour (separated by {float(gap.max()):.1f} mm): "
+            "are both images in the same patient frame?",
+        )
+    reach = exclusion.distance_mm + _CLOSING * smoothing_voxels * float(grid.spacing_mm.max()) + 2.0 * float(
+        grid.voxel_diagonal_mm
+    )
     try:
         surf = surface_from_mask(
             organ, smoothing_voxels=smoothing_voxels, name="exclude.organ", within_mm=(lo - reach, hi + reach)
         )
     except ValidationError:  # no organ voxel near the tumour: its boundary is farther than the exclusion distance
-        return (lambda pts: np.full(len(np.asarray(pts).reshape(-1, 3)), np.inf)), organ.grid
-    return (lambda pts: np.abs(surf.signed_distance(pts)[0])), organ.grid
+        return (lambda pts: np.full(len(np.asarray(pts).reshape(-1, 3)), np.inf)), None, grid
+    return surf.distance, surf.level_crossings, grid
 
 
-def _exclusion_edge_points(surf: SurfaceMesh, included, organ_dist, limit_mm, iterations: int = 30):
-    """Points on tumour-surface edges where the organ distance crosses ``limit_mm`` (bisection along each edge)."""
+def _exclusion_edge_points(surf: SurfaceMesh, included, cross, limit_mm, iterations: int = 30):
+    """Points on tumour-surface edges where the organ distance crosses ``limit_mm`` (bisection by ``cross``)."""
     e = surf.edges()
-    cross = e[included[e[:, 0]] != included[e[:, 1]]]
-    if len(cross) == 0:
+    edges = e[included[e[:, 0]] != included[e[:, 1]]]
+    if len(edges) == 0:
         return np.zeros((0, 3))
     v = surf.vertices_mm
-    a = np.where(included[cross[:, 0]][:, None], v[cross[:, 0]], v[cross[:, 1]])  # included end
-    b = np.where(included[cross[:, 0]][:, None], v[cross[:, 1]], v[cross[:, 0]])  # excluded end
-    for _ in range(iterations):
-        mid = 0.5 * (a + b)
-        inc = organ_dist(mid) > limit_mm
-        a = np.where(inc[:, None], mid, a)
-        b = np.where(inc[:, None], b, mid)
-    return a
+    first_in = included[edges[:, 0]][:, None]
+    a = np.where(first_in, v[edges[:, 0]], v[edges[:, 1]])  # included end
+    b = np.where(first_in, v[edges[:, 1]], v[edges[:, 0]])  # excluded end
+    return cross(a, b, limit_mm, iterations)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import prange
-
 from ..._jit import kernel
 
 
@@ -30,14 +28,15 @@ def _node(field, i, j, k, sp, out):
     out[8] = (field[i, jp, kp] - field[i, jp, km] - field[i, jm, kp] + field[i, jm, km]) / (4.0 * sp[1] * sp[2])
 
 
-@kernel(parallel=True)
+@kernel
 def derivatives_at(field, points, sp, out):
     """Gradient and Hessian (per mm, spacing ``sp``) of ``field`` at ``points`` (index units): the node
     derivatives interpolated trilinearly. ``out`` (N, 9): gx, gy, gz, hxx, hyy, hzz, hxy, hxz, hyz."""
     nx, ny, nz = field.shape
-    for p in prange(points.shape[0]):
-        node = np.empty(9)
-        acc = np.zeros(9)
+    node = np.empty(9)
+    acc = np.empty(9)
+    for p in range(points.shape[0]):
+        acc[:] = 0.0
         x, y, z = points[p, 0], points[p, 1], points[p, 2]
         i0 = min(max(int(math.floor(x)), 0), nx - 2)
         j0 = min(max(int(math.floor(y)), 0), ny - 2)
@@ -49,8 +48,10 @@ def derivatives_at(field, points, sp, out):
                 wy = fy if dj else 1.0 - fy
                 for dk in range(2):
                     wz = fz if dk else 1.0 - fz
-                    _node(field, i0 + di, j0 + dj, k0 + dk, sp, node)
                     w = wx * wy * wz
+                    if w == 0.0:  # marching-cubes vertices lie on grid edges: two nodes only
+                        continue
+                    _node(field, i0 + di, j0 + dj, k0 + dk, sp, node)
                     for c in range(9):
                         acc[c] += w * node[c]
         for c in range(9):

@@ -150,3 +150,131 @@ def fill_columns(inside, d, lab, area, up, down, up2, down2, fine, c_sphere, h, 
                     elif ib:
                         acc += max(0.0, b - max(a, k + cross[k]))
                 out[i, j, f] = acc / (hi - lo)
+
+
+@kernel
+def _envelope_1d(f, n, step, out, v, z):
+    """Squared distance transform of the sampled function f[0:n] (lower envelope of parabolas, Felzenszwalb &
+    Huttenlocher 2012) with sample spacing ``step``; ``v`` (n,) and ``z`` (n + 1,) are scratch."""
+    k = 0
+    v[0] = 0
+    z[0] = -np.inf
+    z[1] = np.inf
+    for q in range(1, n):
+        if f[q] == np.inf:
+            continue
+        if f[v[k]] == np.inf:
+            v[k] = q
+            continue
+        while True:
+            p = v[k]
+            s = ((f[q] + (q * step) ** 2) - (f[p] + (p * step) ** 2)) / (2.0 * step * (q - p))
+            if s <= z[k] and k > 0:
+                k -= 1
+            else:
+                break
+        k += 1
+        v[k] = q
+        z[k] = s
+        z[k + 1] = np.inf
+    if f[v[0]] == np.inf:
+        for q in range(n):
+            out[q] = np.inf
+        return
+    k = 0
+    for q in range(n):
+        while z[k + 1] < q * step:
+            k += 1
+        d = (q - v[k]) * step
+        out[q] = d * d + f[v[k]]
+
+
+@kernel
+def inplane_signed_distance(vol, sx, sy, out):
+    """Signed distance within each slice ``vol[:, :, k]`` (pixel spacing sx, sy) from each pixel centre to the
+    boundary, taken half a pixel (of the finer spacing) beyond the centres: > 0 inside, < 0 outside."""
+    nx, ny, nz = vol.shape
+    half = 0.5 * min(sx, sy)
+    m = max(nx, ny)
+    f = np.empty(m)
+    g = np.empty(m)
+    v = np.empty(m, dtype=np.int64)
+    z = np.empty(m + 1)
+    col = np.empty((nx, ny))
+    for k in range(nz):
+        for label in (True, False):  # squared distance to the nearest pixel of the other label
+            for i in range(nx):  # along y: 1-D distances (two sweeps)
+                last = -1
+                for j in range(ny):
+                    if vol[i, j, k] != label:
+                        last = j
+                    col[i, j] = ((j - last) * sy) ** 2 if last >= 0 else np.inf
+                last = -1
+                for j in range(ny - 1, -1, -1):
+                    if vol[i, j, k] != label:
+                        last = j
+                    if last >= 0:
+                        col[i, j] = min(col[i, j], ((last - j) * sy) ** 2)
+            for j in range(ny):  # along x: lower envelope
+                for i in range(nx):
+                    f[i] = col[i, j]
+                _envelope_1d(f, nx, sx, g, v, z)
+                for i in range(nx):
+                    if vol[i, j, k] == label:
+                        d = math.sqrt(g[i]) - half if g[i] < np.inf else 1e7
+                        out[i, j, k] = d if label else -d
+
+
+@kernel
+def _reach(first, second, nlab, area):
+    """Per label: the summed area of the labels one and two steps away along the (unique, sorted by ``first``)
+    pairs ``first[i] -> second[i]``."""
+    one = np.zeros(nlab)
+    ptr = np.zeros(nlab + 1, dtype=np.int64)
+    for i in range(first.shape[0]):
+        one[first[i]] += area[second[i]]
+        ptr[first[i] + 1] += 1
+    for a in range(nlab):
+        ptr[a + 1] += ptr[a]
+    keys = np.empty(0, dtype=np.int64)
+    count = 0
+    for i in range(first.shape[0]):
+        b = second[i]
+        count += ptr[b + 1] - ptr[b]
+    keys = np.empty(count, dtype=np.int64)
+    count = 0
+    for i in range(first.shape[0]):
+        b = second[i]
+        for j in range(ptr[b], ptr[b + 1]):
+            keys[count] = first[i] * nlab + second[j]
+            count += 1
+    two = np.zeros(nlab)
+    for key in np.unique(keys):
+        two[key // nlab] += area[key % nlab]
+    return one, two
+
+
+@kernel
+def neighbour_areas(lab, nlab, area):
+    """Per label (of ``nlab``, 0 the background): the summed area of the labels overlapping it on the next and
+    previous slice, and two slices up and down (through overlaps)."""
+    nx, ny, nz = lab.shape
+    keys = np.empty(nx * ny * max(nz - 1, 1), dtype=np.int64)
+    count = 0
+    last = -1
+    for k in range(nz - 1):
+        for i in range(nx):
+            for j in range(ny):
+                a, b = lab[i, j, k], lab[i, j, k + 1]
+                if a > 0 and b > 0:
+                    key = a * nlab + b
+                    if key != last:
+                        keys[count] = key
+                        count += 1
+                        last = key
+    pairs = np.unique(keys[:count])
+    lower, upper = pairs // nlab, pairs % nlab
+    up, up2 = _reach(lower, upper, nlab, area)
+    order = np.argsort(upper * nlab + lower)
+    down, down2 = _reach(upper[order], lower[order], nlab, area)
+    return up, down, up2, down2

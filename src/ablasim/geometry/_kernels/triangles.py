@@ -1,9 +1,8 @@
 """Numba kernels: exact distances from points to a closed triangle mesh through a bounding-volume hierarchy.
 
-The hierarchy is a complete binary tree over the triangles sorted by the Morton code of their centroids (leaves of
-``LEAF`` consecutive triangles, node ``n`` has children ``2n`` and ``2n + 1``, boxes built bottom-up). A query walks
-it nearest box first and skips every box farther than the best triangle found so far, so the result is the exact
-minimum over all triangles. The sign comes from the angle-weighted pseudo-normal of the closest feature (face, edge
+The hierarchy splits the triangles top-down at the middle of their centroids' extent (leaves of at most ``LEAF``
+triangles). A query walks it nearest box first and skips every box farther than the best triangle found so far, so
+the result is the exact minimum over all triangles. The sign comes from the angle-weighted pseudo-normal of the closest feature (face, edge
 or vertex; Baerentzen & Aanaes 2005), which is exact for a closed, consistently oriented mesh.
 """
 
@@ -12,11 +11,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import prange
-
 from ..._jit import kernel
 
-LEAF = 4
+LEAF = 2
 
 
 @kernel
@@ -68,57 +65,78 @@ def _closest(px, py, pz, ax, ay, az, bx, by, bz, cx, cy, cz, out):
 
 
 @kernel
-def _spread10(v):
-    """The low 10 bits of v, two zero bits between each (for a 30-bit Morton code)."""
-    v &= 0x3FF
-    v = (v | (v << 16)) & 0x030000FF
-    v = (v | (v << 8)) & 0x0300F00F
-    v = (v | (v << 4)) & 0x030C30C3
-    v = (v | (v << 2)) & 0x09249249
-    return v
-
-
-@kernel
 def build_bvh(verts, faces):
-    """Triangle order and node boxes (lo, hi: (2P, 3)) of the hierarchy; P leaves (a power of two)."""
+    """Bounding-volume hierarchy over the triangles: top-down, each node's triangles split at the middle of their
+    centroids' extent along its longest axis (at the median when that leaves a side empty), leaves of at most
+    ``LEAF`` triangles. Returns the triangle order, node boxes ``lo``/``hi`` and per node ``child`` (the first of
+    two consecutive children; -1 for a leaf), ``start`` and ``count`` (a leaf's range of the order)."""
     m = faces.shape[0]
     cen = np.empty((m, 3))
     for f in range(m):
         for a in range(3):
             cen[f, a] = (verts[faces[f, 0], a] + verts[faces[f, 1], a] + verts[faces[f, 2], a]) / 3.0
-    lo3 = np.empty(3)
-    ext = np.empty(3)
-    for a in range(3):
-        lo3[a] = cen[:, a].min()
-        ext[a] = max(cen[:, a].max() - lo3[a], 1e-12)
-    code = np.empty(m, dtype=np.int64)
-    for f in range(m):
-        c = 0
+    order = np.arange(m)
+    cap = 2 * m + 1
+    lo = np.empty((cap, 3))
+    hi = np.empty((cap, 3))
+    child = np.full(cap, -1, dtype=np.int64)
+    start = np.zeros(cap, dtype=np.int64)
+    count = np.zeros(cap, dtype=np.int64)
+    stack = np.empty(cap, dtype=np.int64)
+    start[0], count[0] = 0, m
+    nodes = 1
+    stack[0] = 0
+    sp = 1
+    while sp > 0:
+        sp -= 1
+        n = stack[sp]
+        s0, c0 = start[n], count[n]
+        clo = np.full(3, np.inf)
+        chi = np.full(3, -np.inf)
         for a in range(3):
-            q = min(max(int((cen[f, a] - lo3[a]) / ext[a] * 1023.0), 0), 1023)
-            c |= _spread10(q) << (2 - a)
-        code[f] = c
-    order = np.argsort(code, kind="mergesort")
-    nleaf = (m + LEAF - 1) // LEAF
-    p = 1
-    while p < nleaf:
-        p *= 2
-    lo = np.full((2 * p, 3), np.inf)
-    hi = np.full((2 * p, 3), -np.inf)
-    for j in range(nleaf):
-        n = p + j
-        for k in range(j * LEAF, min((j + 1) * LEAF, m)):
+            lo[n, a], hi[n, a] = np.inf, -np.inf
+        for k in range(s0, s0 + c0):
             f = order[k]
-            for c in range(3):
-                for a in range(3):
+            for a in range(3):
+                clo[a] = min(clo[a], cen[f, a])
+                chi[a] = max(chi[a], cen[f, a])
+                for c in range(3):
                     x = verts[faces[f, c], a]
                     lo[n, a] = min(lo[n, a], x)
                     hi[n, a] = max(hi[n, a], x)
-    for n in range(p - 1, 0, -1):
-        for a in range(3):
-            lo[n, a] = min(lo[2 * n, a], lo[2 * n + 1, a])
-            hi[n, a] = max(hi[2 * n, a], hi[2 * n + 1, a])
-    return order, lo, hi
+        if c0 <= LEAF:
+            continue
+        axis = 0
+        for a in range(1, 3):
+            if chi[a] - clo[a] > chi[axis] - clo[axis]:
+                axis = a
+        mid = 0.5 * (clo[axis] + chi[axis])
+        i, j = s0, s0 + c0 - 1
+        while i <= j:  # partition: centroids below the middle first
+            if cen[order[i], axis] < mid:
+                i += 1
+            else:
+                order[i], order[j] = order[j], order[i]
+                j -= 1
+        split = i - s0
+        if split == 0 or split == c0:  # all on one side: split the sorted range at its median
+            sub = order[s0 : s0 + c0].copy()
+            keys = np.empty(c0)
+            for k in range(c0):
+                keys[k] = cen[sub[k], axis]
+            idx = np.argsort(keys)
+            for k in range(c0):
+                order[s0 + k] = sub[idx[k]]
+            split = c0 // 2
+        left = nodes
+        nodes += 2
+        child[n] = left
+        start[left], count[left] = s0, split
+        start[left + 1], count[left + 1] = s0 + split, c0 - split
+        stack[sp] = left
+        stack[sp + 1] = left + 1
+        sp += 2
+    return order, lo[:nodes].copy(), hi[:nodes].copy(), child[:nodes].copy(), start[:nodes].copy(), count[:nodes].copy()
 
 
 @kernel
@@ -130,20 +148,21 @@ def mesh_normals(verts, faces, nbr):
     vert_n = np.zeros((verts.shape[0], 3))
     for f in range(m):
         a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
-        u = verts[b] - verts[a]
-        v = verts[c] - verts[a]
-        n = np.array([u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]])
-        ln = math.sqrt(n[0] ** 2 + n[1] ** 2 + n[2] ** 2)
+        ux, uy, uz = verts[b, 0] - verts[a, 0], verts[b, 1] - verts[a, 1], verts[b, 2] - verts[a, 2]
+        vx, vy, vz = verts[c, 0] - verts[a, 0], verts[c, 1] - verts[a, 1], verts[c, 2] - verts[a, 2]
+        nx, ny, nz = uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
+        ln = math.sqrt(nx * nx + ny * ny + nz * nz)
         if ln > 0.0:
-            face_n[f] = n / ln
+            face_n[f, 0], face_n[f, 1], face_n[f, 2] = nx / ln, ny / ln, nz / ln
         for k in range(3):
             p, q, r = faces[f, k], faces[f, (k + 1) % 3], faces[f, (k + 2) % 3]
-            e1 = verts[q] - verts[p]
-            e2 = verts[r] - verts[p]
-            den = math.sqrt((e1**2).sum() * (e2**2).sum())
+            e1x, e1y, e1z = verts[q, 0] - verts[p, 0], verts[q, 1] - verts[p, 1], verts[q, 2] - verts[p, 2]
+            e2x, e2y, e2z = verts[r, 0] - verts[p, 0], verts[r, 1] - verts[p, 1], verts[r, 2] - verts[p, 2]
+            den = math.sqrt((e1x * e1x + e1y * e1y + e1z * e1z) * (e2x * e2x + e2y * e2y + e2z * e2z))
             if den > 0.0:
-                ang = math.acos(min(max((e1 * e2).sum() / den, -1.0), 1.0))
-                vert_n[p] += ang * face_n[f]
+                ang = math.acos(min(max((e1x * e2x + e1y * e2y + e1z * e2z) / den, -1.0), 1.0))
+                for t in range(3):
+                    vert_n[p, t] += ang * face_n[f, t]
     edge_n = np.empty((m, 3, 3))
     for f in range(m):
         for k in range(3):
@@ -162,13 +181,12 @@ def _box_d2(lo, hi, n, px, py, pz):
 
 
 @kernel
-def _query(px, py, pz, verts, faces, order, lo, hi, best2, q, bq):
+def _query(px, py, pz, verts, faces, tree, best2, q, bq):
     """Nearest triangle to p within sqrt(best2): returns (squared distance, face, feature); face -1 when none.
-    ``q`` (4,) is scratch, ``bq`` (3,) receives the closest point."""
-    p = lo.shape[0] // 2
-    m = faces.shape[0]
+    ``tree`` is the tuple from :func:`build_bvh`; ``q`` (4,) is scratch, ``bq`` (3,) receives the closest point."""
+    order, lo, hi, child, start, count = tree
     stack = np.empty(128, dtype=np.int64)
-    stack[0] = 1
+    stack[0] = 0
     sp = 1
     bf = -1
     bfeat = 0
@@ -177,16 +195,16 @@ def _query(px, py, pz, verts, faces, order, lo, hi, best2, q, bq):
         n = stack[sp]
         if _box_d2(lo, hi, n, px, py, pz) >= best2:
             continue
-        if n >= p:
-            j = n - p
-            for k in range(j * LEAF, min((j + 1) * LEAF, m)):
+        c = child[n]
+        if c < 0:
+            for k in range(start[n], start[n] + count[n]):
                 f = order[k]
-                a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
+                a, b, cc = faces[f, 0], faces[f, 1], faces[f, 2]
                 d2 = _closest(
                     px, py, pz,
                     verts[a, 0], verts[a, 1], verts[a, 2],
                     verts[b, 0], verts[b, 1], verts[b, 2],
-                    verts[c, 0], verts[c, 1], verts[c, 2],
+                    verts[cc, 0], verts[cc, 1], verts[cc, 2],
                     q,
                 )  # fmt: skip
                 if d2 < best2:
@@ -195,11 +213,11 @@ def _query(px, py, pz, verts, faces, order, lo, hi, best2, q, bq):
                     bfeat = int(q[3])
                     bq[0], bq[1], bq[2] = q[0], q[1], q[2]
         else:
-            dl = _box_d2(lo, hi, 2 * n, px, py, pz)
-            dr = _box_d2(lo, hi, 2 * n + 1, px, py, pz)
-            near, far, dn, dfar = 2 * n, 2 * n + 1, dl, dr
+            dl = _box_d2(lo, hi, c, px, py, pz)
+            dr = _box_d2(lo, hi, c + 1, px, py, pz)
+            near, far, dn, dfar = c, c + 1, dl, dr
             if dr < dl:
-                near, far, dn, dfar = 2 * n + 1, 2 * n, dr, dl
+                near, far, dn, dfar = c + 1, c, dr, dl
             if dfar < best2:
                 stack[sp] = far
                 sp += 1
@@ -209,14 +227,14 @@ def _query(px, py, pz, verts, faces, order, lo, hi, best2, q, bq):
     return best2, bf, bfeat
 
 
-@kernel(parallel=True)
-def signed_distances(points, verts, faces, order, lo, hi, face_n, vert_n, edge_n, out_dist, out_closest):
+@kernel
+def signed_distances(points, verts, faces, tree, face_n, vert_n, edge_n, out_dist, out_closest):
     """Signed distance (> 0 outside) from each point to the mesh, and the closest mesh point."""
-    for i in prange(points.shape[0]):
-        q = np.empty(4)
-        bq = np.empty(3)
+    q = np.empty(4)
+    bq = np.empty(3)
+    for i in range(points.shape[0]):
         px, py, pz = points[i, 0], points[i, 1], points[i, 2]
-        best2, bf, bfeat = _query(px, py, pz, verts, faces, order, lo, hi, np.inf, q, bq)
+        best2, bf, bfeat = _query(px, py, pz, verts, faces, tree, np.inf, q, bq)
         if bfeat == 0:
             nx, ny, nz = face_n[bf, 0], face_n[bf, 1], face_n[bf, 2]
         elif bfeat <= 3:
@@ -231,30 +249,47 @@ def signed_distances(points, verts, faces, order, lo, hi, face_n, vert_n, edge_n
         out_closest[i, 0], out_closest[i, 1], out_closest[i, 2] = bq[0], bq[1], bq[2]
 
 
-@kernel(parallel=True)
-def unsigned_distances(points, verts, faces, order, lo, hi, out_dist):
+@kernel
+def unsigned_distances(points, verts, faces, tree, out_dist):
     """Distance from each point to the mesh."""
-    for i in prange(points.shape[0]):
-        q = np.empty(4)
-        bq = np.empty(3)
-        best2, _, _ = _query(points[i, 0], points[i, 1], points[i, 2], verts, faces, order, lo, hi, np.inf, q, bq)
+    q = np.empty(4)
+    bq = np.empty(3)
+    for i in range(points.shape[0]):
+        best2, _, _ = _query(points[i, 0], points[i, 1], points[i, 2], verts, faces, tree, np.inf, q, bq)
         out_dist[i] = math.sqrt(best2)
 
 
-@kernel(parallel=True)
-def bisect_level(a, b, verts, faces, order, lo, hi, level, iterations, out):
+@kernel
+def bisect_level(a, b, verts, faces, tree, level, iterations, out):
     """Points on the segments a[i] -> b[i] where the distance to the mesh crosses ``level`` (``a`` farther than
-    ``level``, ``b`` nearer): ``iterations`` bisection steps, returning the end that stays farther."""
-    for i in prange(a.shape[0]):
-        q = np.empty(4)
-        bq = np.empty(3)
-        pa = a[i].copy()
-        pb = b[i].copy()
+    ``level``, ``b`` not): false position with the Illinois modification on the bracket, at most ``iterations``
+    steps or until the bracket is shorter than 1e-9 of the segment; returns the end of the bracket that stays
+    farther."""
+    q = np.empty(4)
+    bq = np.empty(3)
+    for i in range(a.shape[0]):
+        ax, ay, az = a[i, 0], a[i, 1], a[i, 2]
+        dx, dy, dz = b[i, 0] - ax, b[i, 1] - ay, b[i, 2] - az
+        fa = math.sqrt(_query(ax, ay, az, verts, faces, tree, np.inf, q, bq)[0]) - level
+        fb = math.sqrt(_query(b[i, 0], b[i, 1], b[i, 2], verts, faces, tree, np.inf, q, bq)[0]) - level
+        ta, tb = 0.0, 1.0
+        side = 0
         for _ in range(iterations):
-            mid = 0.5 * (pa + pb)
-            best2, _, _ = _query(mid[0], mid[1], mid[2], verts, faces, order, lo, hi, np.inf, q, bq)
-            if math.sqrt(best2) > level:
-                pa = mid
+            if tb - ta < 1e-9:
+                break
+            t = tb - fb * (tb - ta) / (fb - fa) if fa > 0.0 and fb <= 0.0 and fa != fb else 0.5 * (ta + tb)
+            if not (ta < t < tb):
+                t = 0.5 * (ta + tb)
+            ft = math.sqrt(_query(ax + t * dx, ay + t * dy, az + t * dz, verts, faces, tree, np.inf, q, bq)[0])
+            ft -= level
+            if ft > 0.0:
+                ta, fa = t, ft
+                if side == 1:
+                    fb *= 0.5
+                side = 1
             else:
-                pb = mid
-        out[i] = pa
+                tb, fb = t, ft
+                if side == -1:
+                    fa *= 0.5
+                side = -1
+        out[i, 0], out[i, 1], out[i, 2] = ax + ta * dx, ay + ta * dy, az + ta * dz
