@@ -24,8 +24,10 @@ def column_partial_volume(vol: np.ndarray, spacing, axis: int, fine_mm: float | 
     v = np.ascontiguousarray(np.moveaxis(np.asarray(vol, dtype=np.bool_), axis, -1))
     sp = [float(s) for a, s in enumerate(spacing) if a != axis]
     h = min(sp)
-    d = np.empty(v.shape)
-    inplane_signed_distance(v, sp[0], sp[1], d)  # boundaries half-way between centres
+    slices = np.ascontiguousarray(np.moveaxis(v, -1, 0))
+    d_first = np.empty(slices.shape)
+    inplane_signed_distance(slices, sp[0], sp[1], d_first)  # boundaries half-way between centres
+    d = np.ascontiguousarray(np.moveaxis(d_first, 0, -1))
     planar = np.zeros((3, 3, 3), dtype=bool)
     planar[:, :, 1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
     lab, n = ndimage.label(v, structure=planar)

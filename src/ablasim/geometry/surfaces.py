@@ -196,11 +196,12 @@ def surface_from_mask(
         pv, factor, work = thick_slice_partial_volume(vol, spacing, ANISOTROPY_LIMIT)
     else:
         pv, factor, work = partial_volume(vol, spacing, max(sigma_mm, 0.5 * float(spacing.min()))), np.ones(3), spacing
-    # room for the smoothing and the curvature field around the partial volume (zero: outside the mask)
-    pads = np.ceil(3.0 * CURVATURE_SCALE * sigma_mm / work).astype(np.int64) + 1
+    # room for the 0.5 level of the smoothed volume, which may lie outside the mask where it is concave (the
+    # Gaussians treat the volume as zero beyond its faces, as it is, so they need no more)
+    pads = np.ceil(1.5 * sigma_mm / work).astype(np.int64) + 1
     pv = np.pad(pv, [(p, p) for p in pads])
     for s_mm in (sigma_mm, 0.5 * sigma_mm, 0.0):
-        field = gaussian_filter(pv, s_mm / work, mode="constant", cval=0.0, truncate=4.0) if s_mm > 0 else pv
+        field = gaussian_filter(pv, s_mm / work, mode="constant", cval=0.0, truncate=3.5) if s_mm > 0 else pv
         if float(field.max()) > 0.5:
             break
     verts, faces = _contour(field, 0.5)

@@ -123,7 +123,8 @@ def _exclusion_warnings(tumor, exclude) -> tuple[str, ...]:
     if isinstance(tumor, Ellipsoid):
         pts = tumor.center_mm + icosphere(3).vertices @ tumor.linear_map.T
     else:
-        pts = tumor.grid.index_to_world(np.argwhere(tumor.array))
+        lo, hi = tumor.index_bounds()
+        pts = tumor.grid.index_to_world(np.argwhere(tumor.array[tuple(slice(a, b) for a, b in zip(lo, hi))]) + lo)
     inside = _organ_contains(exclude.organ, pts)
     if not inside.any():
         return (

@@ -34,7 +34,7 @@ from .result import MarginMap, MarginResult
 
 __all__ = ["mesh_margin"]
 
-_CLOSING = 3.0  # the faces closing a cropped surface lie within this many smoothing widths of the crop box
+_CLOSING = 2.0  # the faces closing a cropped surface lie within this many smoothing widths inside the crop box
 
 
 def mesh_margin(
@@ -92,17 +92,18 @@ def mesh_margin(
 
     # tumour voxel centres outside the zone (interior holes and deep protrusions)
     lo, hi = tumor.index_bounds()
-    idx = np.argwhere(tumor.array[tuple(slice(a, b) for a, b in zip(lo, hi))]) + lo
-    centres = tumor.grid.index_to_world(idx)
+    crop = tumor.array[tuple(slice(x, y) for x, y in zip(lo, hi))]
+    centres = tumor.grid.index_to_world(np.argwhere(crop) + lo)
     cov = inside(centres)
     if not cov.all():
-        out_pts = centres[~cov]
-        # only centres deeper than a voxel diagonal inside the tumour surface: nearer ones are represented by the
-        # surface vertices, whose reconstruction matches the zone's (a voxel centre on the true surface does not)
-        keep = t_surf.signed_distance(out_pts)[0] < -tumor.grid.voxel_diagonal_mm
-        if organ_dist is not None:
-            keep &= organ_dist(out_pts) > exclusion.distance_mm
-        out_pts = out_pts[keep]
+        keep, est = _interior_candidates(tumor, lo, crop, cov, inside)
+        if organ_dist is not None and keep.any():
+            keep[keep] = organ_dist(centres[keep]) > exclusion.distance_mm
+        if keep.any() and est is not None:  # screen by the estimate (within a voxel diagonal of the distance)
+            slack = max(g.voxel_diagonal_mm for g in grids)
+            top = float(est[keep].max())
+            keep &= (est + slack >= -float(margins[included].min())) & (est + slack >= top - slack)
+        out_pts = centres[keep]
         if len(out_pts):
             s, c = zone_sd(out_pts)
             cand_pts.append(out_pts)
@@ -147,6 +148,27 @@ def mesh_margin(
         margin_map=mmap,
         excluded_area_fraction=float(areas[~included].sum() / areas.sum()),
     )
+
+
+def _interior_candidates(tumor: Mask, lo, crop, cov, inside):
+    """Tumour voxel centres (``crop`` of the tumour mask at index ``lo``, in ``np.argwhere`` order; ``cov``: inside
+    the zone) outside the zone and deeper than a voxel diagonal inside the tumour (the distance to the nearest voxel
+    outside it, less half a voxel); and for each centre the distance to the nearest zone voxel centre on the same
+    crop, which lies within a voxel diagonal of the distance to the zone's surface (None when the crop holds no
+    zone voxel)."""
+    import edt
+
+    grid = tumor.grid
+    sp = tuple(float(x) for x in grid.spacing_mm)
+    depth = edt.edt(np.pad(crop, 1), anisotropy=sp, black_border=False)[1:-1, 1:-1, 1:-1] - 0.5 * min(sp)
+    keep = ~cov & (depth[crop] >= grid.voxel_diagonal_mm)
+    if not keep.any():
+        return keep, None
+    box = grid.index_to_world(np.indices(crop.shape).reshape(3, -1).T + lo)
+    zone_in = inside(box).reshape(crop.shape)
+    if not zone_in.any():
+        return keep, None
+    return keep, edt.edt(np.ascontiguousarray(~zone_in), anisotropy=sp, black_border=False)[crop]
 
 
 def _zone_mesh(t_surf: SurfaceMesh, zone: Mask, smoothing_voxels: float, reach_mm: float):
@@ -238,9 +260,7 @@ def _organ_distance(exclusion, smoothing_voxels, t_surf: SurfaceMesh):
             f"does not overlap the tumour (separated by {float(gap.max()):.1f} mm): "
             "are both images in the same patient frame?",
         )
-    reach = exclusion.distance_mm + _CLOSING * smoothing_voxels * float(grid.spacing_mm.max()) + 2.0 * float(
-        grid.voxel_diagonal_mm
-    )
+    reach = exclusion.distance_mm + _CLOSING * smoothing_voxels * float(grid.spacing_mm.max()) + grid.voxel_diagonal_mm
     try:
         surf = surface_from_mask(
             organ, smoothing_voxels=smoothing_voxels, name="exclude.organ", within_mm=(lo - reach, hi + reach)

@@ -117,6 +117,16 @@ def fill_columns(inside, d, lab, area, up, down, up2, down2, fine, c_sphere, h, 
     cross = np.zeros(nz)
     for i in range(nx):
         for j in range(ny):
+            uniform = True
+            for k in range(nz - 1):
+                if inside[i, j, k] != inside[i, j, k + 1]:
+                    uniform = False
+                    break
+            if uniform:  # no crossing in this column
+                value = 1.0 if inside[i, j, 0] else 0.0
+                for f in range(nf):
+                    out[i, j, f] = value
+                continue
             for k in range(nz - 1):
                 ia = inside[i, j, k]
                 ib = inside[i, j, k + 1]
@@ -191,9 +201,10 @@ def _envelope_1d(f, n, step, out, v, z):
 
 @kernel
 def inplane_signed_distance(vol, sx, sy, out):
-    """Signed distance within each slice ``vol[:, :, k]`` (pixel spacing sx, sy) from each pixel centre to the
-    boundary, taken half a pixel (of the finer spacing) beyond the centres: > 0 inside, < 0 outside."""
-    nx, ny, nz = vol.shape
+    """Signed distance within each slice ``vol[k]`` (slices first; pixel spacing sx along the second axis, sy along
+    the third) from each pixel centre to the boundary, taken half a pixel (of the finer spacing) beyond the
+    centres: > 0 inside, < 0 outside; 1e7 when the slice holds no pixel of the other label."""
+    nz, nx, ny = vol.shape
     half = 0.5 * min(sx, sy)
     m = max(nx, ny)
     f = np.empty(m)
@@ -203,26 +214,26 @@ def inplane_signed_distance(vol, sx, sy, out):
     col = np.empty((nx, ny))
     for k in range(nz):
         for label in (True, False):  # squared distance to the nearest pixel of the other label
-            for i in range(nx):  # along y: 1-D distances (two sweeps)
+            for i in range(nx):  # along the contiguous axis: 1-D distances (two sweeps)
                 last = -1
                 for j in range(ny):
-                    if vol[i, j, k] != label:
+                    if vol[k, i, j] != label:
                         last = j
                     col[i, j] = ((j - last) * sy) ** 2 if last >= 0 else np.inf
                 last = -1
                 for j in range(ny - 1, -1, -1):
-                    if vol[i, j, k] != label:
+                    if vol[k, i, j] != label:
                         last = j
                     if last >= 0:
                         col[i, j] = min(col[i, j], ((last - j) * sy) ** 2)
-            for j in range(ny):  # along x: lower envelope
+            for j in range(ny):  # across: lower envelope
                 for i in range(nx):
                     f[i] = col[i, j]
                 _envelope_1d(f, nx, sx, g, v, z)
                 for i in range(nx):
-                    if vol[i, j, k] == label:
+                    if vol[k, i, j] == label:
                         d = math.sqrt(g[i]) - half if g[i] < np.inf else 1e7
-                        out[i, j, k] = d if label else -d
+                        out[k, i, j] = d if label else -d
 
 
 @kernel

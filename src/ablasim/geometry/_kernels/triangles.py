@@ -72,9 +72,14 @@ def build_bvh(verts, faces):
     two consecutive children; -1 for a leaf), ``start`` and ``count`` (a leaf's range of the order)."""
     m = faces.shape[0]
     cen = np.empty((m, 3))
+    tlo = np.empty((m, 3))
+    thi = np.empty((m, 3))
     for f in range(m):
         for a in range(3):
-            cen[f, a] = (verts[faces[f, 0], a] + verts[faces[f, 1], a] + verts[faces[f, 2], a]) / 3.0
+            x0, x1, x2 = verts[faces[f, 0], a], verts[faces[f, 1], a], verts[faces[f, 2], a]
+            cen[f, a] = (x0 + x1 + x2) / 3.0
+            tlo[f, a] = min(x0, x1, x2)
+            thi[f, a] = max(x0, x1, x2)
     order = np.arange(m)
     cap = 2 * m + 1
     lo = np.empty((cap, 3))
@@ -100,10 +105,8 @@ def build_bvh(verts, faces):
             for a in range(3):
                 clo[a] = min(clo[a], cen[f, a])
                 chi[a] = max(chi[a], cen[f, a])
-                for c in range(3):
-                    x = verts[faces[f, c], a]
-                    lo[n, a] = min(lo[n, a], x)
-                    hi[n, a] = max(hi[n, a], x)
+                lo[n, a] = min(lo[n, a], tlo[f, a])
+                hi[n, a] = max(hi[n, a], thi[f, a])
         if c0 <= LEAF:
             continue
         axis = 0
