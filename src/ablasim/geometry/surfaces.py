@@ -170,9 +170,11 @@ def surface_from_mask(
     finest spacing, 0.5 level, shrinkage corrected).
 
     ``smoothing_voxels=0`` gives the 0.5 level of the partial volume itself. ``within_mm=(lower, upper)``: mesh only
-    the part of the mask in that world box (the surface is closed near the box faces; use a box well beyond the
-    region you measure). A mask too small for the smoothing (no value of the smoothed volume reaches one half) is
-    smoothed less. Raises ValidationError naming ``name`` for an empty mask (or an empty part).
+    the part of the mask in that world box, left open where the box cuts the mask (the mask is continued beyond the
+    box faces, so the surface within about two smoothing widths of them is not the mask's; distances to the mesh
+    are those to the mask's surface for points nearer to its part well inside the box than to the box faces). A
+    mask too small for the smoothing (no value of the smoothed volume reaches one half) is smoothed less. Raises
+    ValidationError naming ``name`` for an empty mask (or an empty part).
     """
     from scipy.ndimage import gaussian_filter
 
@@ -189,7 +191,8 @@ def surface_from_mask(
         lo, hi = np.maximum(lo, blo), np.minimum(hi, bhi)
         if np.any(hi <= lo) or not mask.array[tuple(slice(a, b) for a, b in zip(lo, hi))].any():
             raise ValidationError(name, mask, "has no voxel near the region measured")
-    vol = np.pad(mask.array[tuple(slice(a, b) for a, b in zip(lo, hi))], 2)  # vol[0, 0, 0]: grid index lo - 2
+    edge = "constant" if within_mm is None else "edge"  # a cut mask continues beyond the box (an open surface)
+    vol = np.pad(mask.array[tuple(slice(a, b) for a, b in zip(lo, hi))], 2, mode=edge)  # [0, 0, 0]: index lo - 2
     sigma_mm = sigma * float(spacing.min())
     if spacing.max() > ANISOTROPY_LIMIT * spacing.min():
         Grid(vol.shape, spacing).check_fits(40 * float(spacing.max() / spacing.min()), f"the refinement of {name}")
@@ -199,16 +202,17 @@ def surface_from_mask(
     # room for the 0.5 level of the smoothed volume, which may lie outside the mask where it is concave (the
     # Gaussians treat the volume as zero beyond its faces, as it is, so they need no more)
     pads = np.ceil(1.5 * sigma_mm / work).astype(np.int64) + 1
-    pv = np.pad(pv, [(p, p) for p in pads])
+    pv = np.pad(pv, [(p, p) for p in pads], mode=edge)
+    mode = "constant" if within_mm is None else "nearest"
     for s_mm in (sigma_mm, 0.5 * sigma_mm, 0.0):
-        field = gaussian_filter(pv, s_mm / work, mode="constant", cval=0.0, truncate=3.5) if s_mm > 0 else pv
+        field = gaussian_filter(pv, s_mm / work, mode=mode, cval=0.0, truncate=3.5) if s_mm > 0 else pv
         if float(field.max()) > 0.5:
             break
     verts, faces = _contour(field, 0.5)
     if s_mm > 0 and correct_shrinkage:
-        verts = verts + _shrinkage_step(field, verts, s_mm, work)
+        verts = verts + _shrinkage_step(field, verts, s_mm, work, mode)
     index = (lo - 2) + (verts - pads) / factor
-    return _oriented(grid.index_to_world(index), faces, spacing)
+    return _oriented(grid.index_to_world(index), faces, grid)
 
 
 @lru_cache(maxsize=1)
@@ -233,7 +237,7 @@ def _ball_table() -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([[0.0], x[order]]), np.concatenate([[0.0], y[order]])
 
 
-def _shrinkage_step(field, verts, sigma_mm, spacing):
+def _shrinkage_step(field, verts, sigma_mm, spacing, mode="constant"):
     """Move each vertex outwards by the shift of the 0.5 level under the Gaussian: the shift of a blurred ball
     whose level set has the vertex's mean curvature (``_ball_table``; to first order ``sigma^2 (k1 + k2) / 2``;
     negative where the surface is concave, by symmetry of the complement).
@@ -244,7 +248,7 @@ def _shrinkage_step(field, verts, sigma_mm, spacing):
     from scipy.ndimage import gaussian_filter
 
     extra = sigma_mm * np.sqrt(CURVATURE_SCALE**2 - 1.0)
-    g = gaussian_filter(field, extra / spacing, mode="constant", cval=0.0, truncate=3.0)
+    g = gaussian_filter(field, extra / spacing, mode=mode, cval=0.0, truncate=3.0)
     der = np.empty((len(verts), 9))
     derivatives_at(g, np.ascontiguousarray(verts), np.asarray(spacing, dtype=np.float64), der)
     grad = der[:, :3]
@@ -280,7 +284,7 @@ def surface_from_field(values, grid: Grid, level: float = 0.5, *, name: str = "f
     below = min(float(arr.min()), lev) - 1.0
     vol = np.pad(crop, 1, constant_values=below)
     verts, faces = _contour(vol, lev)
-    return _oriented(grid.index_to_world(lo - 1 + verts), faces, np.asarray(grid.spacing_mm, dtype=float))
+    return _oriented(grid.index_to_world(lo - 1 + verts), faces, grid)
 
 
 def _contour(field, level):
@@ -290,8 +294,9 @@ def _contour(field, level):
     return verts.astype(np.float64), faces.astype(np.int64)
 
 
-def _oriented(vertices, faces, spacing) -> SurfaceMesh:
-    mesh = SurfaceMesh(vertices, faces, spacing)
-    if mesh.volume_mm3 < 0:  # a reflection in the grid direction (or the contour's convention) flips the faces
-        mesh = SurfaceMesh(vertices, faces[:, ::-1].copy(), spacing)
-    return mesh
+def _oriented(vertices, faces, grid: Grid) -> SurfaceMesh:
+    """Outward faces in the world: scikit-image orients them inwards in index space for a field that is high
+    inside, and a reflected grid direction flips them once more."""
+    if np.linalg.det(grid.direction) > 0:
+        faces = faces[:, ::-1]
+    return SurfaceMesh(vertices, np.ascontiguousarray(faces), np.asarray(grid.spacing_mm, dtype=float))

@@ -34,7 +34,7 @@ from .result import MarginMap, MarginResult
 
 __all__ = ["mesh_margin"]
 
-_CLOSING = 2.0  # the faces closing a cropped surface lie within this many smoothing widths inside the crop box
+_CLOSING = 3.0  # a cropped surface follows the mask from this many smoothing widths inside the crop box on
 
 
 def mesh_margin(
