@@ -186,13 +186,20 @@ def surface_from_mask(
     grid = mask.grid
     spacing = np.asarray(grid.spacing_mm, dtype=float)
     lo, hi = mask.index_bounds()
+    cut_lo = cut_hi = np.zeros(3, dtype=bool)
     if within_mm is not None:
         blo, bhi = grid.index_box(*within_mm)
+        cut_lo, cut_hi = blo > lo, bhi < hi
         lo, hi = np.maximum(lo, blo), np.minimum(hi, bhi)
         if np.any(hi <= lo) or not mask.array[tuple(slice(a, b) for a, b in zip(lo, hi))].any():
             raise ValidationError(name, mask, "has no voxel near the region measured")
-    edge = "constant" if within_mm is None else "edge"  # a cut mask continues beyond the box (an open surface)
-    vol = np.pad(mask.array[tuple(slice(a, b) for a, b in zip(lo, hi))], 2, mode=edge)  # [0, 0, 0]: index lo - 2
+    vol = np.pad(mask.array[tuple(slice(a, b) for a, b in zip(lo, hi))], 2)  # vol[0, 0, 0]: grid index lo - 2
+    for axis in range(3):  # where the box cuts the mask, the mask continues beyond it (an open surface)
+        if cut_lo[axis]:
+            vol[(slice(None),) * axis + (slice(0, 2),)] = vol[(slice(None),) * axis + (slice(2, 3),)]
+        if cut_hi[axis]:
+            vol[(slice(None),) * axis + (slice(-2, None),)] = vol[(slice(None),) * axis + (slice(-3, -2),)]
+    edge = "constant" if within_mm is None else "edge"  # the faces not cut hold zeros by now
     sigma_mm = sigma * float(spacing.min())
     if spacing.max() > ANISOTROPY_LIMIT * spacing.min():
         Grid(vol.shape, spacing).check_fits(40 * float(spacing.max() / spacing.min()), f"the refinement of {name}")
