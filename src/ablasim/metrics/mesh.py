@@ -50,16 +50,27 @@ def mesh_margin(
     t_surf = surface_from_mask(tumor, smoothing_voxels=smoothing_voxels, name="tumor")
     verts = t_surf.vertices_mm
     grids = [tumor.grid]
+    organ_dist = organ_cross = None
+    included = np.ones(len(verts), dtype=bool)
+    if exclusion is not None:
+        organ_dist, organ_cross, organ_grid, included = _organ_distance(exclusion, smoothing_voxels, t_surf)
+        if organ_grid is not None:
+            grids.append(organ_grid)
+        if not included.any():
+            raise ValidationError(
+                "exclude.distance_mm", exclusion.distance_mm, "excludes the whole tumour; nothing is left to measure"
+            )
     if zone_mask is not None:
         _check_overlap(tumor, zone_mask, "zone")
         grids.append(zone_mask.grid)
-        z_surf, sd, closest = _zone_mesh(t_surf, zone_mask, smoothing_voxels, crop_padding_mm)
-
-        def zone_sd(points):
-            return z_surf.signed_distance(points)
 
         def inside(points):
             return _lookup(zone_mask, points)
+
+        z_surf, sd, closest = _zone_mesh(t_surf, zone_mask, smoothing_voxels, crop_padding_mm, included, inside)
+
+        def zone_sd(points):
+            return z_surf.signed_distance(points)
     else:
 
         def zone_sd(points):
@@ -73,20 +84,7 @@ def mesh_margin(
             return out
 
         sd, closest = zone_sd(verts)
-
-    organ_dist = organ_cross = None
-    if exclusion is not None:
-        organ_dist, organ_cross, organ_grid = _organ_distance(exclusion, smoothing_voxels, t_surf)
-        if organ_grid is not None:
-            grids.append(organ_grid)
     margins = -sd
-    included = np.ones(len(verts), dtype=bool)
-    if organ_dist is not None:
-        included = organ_dist(verts) > exclusion.distance_mm
-        if not included.any():
-            raise ValidationError(
-                "exclude.distance_mm", exclusion.distance_mm, "excludes the whole tumour; nothing is left to measure"
-            )
     cand_pts, cand_m, cand_zone = [verts[included]], [margins[included]], [closest[included]]
     cand_feat = [np.zeros(int(included.sum()), dtype=np.int8)]
 
@@ -171,7 +169,7 @@ def _interior_candidates(tumor: Mask, lo, crop, cov, inside):
     return keep, edt.edt(np.ascontiguousarray(~zone_in), anisotropy=sp, black_border=False)[crop]
 
 
-def _zone_mesh(t_surf: SurfaceMesh, zone: Mask, smoothing_voxels: float, reach_mm: float):
+def _zone_mesh(t_surf: SurfaceMesh, zone: Mask, smoothing_voxels: float, reach_mm: float, included, inside):
     """The zone surface near the tumour, and the signed distances of the tumour vertices to it (module docstring:
     the part within ``reach_mm`` first, the whole zone when a vertex lies farther than that from it)."""
     verts = t_surf.vertices_mm
@@ -185,14 +183,34 @@ def _zone_mesh(t_surf: SurfaceMesh, zone: Mask, smoothing_voxels: float, reach_m
     if box is not None:
         try:
             surf = surface_from_mask(zone, smoothing_voxels=smoothing_voxels, name="zone", within_mm=box)
-            sd, closest = surf.signed_distance(verts)
+            sd, closest, far = _bounded_sd(surf, verts, included, inside, zone.grid.voxel_diagonal_mm)
             if float(np.abs(sd).max()) < reach_mm:
                 return surf, sd, closest
         except ValidationError:  # no zone voxel near the tumour
             pass
     surf = surface_from_mask(zone, smoothing_voxels=smoothing_voxels, name="zone")
-    sd, closest = surf.signed_distance(verts)
+    sd, closest, _ = _bounded_sd(surf, verts, included, inside, zone.grid.voxel_diagonal_mm)
     return surf, sd, closest
+
+
+def _bounded_sd(surf: SurfaceMesh, points, included, inside, sign_mm: float):
+    """Signed distances (> 0 outside) of ``points`` to ``surf``, exact (the hierarchy's search) for the points
+    within ``sign_mm`` of it and for every included point that may hold the smallest margin; elsewhere the distance
+    to the triangles around the nearest vertices (``SurfaceMesh.distance_bounds``: in the tests equal to the exact
+    one; at most ``cover_radius**2 / (2 d)`` above it) with the side from the mask, which at that distance from the
+    surface agrees with it."""
+    lower, upper, closest = surf.distance_bounds(points)
+    far = lower > sign_mm
+    side = np.zeros(len(points))  # +1 inside the zone, -1 outside; 0 not yet known
+    side[far] = np.where(inside(points[far]), 1.0, -1.0)
+    m_lo = np.where(side > 0, lower, -upper)  # the margin lies in [m_lo, m_hi]
+    m_hi = np.where(side > 0, upper, -lower)
+    best = float(m_hi[included].min())
+    exact = ~far | (included & (m_lo <= best))
+    sd = -side * upper
+    if exact.any():
+        sd[exact], closest[exact] = surf.signed_distance(points[exact])
+    return sd, closest, far & ~exact
 
 
 def _union_sd(zones, points):
@@ -231,24 +249,28 @@ def _check_overlap(tumor: Mask, other: Mask, field: str) -> None:
 
 
 def _organ_distance(exclusion, smoothing_voxels, t_surf: SurfaceMesh):
-    """Unsigned distance to the organ boundary. An organ mask is meshed only in a box around the tumour surface
-    wider than the exclusion distance by a voxel diagonal plus the reach of the faces that close the cropped
-    surface, so those faces lie farther than the exclusion distance from every tumour point and never decide an
-    exclusion."""
+    """Unsigned distance to the organ boundary, crossings of the exclusion distance along segments, the organ's
+    grid, and which tumour vertices lie farther than the exclusion distance. An organ mask is meshed only in a box
+    around the tumour surface wider than the exclusion distance by a voxel diagonal plus the reach of the crop's
+    edge (``_CLOSING``), so the part of the mesh that is not the organ's lies farther than the exclusion distance
+    from every tumour point and never decides an exclusion."""
 
-    organ = exclusion.organ
+    organ, limit = exclusion.organ, exclusion.distance_mm
+    verts = t_surf.vertices_mm
     if isinstance(organ, Ellipsoid):
 
-        def cross(a, b, limit, iterations):
+        def dist(pts):
+            return np.abs(organ.signed_distance(pts))
+
+        def cross(a, b, level, iterations):
             for _ in range(iterations):
                 mid = 0.5 * (a + b)
-                inc = np.abs(organ.signed_distance(mid)) > limit
+                inc = dist(mid) > level
                 a = np.where(inc[:, None], mid, a)
                 b = np.where(inc[:, None], b, mid)
             return a
 
-        return (lambda pts: np.abs(organ.signed_distance(pts))), cross, None
-    verts = t_surf.vertices_mm
+        return dist, cross, None, dist(verts) > limit
     lo, hi = verts.min(axis=0), verts.max(axis=0)
     grid = organ.grid
     lo_o, hi_o = grid.world_bounds()
@@ -260,14 +282,19 @@ def _organ_distance(exclusion, smoothing_voxels, t_surf: SurfaceMesh):
             f"does not overlap the tumour (separated by {float(gap.max()):.1f} mm): "
             "are both images in the same patient frame?",
         )
-    reach = exclusion.distance_mm + _CLOSING * smoothing_voxels * float(grid.spacing_mm.max()) + grid.voxel_diagonal_mm
+    reach = limit + _CLOSING * smoothing_voxels * float(grid.spacing_mm.max()) + grid.voxel_diagonal_mm
     try:
         surf = surface_from_mask(
             organ, smoothing_voxels=smoothing_voxels, name="exclude.organ", within_mm=(lo - reach, hi + reach)
         )
     except ValidationError:  # no organ voxel near the tumour: its boundary is farther than the exclusion distance
-        return (lambda pts: np.full(len(np.asarray(pts).reshape(-1, 3)), np.inf)), None, grid
-    return surf.distance, surf.level_crossings, grid
+        return (lambda pts: np.full(len(np.asarray(pts).reshape(-1, 3)), np.inf)), None, grid, np.ones(len(verts), bool)
+    lower, upper, _ = surf.distance_bounds(verts)
+    included = lower > limit
+    undecided = ~included & (upper > limit)  # upper <= limit: certainly excluded
+    if undecided.any():
+        included[undecided] = surf.distance(verts[undecided]) > limit
+    return surf.distance, surf.level_crossings, grid, included
 
 
 def _exclusion_edge_points(surf: SurfaceMesh, included, cross, limit_mm, iterations: int = 30):

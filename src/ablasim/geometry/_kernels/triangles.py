@@ -296,3 +296,29 @@ def bisect_level(a, b, verts, faces, tree, level, iterations, out):
                     fa *= 0.5
                 side = -1
         out[i, 0], out[i, 1], out[i, 2] = ax + ta * dx, ay + ta * dy, az + ta * dz
+
+
+@kernel
+def one_ring_distances(points, nearest, verts, faces, vf_ptr, vf_idx, out_dist, out_closest):
+    """Distance from each point to the triangles around its nearest vertices ``nearest[i, :]`` (an upper bound of
+    its distance to the mesh), and the closest point on them."""
+    q = np.empty(4)
+    for i in range(points.shape[0]):
+        px, py, pz = points[i, 0], points[i, 1], points[i, 2]
+        best = np.inf
+        for j in range(nearest.shape[1]):
+            v = nearest[i, j]
+            for k in range(vf_ptr[v], vf_ptr[v + 1]):
+                f = vf_idx[k]
+                a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
+                d2 = _closest(
+                    px, py, pz,
+                    verts[a, 0], verts[a, 1], verts[a, 2],
+                    verts[b, 0], verts[b, 1], verts[b, 2],
+                    verts[c, 0], verts[c, 1], verts[c, 2],
+                    q,
+                )  # fmt: skip
+                if d2 < best:
+                    best = d2
+                    out_closest[i, 0], out_closest[i, 1], out_closest[i, 2] = q[0], q[1], q[2]
+        out_dist[i] = math.sqrt(best)
