@@ -14,6 +14,7 @@ import numpy as np
 
 from ._kernels.slices import fill_columns, inplane_signed_distance, neighbour_areas
 
+
 def column_partial_volume(vol: np.ndarray, spacing, axis: int, fine_mm: float | None = None):
     """Partial volume of the boolean ``vol`` resolved along ``axis`` (of spacing ``spacing[axis]``), on the same
     grid or, with ``fine_mm``, on a grid refined along that axis to about ``fine_mm``.

@@ -35,7 +35,6 @@ from ._kernels.triangles import (
     bisect_level,
     build_bvh,
     mesh_normals,
-    one_ring_distances,
     signed_distances,
     unsigned_distances,
 )
@@ -46,7 +45,6 @@ from .mask import Mask
 __all__ = ["SurfaceMesh", "surface_from_field", "surface_from_mask"]
 
 ANISOTROPY_LIMIT = 1.5  # coarsest / finest spacing above which the thick axes are refined first
-RING_VERTICES = 4  # distance bounds: the triangles around this many nearest vertices
 CURVATURE_SCALE = 1.5  # normals and curvature for the shrinkage correction: this many times the smoothing
 
 
@@ -136,46 +134,6 @@ class SurfaceMesh:
         if len(a):
             bisect_level(a, b, self.vertices_mm, self.faces, tree, float(level_mm), int(iterations), out)
         return out
-
-    def distance_bounds(self, points_mm) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Cheap bounds on the distance from each point to the mesh: ``(lower, upper, closest)``. ``upper`` is the
-        exact distance to the triangles around the ``RING_VERTICES`` nearest vertices (``closest`` the point on them), usually the
-        distance to the mesh itself; ``lower = sqrt(u**2 - cover_radius_mm**2)`` with ``u`` the distance to the
-        nearest vertex (the closest point of the mesh lies on a triangle, is the foot of the perpendicular to it,
-        and lies within the cover radius of one of its vertices), so ``upper - lower`` shrinks as
-        ``cover_radius_mm**2 / (2 u)`` away from the mesh."""
-        from scipy.spatial import cKDTree
-
-        pts = self._points(points_mm)
-        cache = self.__dict__.get("_ring")
-        if cache is None:
-            order = np.argsort(self.faces.ravel(), kind="stable")
-            ptr = np.zeros(len(self.vertices_mm) + 1, dtype=np.int64)
-            np.add.at(ptr, self.faces.ravel() + 1, 1)
-            cache = (cKDTree(self.vertices_mm), np.cumsum(ptr), order // 3, self.cover_radius_mm)
-            object.__setattr__(self, "_ring", cache)
-        tree, ptr, idx, radius = cache
-        if len(pts) == 0:
-            return np.zeros(0), np.zeros(0), np.zeros((0, 3))
-        k = min(RING_VERTICES, len(self.vertices_mm))
-        u, nearest = tree.query(pts, k=k)
-        u, nearest = u.reshape(len(pts), k), nearest.reshape(len(pts), k)
-        upper = np.empty(len(pts))
-        closest = np.empty((len(pts), 3))
-        one_ring_distances(pts, nearest.astype(np.int64), self.vertices_mm, self.faces, ptr, idx, upper, closest)
-        return np.sqrt(np.maximum(u[:, 0] ** 2 - radius * radius, 0.0)), upper, closest
-
-    @property
-    def cover_radius_mm(self) -> float:
-        """The largest distance from a point of a triangle to the nearest of its vertices (circumradius of an
-        acute triangle, half the longest edge of an obtuse one)."""
-        a, b, c = (self.vertices_mm[self.faces[:, k]] for k in range(3))
-        la, lb, lc = (np.einsum("ij,ij->i", e, e) for e in (b - c, c - a, a - b))  # squared edge lengths
-        area2 = np.einsum("ij,ij->i", *(2 * [np.cross(b - a, c - a)]))  # (2 area)^2
-        circ = np.sqrt(la * lb * lc / np.maximum(area2, 1e-300)) / 2.0
-        longest = np.maximum(np.maximum(la, lb), lc)
-        obtuse = 2 * longest >= la + lb + lc
-        return float(np.where(obtuse, np.sqrt(longest) / 2.0, circ).max())
 
     @staticmethod
     def _points(points_mm) -> np.ndarray:

@@ -67,7 +67,7 @@ def mesh_margin(
         def inside(points):
             return _lookup(zone_mask, points)
 
-        z_surf, sd, closest = _zone_mesh(t_surf, zone_mask, smoothing_voxels, crop_padding_mm, included, inside)
+        z_surf, sd, closest = _zone_mesh(t_surf, zone_mask, smoothing_voxels, crop_padding_mm)
 
         def zone_sd(points):
             return z_surf.signed_distance(points)
@@ -169,7 +169,7 @@ def _interior_candidates(tumor: Mask, lo, crop, cov, inside):
     return keep, edt.edt(np.ascontiguousarray(~zone_in), anisotropy=sp, black_border=False)[crop]
 
 
-def _zone_mesh(t_surf: SurfaceMesh, zone: Mask, smoothing_voxels: float, reach_mm: float, included, inside):
+def _zone_mesh(t_surf: SurfaceMesh, zone: Mask, smoothing_voxels: float, reach_mm: float):
     """The zone surface near the tumour, and the signed distances of the tumour vertices to it (module docstring:
     the part within ``reach_mm`` first, the whole zone when a vertex lies farther than that from it)."""
     verts = t_surf.vertices_mm
@@ -183,34 +183,14 @@ def _zone_mesh(t_surf: SurfaceMesh, zone: Mask, smoothing_voxels: float, reach_m
     if box is not None:
         try:
             surf = surface_from_mask(zone, smoothing_voxels=smoothing_voxels, name="zone", within_mm=box)
-            sd, closest, far = _bounded_sd(surf, verts, included, inside, zone.grid.voxel_diagonal_mm)
+            sd, closest = surf.signed_distance(verts)
             if float(np.abs(sd).max()) < reach_mm:
                 return surf, sd, closest
         except ValidationError:  # no zone voxel near the tumour
             pass
     surf = surface_from_mask(zone, smoothing_voxels=smoothing_voxels, name="zone")
-    sd, closest, _ = _bounded_sd(surf, verts, included, inside, zone.grid.voxel_diagonal_mm)
+    sd, closest = surf.signed_distance(verts)
     return surf, sd, closest
-
-
-def _bounded_sd(surf: SurfaceMesh, points, included, inside, sign_mm: float):
-    """Signed distances (> 0 outside) of ``points`` to ``surf``, exact (the hierarchy's search) for the points
-    within ``sign_mm`` of it and for every included point that may hold the smallest margin; elsewhere the distance
-    to the triangles around the nearest vertices (``SurfaceMesh.distance_bounds``: in the tests equal to the exact
-    one; at most ``cover_radius**2 / (2 d)`` above it) with the side from the mask, which at that distance from the
-    surface agrees with it."""
-    lower, upper, closest = surf.distance_bounds(points)
-    far = lower > sign_mm
-    side = np.zeros(len(points))  # +1 inside the zone, -1 outside; 0 not yet known
-    side[far] = np.where(inside(points[far]), 1.0, -1.0)
-    m_lo = np.where(side > 0, lower, -upper)  # the margin lies in [m_lo, m_hi]
-    m_hi = np.where(side > 0, upper, -lower)
-    best = float(m_hi[included].min())
-    exact = ~far | (included & (m_lo <= best))
-    sd = -side * upper
-    if exact.any():
-        sd[exact], closest[exact] = surf.signed_distance(points[exact])
-    return sd, closest, far & ~exact
 
 
 def _union_sd(zones, points):
@@ -289,12 +269,7 @@ def _organ_distance(exclusion, smoothing_voxels, t_surf: SurfaceMesh):
         )
     except ValidationError:  # no organ voxel near the tumour: its boundary is farther than the exclusion distance
         return (lambda pts: np.full(len(np.asarray(pts).reshape(-1, 3)), np.inf)), None, grid, np.ones(len(verts), bool)
-    lower, upper, _ = surf.distance_bounds(verts)
-    included = lower > limit
-    undecided = ~included & (upper > limit)  # upper <= limit: certainly excluded
-    if undecided.any():
-        included[undecided] = surf.distance(verts[undecided]) > limit
-    return surf.distance, surf.level_crossings, grid, included
+    return surf.distance, surf.level_crossings, grid, surf.distance(verts) > limit
 
 
 def _exclusion_edge_points(surf: SurfaceMesh, included, cross, limit_mm, iterations: int = 30):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from ..._jit import kernel
 
 
@@ -38,9 +39,9 @@ def derivatives_at(field, points, sp, out):
     for p in range(points.shape[0]):
         acc[:] = 0.0
         x, y, z = points[p, 0], points[p, 1], points[p, 2]
-        i0 = min(max(int(math.floor(x)), 0), nx - 2)
-        j0 = min(max(int(math.floor(y)), 0), ny - 2)
-        k0 = min(max(int(math.floor(z)), 0), nz - 2)
+        i0 = min(max(int(math.floor(x)), 0), nx - 2)  # noqa: RUF046
+        j0 = min(max(int(math.floor(y)), 0), ny - 2)  # noqa: RUF046
+        k0 = min(max(int(math.floor(z)), 0), nz - 2)  # noqa: RUF046
         fx, fy, fz = x - i0, y - j0, z - k0
         for di in range(2):
             wx = fx if di else 1.0 - fx

@@ -144,8 +144,8 @@ def fill_columns(inside, d, lab, area, up, down, up2, down2, fine, c_sphere, h, 
                 lo = fine[f] - half
                 hi = fine[f] + half
                 acc = 0.0
-                k0 = max(int(math.floor(lo)), 0)
-                k1 = min(int(math.floor(hi)), nz - 2)
+                k0 = max(int(math.floor(lo)), 0)  # noqa: RUF046
+                k1 = min(int(math.floor(hi)), nz - 2)  # noqa: RUF046
                 for k in range(k0, k1 + 1):
                     a = max(lo, float(k))
                     b = min(hi, k + 1.0)

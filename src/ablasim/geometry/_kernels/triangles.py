@@ -1,9 +1,12 @@
 """Numba kernels: exact distances from points to a closed triangle mesh through a bounding-volume hierarchy.
 
 The hierarchy splits the triangles top-down at the middle of their centroids' extent (leaves of at most ``LEAF``
-triangles). A query walks it nearest box first and skips every box farther than the best triangle found so far, so
-the result is the exact minimum over all triangles. The sign comes from the angle-weighted pseudo-normal of the closest feature (face, edge
-or vertex; Baerentzen & Aanaes 2005), which is exact for a closed, consistently oriented mesh.
+triangles). Each node is bounded by its box and by a slab normal to the mean normal of its triangles (much tighter
+than the box for points facing a curved patch, such as points deep inside a zone, all nearly equidistant from a
+large part of it). A query walks the tree nearest bound first and skips every node whose bound is farther than the
+best triangle found so far, so the result is the exact minimum over all triangles. The sign comes from the
+angle-weighted pseudo-normal of the closest feature (face, edge or vertex; Baerentzen & Aanaes 2005), which is exact
+for a closed, consistently oriented mesh, and for an open one wherever the closest feature is not on its rim.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from ..._jit import kernel
 
 LEAF = 2
@@ -139,7 +143,37 @@ def build_bvh(verts, faces):
         stack[sp] = left
         stack[sp + 1] = left + 1
         sp += 2
-    return order, lo[:nodes].copy(), hi[:nodes].copy(), child[:nodes].copy(), start[:nodes].copy(), count[:nodes].copy()
+    # a slab per node: its triangles lie between two planes normal to their mean (area-weighted) normal, a much
+    # tighter bound than the box for points facing a curved patch
+    slab = np.zeros((nodes, 5))
+    for n in range(nodes):
+        nx = ny = nz = 0.0
+        for k in range(start[n], start[n] + count[n]):
+            f = order[k]
+            a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
+            ux, uy, uz = verts[b, 0] - verts[a, 0], verts[b, 1] - verts[a, 1], verts[b, 2] - verts[a, 2]
+            vx, vy, vz = verts[c, 0] - verts[a, 0], verts[c, 1] - verts[a, 1], verts[c, 2] - verts[a, 2]
+            nx += uy * vz - uz * vy
+            ny += uz * vx - ux * vz
+            nz += ux * vy - uy * vx
+        ln = math.sqrt(nx * nx + ny * ny + nz * nz)
+        if ln == 0.0:
+            slab[n, 3], slab[n, 4] = -np.inf, np.inf
+            continue
+        nx, ny, nz = nx / ln, ny / ln, nz / ln
+        smin, smax = np.inf, -np.inf
+        for k in range(start[n], start[n] + count[n]):
+            f = order[k]
+            for c in range(3):
+                v = faces[f, c]
+                t = nx * verts[v, 0] + ny * verts[v, 1] + nz * verts[v, 2]
+                smin = min(smin, t)
+                smax = max(smax, t)
+        slab[n, 0], slab[n, 1], slab[n, 2], slab[n, 3], slab[n, 4] = nx, ny, nz, smin, smax
+    return (
+        order, lo[:nodes].copy(), hi[:nodes].copy(), child[:nodes].copy(), start[:nodes].copy(),
+        count[:nodes].copy(), slab,
+    )  # fmt: skip
 
 
 @kernel
@@ -176,18 +210,22 @@ def mesh_normals(verts, faces, nbr):
 
 
 @kernel
-def _box_d2(lo, hi, n, px, py, pz):
+def _box_d2(lo, hi, slab, n, px, py, pz):
+    """Squared lower bound of the distance from p to node n's triangles: the larger of the distances to its box
+    and to its slab."""
     gx = max(lo[n, 0] - px, 0.0, px - hi[n, 0])
     gy = max(lo[n, 1] - py, 0.0, py - hi[n, 1])
     gz = max(lo[n, 2] - pz, 0.0, pz - hi[n, 2])
-    return gx * gx + gy * gy + gz * gz
+    t = slab[n, 0] * px + slab[n, 1] * py + slab[n, 2] * pz
+    gs = max(slab[n, 3] - t, 0.0, t - slab[n, 4])
+    return max(gx * gx + gy * gy + gz * gz, gs * gs)
 
 
 @kernel
 def _query(px, py, pz, verts, faces, tree, best2, q, bq):
     """Nearest triangle to p within sqrt(best2): returns (squared distance, face, feature); face -1 when none.
     ``tree`` is the tuple from :func:`build_bvh`; ``q`` (4,) is scratch, ``bq`` (3,) receives the closest point."""
-    order, lo, hi, child, start, count = tree
+    order, lo, hi, child, start, count, slab = tree
     stack = np.empty(128, dtype=np.int64)
     stack[0] = 0
     sp = 1
@@ -196,7 +234,7 @@ def _query(px, py, pz, verts, faces, tree, best2, q, bq):
     while sp > 0:
         sp -= 1
         n = stack[sp]
-        if _box_d2(lo, hi, n, px, py, pz) >= best2:
+        if _box_d2(lo, hi, slab, n, px, py, pz) >= best2:
             continue
         c = child[n]
         if c < 0:
@@ -216,8 +254,8 @@ def _query(px, py, pz, verts, faces, tree, best2, q, bq):
                     bfeat = int(q[3])
                     bq[0], bq[1], bq[2] = q[0], q[1], q[2]
         else:
-            dl = _box_d2(lo, hi, c, px, py, pz)
-            dr = _box_d2(lo, hi, c + 1, px, py, pz)
+            dl = _box_d2(lo, hi, slab, c, px, py, pz)
+            dr = _box_d2(lo, hi, slab, c + 1, px, py, pz)
             near, far, dn, dfar = c, c + 1, dl, dr
             if dr < dl:
                 near, far, dn, dfar = c + 1, c, dr, dl
@@ -296,29 +334,3 @@ def bisect_level(a, b, verts, faces, tree, level, iterations, out):
                     fa *= 0.5
                 side = -1
         out[i, 0], out[i, 1], out[i, 2] = ax + ta * dx, ay + ta * dy, az + ta * dz
-
-
-@kernel
-def one_ring_distances(points, nearest, verts, faces, vf_ptr, vf_idx, out_dist, out_closest):
-    """Distance from each point to the triangles around its nearest vertices ``nearest[i, :]`` (an upper bound of
-    its distance to the mesh), and the closest point on them."""
-    q = np.empty(4)
-    for i in range(points.shape[0]):
-        px, py, pz = points[i, 0], points[i, 1], points[i, 2]
-        best = np.inf
-        for j in range(nearest.shape[1]):
-            v = nearest[i, j]
-            for k in range(vf_ptr[v], vf_ptr[v + 1]):
-                f = vf_idx[k]
-                a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
-                d2 = _closest(
-                    px, py, pz,
-                    verts[a, 0], verts[a, 1], verts[a, 2],
-                    verts[b, 0], verts[b, 1], verts[b, 2],
-                    verts[c, 0], verts[c, 1], verts[c, 2],
-                    q,
-                )  # fmt: skip
-                if d2 < best:
-                    best = d2
-                    out_closest[i, 0], out_closest[i, 1], out_closest[i, 2] = q[0], q[1], q[2]
-        out_dist[i] = math.sqrt(best)
