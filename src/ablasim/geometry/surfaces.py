@@ -75,7 +75,8 @@ class SurfaceMesh:
             arr.setflags(write=False)
         object.__setattr__(self, "vertices_mm", v)
         object.__setattr__(self, "faces", f)
-        object.__setattr__(self, "_accel", None)
+        object.__setattr__(self, "_tree", None)
+        object.__setattr__(self, "_normals", None)
 
     # -- geometry -----------------------------------------------------------------------------------------------
     def _cross(self) -> np.ndarray:
@@ -108,7 +109,8 @@ class SurfaceMesh:
     def signed_distance(self, points_mm) -> tuple[np.ndarray, np.ndarray]:
         """Exact signed distance (mm, > 0 outside) of each point to the mesh, and the closest mesh point."""
         pts = self._points(points_mm)
-        tree, face_n, vert_n, edge_n = self._accel if self._accel is not None else self._build()
+        tree = self._hierarchy()
+        face_n, vert_n, edge_n = self._pseudo_normals()
         dist = np.empty(len(pts))
         closest = np.empty((len(pts), 3))
         if len(pts):
@@ -118,7 +120,7 @@ class SurfaceMesh:
     def distance(self, points_mm) -> np.ndarray:
         """Exact unsigned distance (mm) of each point to the mesh."""
         pts = self._points(points_mm)
-        tree = (self._accel if self._accel is not None else self._build())[0]
+        tree = self._hierarchy()
         dist = np.empty(len(pts))
         if len(pts):
             unsigned_distances(pts, self.vertices_mm, self.faces, tree, dist)
@@ -129,7 +131,7 @@ class SurfaceMesh:
         farther), the point where the distance crosses ``level_mm``, to ``2**-iterations`` of the segment (the
         end of the final bracket that stays farther)."""
         a, b = self._points(inner_mm), self._points(outer_mm)
-        tree = (self._accel if self._accel is not None else self._build())[0]
+        tree = self._hierarchy()
         out = np.empty_like(a)
         if len(a):
             bisect_level(a, b, self.vertices_mm, self.faces, tree, float(level_mm), int(iterations), out)
@@ -142,7 +144,14 @@ class SurfaceMesh:
             raise ValidationError("points_mm", "non-finite", "contains NaN or infinite values")
         return pts
 
-    def _build(self):
+    def _hierarchy(self):
+        if self._tree is None:
+            object.__setattr__(self, "_tree", build_bvh(self.vertices_mm, self.faces))
+        return self._tree
+
+    def _pseudo_normals(self):
+        if self._normals is not None:
+            return self._normals
         f = self.faces
         m = len(f)
         # the face across each edge k -> k+1 (half-edges sorted by their undirected key; pairs are neighbours)
@@ -158,10 +167,8 @@ class SurfaceMesh:
         pair = pair[single]
         h1, h2 = order[pair], order[pair + 1]
         nbr[h1], nbr[h2] = h2 // 3, h1 // 3
-        face_n, vert_n, edge_n = mesh_normals(self.vertices_mm, f, nbr.reshape(m, 3))
-        acc = (build_bvh(self.vertices_mm, f), face_n, vert_n, edge_n)
-        object.__setattr__(self, "_accel", acc)
-        return acc
+        object.__setattr__(self, "_normals", mesh_normals(self.vertices_mm, f, nbr.reshape(m, 3)))
+        return self._normals
 
 
 def surface_from_mask(

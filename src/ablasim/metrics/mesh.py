@@ -34,7 +34,7 @@ from .result import MarginMap, MarginResult
 
 __all__ = ["mesh_margin"]
 
-_CLOSING = 3.0  # a cropped surface follows the mask from this many smoothing widths inside the crop box on
+_CLOSING = 3.0  # a cropped surface follows the mask from this many smoothing widths and a voxel inside the crop on
 
 
 def mesh_margin(
@@ -174,7 +174,7 @@ def _zone_mesh(t_surf: SurfaceMesh, zone: Mask, smoothing_voxels: float, reach_m
     the part within ``reach_mm`` first, the whole zone when a vertex lies farther than that from it)."""
     verts = t_surf.vertices_mm
     lo, hi = verts.min(axis=0), verts.max(axis=0)
-    closing = _CLOSING * smoothing_voxels * float(zone.grid.spacing_mm.max()) + zone.grid.voxel_diagonal_mm
+    closing = _CLOSING * smoothing_voxels * float(zone.grid.spacing_mm.min()) + zone.grid.voxel_diagonal_mm
     box = (lo - reach_mm - closing, hi + reach_mm + closing)
     zlo, zhi = zone.index_bounds()
     blo, bhi = zone.grid.index_box(*box)
@@ -262,7 +262,7 @@ def _organ_distance(exclusion, smoothing_voxels, t_surf: SurfaceMesh):
             f"does not overlap the tumour (separated by {float(gap.max()):.1f} mm): "
             "are both images in the same patient frame?",
         )
-    reach = limit + _CLOSING * smoothing_voxels * float(grid.spacing_mm.max()) + grid.voxel_diagonal_mm
+    reach = limit + _CLOSING * smoothing_voxels * float(grid.spacing_mm.min()) + grid.voxel_diagonal_mm
     try:
         surf = surface_from_mask(
             organ, smoothing_voxels=smoothing_voxels, name="exclude.organ", within_mm=(lo - reach, hi + reach)
