@@ -64,8 +64,9 @@ def partial_volume(vol: np.ndarray, spacing, sigma_mm: float) -> np.ndarray:
 
 
 def thick_slice_partial_volume(vol: np.ndarray, spacing, limit: float):
-    """Refine every axis whose spacing exceeds ``limit`` times the finest onto the finest spacing (thickest first;
-    an earlier refinement is thresholded at one half before the next). Returns the volume and per-axis factors."""
+    """Refine every axis whose spacing exceeds ``limit`` times the finest, by the smallest whole factor that brings
+    it within that limit (thickest first; an earlier refinement is thresholded at one half before the next).
+    Returns the partial volume, the per-axis refinement factors and the refined spacing."""
     sp = np.asarray(spacing, dtype=float).copy()
     h = float(sp.min())
     factor = np.ones(3)
@@ -76,7 +77,8 @@ def thick_slice_partial_volume(vol: np.ndarray, spacing, limit: float):
             break
         if pv is not None:
             out = pv > 0.5
-        pv, f = column_partial_volume(out, sp, int(axis), fine_mm=h)
+        fine = sp[axis] / np.ceil(sp[axis] / (limit * h))
+        pv, f = column_partial_volume(out, sp, int(axis), fine_mm=fine)
         factor *= f
         sp = sp / f
     return pv, factor, sp

@@ -8,8 +8,9 @@ Surfaces from binary masks (:func:`surface_from_mask`), in three steps:
    slices (exact for ellipsoids), and extrapolates caps (the top section of a component) from the same quadratic
    with a spherical prior (``ablasim.geometry._kernels.slices``). On a (near-)isotropic grid the three axes'
    partial volumes are averaged with the squared components of the surface normal as weights; on a grid whose
-   coarsest spacing exceeds 1.5 times the finest, the thick axis is refined onto the finest spacing the same way,
-   so that thick slices are joined by a smooth surface and caps do not stop at the last slice.
+   coarsest spacing exceeds twice the finest, the thick axis is refined the same way (by the smallest whole factor
+   that brings it within twice the finest), so that thick slices are joined by a smooth surface and caps do not
+   stop at the last slice.
 2. **Smoothing.** The partial volume is smoothed by a Gaussian of ``smoothing_voxels`` (default 1.5) times the
    finest spacing, and its 0.5 level extracted by marching cubes (Lewiner's variant in scikit-image).
 3. **Shrinkage correction.** A Gaussian moves the 0.5 level of a curved surface inwards, to first order by
@@ -34,6 +35,7 @@ from ._kernels.fields import derivatives_at
 from ._kernels.triangles import (
     bisect_level,
     build_bvh,
+    face_neighbours,
     mesh_normals,
     signed_distances,
     unsigned_distances,
@@ -44,7 +46,7 @@ from .mask import Mask
 
 __all__ = ["SurfaceMesh", "surface_from_field", "surface_from_mask"]
 
-ANISOTROPY_LIMIT = 1.5  # coarsest / finest spacing above which the thick axes are refined first
+ANISOTROPY_LIMIT = 2.0  # coarsest / finest spacing above which the thick axes are refined (to within it) first
 CURVATURE_SCALE = 1.5  # normals and curvature for the shrinkage correction: this many times the smoothing
 
 
@@ -152,22 +154,8 @@ class SurfaceMesh:
     def _pseudo_normals(self):
         if self._normals is not None:
             return self._normals
-        f = self.faces
-        m = len(f)
-        # the face across each edge k -> k+1 (half-edges sorted by their undirected key; pairs are neighbours)
-        a, b = f.ravel(), f[:, [1, 2, 0]].ravel()
-        key = np.minimum(a, b) * len(self.vertices_mm) + np.maximum(a, b)
-        order = np.argsort(key, kind="stable")
-        ks = key[order]
-        nbr = np.full(3 * m, -1, dtype=np.int64)
-        pair = np.flatnonzero(ks[1:] == ks[:-1])
-        single = np.ones(len(pair), dtype=bool)  # only keys shared by exactly two half-edges (a manifold edge)
-        single[1:] &= pair[1:] != pair[:-1] + 1
-        single[:-1] &= pair[:-1] + 1 != pair[1:]
-        pair = pair[single]
-        h1, h2 = order[pair], order[pair + 1]
-        nbr[h1], nbr[h2] = h2 // 3, h1 // 3
-        object.__setattr__(self, "_normals", mesh_normals(self.vertices_mm, f, nbr.reshape(m, 3)))
+        nbr = face_neighbours(self.faces, len(self.vertices_mm))
+        object.__setattr__(self, "_normals", mesh_normals(self.vertices_mm, self.faces, nbr))
         return self._normals
 
 

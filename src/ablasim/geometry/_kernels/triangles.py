@@ -68,26 +68,33 @@ def _closest(px, py, pz, ax, ay, az, bx, by, bz, cx, cy, cz, out):
     return dx * dx + dy * dy + dz * dz
 
 
+SLAB_MAX = 64  # nodes of at most this many triangles get a slab (larger ones are opened near any query anyway)
+
+
 @kernel
 def build_bvh(verts, faces):
     """Bounding-volume hierarchy over the triangles: top-down, each node's triangles split at the middle of their
     centroids' extent along its longest axis (at the median when that leaves a side empty), leaves of at most
-    ``LEAF`` triangles. Returns the triangle order, node boxes ``lo``/``hi`` and per node ``child`` (the first of
-    two consecutive children; -1 for a leaf), ``start`` and ``count`` (a leaf's range of the order)."""
+    ``LEAF`` triangles. Returns the triangle order, node boxes ``lo``/``hi``, per node ``child`` (the first of two
+    consecutive children; -1 for a leaf), ``start`` and ``count`` (its range of the order), and ``slab`` (unit
+    normal and the range of its triangles' projections on it; unbounded for nodes of more than ``SLAB_MAX``)."""
     m = faces.shape[0]
     cen = np.empty((m, 3))
     tlo = np.empty((m, 3))
     thi = np.empty((m, 3))
+    tn = np.empty((m, 3))  # area-weighted face normals
     for f in range(m):
-        for a in range(3):
-            x0, x1, x2 = verts[faces[f, 0], a], verts[faces[f, 1], a], verts[faces[f, 2], a]
-            cen[f, a] = (x0 + x1 + x2) / 3.0
-            tlo[f, a] = min(x0, x1, x2)
-            thi[f, a] = max(x0, x1, x2)
+        a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
+        for t in range(3):
+            x0, x1, x2 = verts[a, t], verts[b, t], verts[c, t]
+            cen[f, t] = (x0 + x1 + x2) / 3.0
+            tlo[f, t] = min(x0, x1, x2)
+            thi[f, t] = max(x0, x1, x2)
+        ux, uy, uz = verts[b, 0] - verts[a, 0], verts[b, 1] - verts[a, 1], verts[b, 2] - verts[a, 2]
+        vx, vy, vz = verts[c, 0] - verts[a, 0], verts[c, 1] - verts[a, 1], verts[c, 2] - verts[a, 2]
+        tn[f, 0], tn[f, 1], tn[f, 2] = uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
     order = np.arange(m)
     cap = 2 * m + 1
-    lo = np.empty((cap, 3))
-    hi = np.empty((cap, 3))
     child = np.full(cap, -1, dtype=np.int64)
     start = np.zeros(cap, dtype=np.int64)
     count = np.zeros(cap, dtype=np.int64)
@@ -96,27 +103,25 @@ def build_bvh(verts, faces):
     nodes = 1
     stack[0] = 0
     sp = 1
+    clo = np.empty(3)
+    chi = np.empty(3)
     while sp > 0:
         sp -= 1
         n = stack[sp]
         s0, c0 = start[n], count[n]
-        clo = np.full(3, np.inf)
-        chi = np.full(3, -np.inf)
-        for a in range(3):
-            lo[n, a], hi[n, a] = np.inf, -np.inf
-        for k in range(s0, s0 + c0):
-            f = order[k]
-            for a in range(3):
-                clo[a] = min(clo[a], cen[f, a])
-                chi[a] = max(chi[a], cen[f, a])
-                lo[n, a] = min(lo[n, a], tlo[f, a])
-                hi[n, a] = max(hi[n, a], thi[f, a])
         if c0 <= LEAF:
             continue
+        clo[:] = np.inf
+        chi[:] = -np.inf
+        for k in range(s0, s0 + c0):
+            f = order[k]
+            for t in range(3):
+                clo[t] = min(clo[t], cen[f, t])
+                chi[t] = max(chi[t], cen[f, t])
         axis = 0
-        for a in range(1, 3):
-            if chi[a] - clo[a] > chi[axis] - clo[axis]:
-                axis = a
+        for t in range(1, 3):
+            if chi[t] - clo[t] > chi[axis] - clo[axis]:
+                axis = t
         mid = 0.5 * (clo[axis] + chi[axis])
         i, j = s0, s0 + c0 - 1
         while i <= j:  # partition: centroids below the middle first
@@ -143,24 +148,35 @@ def build_bvh(verts, faces):
         stack[sp] = left
         stack[sp + 1] = left + 1
         sp += 2
-    # a slab per node: its triangles lie between two planes normal to their mean (area-weighted) normal, a much
-    # tighter bound than the box for points facing a curved patch
-    slab = np.zeros((nodes, 5))
+    # boxes and normal sums bottom-up (children have larger indices than their parent)
+    lo = np.empty((nodes, 3))
+    hi = np.empty((nodes, 3))
+    nsum = np.zeros((nodes, 3))
+    for n in range(nodes - 1, -1, -1):
+        c = child[n]
+        if c < 0:
+            for t in range(3):
+                lo[n, t], hi[n, t] = np.inf, -np.inf
+            for k in range(start[n], start[n] + count[n]):
+                f = order[k]
+                for t in range(3):
+                    lo[n, t] = min(lo[n, t], tlo[f, t])
+                    hi[n, t] = max(hi[n, t], thi[f, t])
+                    nsum[n, t] += tn[f, t]
+        else:
+            for t in range(3):
+                lo[n, t] = min(lo[c, t], lo[c + 1, t])
+                hi[n, t] = max(hi[c, t], hi[c + 1, t])
+                nsum[n, t] = nsum[c, t] + nsum[c + 1, t]
+    # a slab per node: its triangles lie between two planes normal to their mean normal, a much tighter bound than
+    # the box for points facing a curved patch
+    slab = np.empty((nodes, 5))
     for n in range(nodes):
-        nx = ny = nz = 0.0
-        for k in range(start[n], start[n] + count[n]):
-            f = order[k]
-            a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
-            ux, uy, uz = verts[b, 0] - verts[a, 0], verts[b, 1] - verts[a, 1], verts[b, 2] - verts[a, 2]
-            vx, vy, vz = verts[c, 0] - verts[a, 0], verts[c, 1] - verts[a, 1], verts[c, 2] - verts[a, 2]
-            nx += uy * vz - uz * vy
-            ny += uz * vx - ux * vz
-            nz += ux * vy - uy * vx
-        ln = math.sqrt(nx * nx + ny * ny + nz * nz)
-        if ln == 0.0:
-            slab[n, 3], slab[n, 4] = -np.inf, np.inf
+        ln = math.sqrt(nsum[n, 0] ** 2 + nsum[n, 1] ** 2 + nsum[n, 2] ** 2)
+        if count[n] > SLAB_MAX or ln == 0.0:
+            slab[n, 0], slab[n, 1], slab[n, 2], slab[n, 3], slab[n, 4] = 0.0, 0.0, 0.0, -np.inf, np.inf
             continue
-        nx, ny, nz = nx / ln, ny / ln, nz / ln
+        nx, ny, nz = nsum[n, 0] / ln, nsum[n, 1] / ln, nsum[n, 2] / ln
         smin, smax = np.inf, -np.inf
         for k in range(start[n], start[n] + count[n]):
             f = order[k]
@@ -170,10 +186,40 @@ def build_bvh(verts, faces):
                 smin = min(smin, t)
                 smax = max(smax, t)
         slab[n, 0], slab[n, 1], slab[n, 2], slab[n, 3], slab[n, 4] = nx, ny, nz, smin, smax
-    return (
-        order, lo[:nodes].copy(), hi[:nodes].copy(), child[:nodes].copy(), start[:nodes].copy(),
-        count[:nodes].copy(), slab,
-    )  # fmt: skip
+    return order, lo, hi, child[:nodes].copy(), start[:nodes].copy(), count[:nodes].copy(), slab
+
+
+@kernel
+def face_neighbours(faces, n_verts):
+    """The face across each edge k -> k+1 of each face (-1 when none, or when more than two faces share it)."""
+    m = faces.shape[0]
+    ptr = np.zeros(n_verts + 1, dtype=np.int64)
+    for f in range(m):
+        for k in range(3):
+            ptr[faces[f, k] + 1] += 1
+    for v in range(n_verts):
+        ptr[v + 1] += ptr[v]
+    fill = ptr[:-1].copy()
+    around = np.empty(3 * m, dtype=np.int64)
+    for f in range(m):
+        for k in range(3):
+            v = faces[f, k]
+            around[fill[v]] = f
+            fill[v] += 1
+    nbr = np.full((m, 3), -1, dtype=np.int64)
+    for f in range(m):
+        for k in range(3):
+            a, b = faces[f, k], faces[f, (k + 1) % 3]
+            found = -1
+            n_found = 0
+            for j in range(ptr[a], ptr[a + 1]):
+                g = around[j]
+                if g != f and (faces[g, 0] == b or faces[g, 1] == b or faces[g, 2] == b):
+                    found = g
+                    n_found += 1
+            if n_found == 1:
+                nbr[f, k] = found
+    return nbr
 
 
 @kernel
