@@ -11,8 +11,9 @@ Surfaces from binary masks (:func:`surface_from_mask`), in three steps:
    coarsest spacing exceeds twice the finest, the thick axis is refined the same way (by the smallest whole factor
    that brings it within twice the finest), so that thick slices are joined by a smooth surface and caps do not
    stop at the last slice.
-2. **Smoothing.** The partial volume is smoothed by a Gaussian of ``smoothing_voxels`` (default 1.5) times the
-   finest spacing, and its 0.5 level extracted by marching cubes (Lewiner's variant in scikit-image).
+2. **Smoothing.** The partial volume is smoothed by a Gaussian of ``smoothing_voxels`` (default 1.5) voxels of the
+   working grid (the cube root of its voxel volume), and its 0.5 level extracted by marching cubes (Lewiner's
+   variant in scikit-image).
 3. **Shrinkage correction.** A Gaussian moves the 0.5 level of a curved surface inwards, to first order by
    ``sigma^2 (k1 + k2) / 2`` (``sigma^2 / r`` on a sphere of radius ``r``). Each vertex is moved back out by the
    exact shift of a blurred ball whose level set has the vertex's mean curvature, measured on a copy smoothed 1.5
@@ -44,7 +45,7 @@ from ._slices import partial_volume, thick_slice_partial_volume
 from .grid import Grid
 from .mask import Mask
 
-__all__ = ["SurfaceMesh", "surface_from_field", "surface_from_mask"]
+__all__ = ["SurfaceMesh", "smoothing_mm", "surface_from_field", "surface_from_mask", "working_spacing"]
 
 ANISOTROPY_LIMIT = 2.0  # coarsest / finest spacing above which the thick axes are refined (to within it) first
 CURVATURE_SCALE = 1.5  # normals and curvature for the shrinkage correction: this many times the smoothing
@@ -167,8 +168,8 @@ def surface_from_mask(
     name: str = "mask",
     within_mm=None,
 ) -> SurfaceMesh:
-    """Smooth surface of a binary mask (module docstring: partial volume, Gaussian of ``smoothing_voxels`` of the
-    finest spacing, 0.5 level, shrinkage corrected).
+    """Smooth surface of a binary mask (module docstring: partial volume, Gaussian of ``smoothing_voxels`` voxels,
+    :func:`smoothing_mm`; 0.5 level, shrinkage corrected).
 
     ``smoothing_voxels=0`` gives the 0.5 level of the partial volume itself. ``within_mm=(lower, upper)``: mesh only
     the part of the mask in that world box, left open where the box cuts the mask (the mask is continued beyond the
@@ -201,7 +202,7 @@ def surface_from_mask(
         if cut_hi[axis]:
             vol[(slice(None),) * axis + (slice(-2, None),)] = vol[(slice(None),) * axis + (slice(-3, -2),)]
     edge = "constant" if within_mm is None else "edge"  # the faces not cut hold zeros by now
-    sigma_mm = sigma * float(spacing.min())
+    sigma_mm = smoothing_mm(spacing, sigma)
     if spacing.max() > ANISOTROPY_LIMIT * spacing.min():
         Grid(vol.shape, spacing).check_fits(40 * float(spacing.max() / spacing.min()), f"the refinement of {name}")
         pv, factor, work = thick_slice_partial_volume(vol, spacing, ANISOTROPY_LIMIT)
@@ -221,6 +222,20 @@ def surface_from_mask(
         verts = verts + _shrinkage_step(field, verts, s_mm, work, mode)
     index = (lo - 2) + (verts - pads) / factor
     return _oriented(grid.index_to_world(index), faces, grid)
+
+
+def working_spacing(spacing_mm) -> np.ndarray:
+    """The spacing :func:`surface_from_mask` works on: every axis thicker than ``ANISOTROPY_LIMIT`` times the
+    finest divided by the smallest whole factor that brings it within that limit."""
+    sp = np.asarray(spacing_mm, dtype=float)
+    h = float(sp.min())
+    return np.where(sp > ANISOTROPY_LIMIT * h, sp / np.ceil(sp / (ANISOTROPY_LIMIT * h)), sp)
+
+
+def smoothing_mm(spacing_mm, smoothing_voxels: float) -> float:
+    """The standard deviation (mm) of the Gaussian: ``smoothing_voxels`` times the working grid's voxel size (the
+    cube root of its voxel volume; the spacing itself on an isotropic grid)."""
+    return float(smoothing_voxels) * float(np.prod(working_spacing(spacing_mm))) ** (1.0 / 3.0)
 
 
 @lru_cache(maxsize=1)

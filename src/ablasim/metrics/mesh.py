@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import ValidationError
 from ..geometry.mask import Mask
 from ..geometry.shapes import Ellipsoid
-from ..geometry.surfaces import SurfaceMesh, surface_from_mask
+from ..geometry.surfaces import SurfaceMesh, smoothing_mm, surface_from_mask
 from .result import MarginMap, MarginResult
 
 __all__ = ["mesh_margin"]
@@ -174,7 +174,7 @@ def _zone_mesh(t_surf: SurfaceMesh, zone: Mask, smoothing_voxels: float, reach_m
     the part within ``reach_mm`` first, the whole zone when a vertex lies farther than that from it)."""
     verts = t_surf.vertices_mm
     lo, hi = verts.min(axis=0), verts.max(axis=0)
-    closing = _CLOSING * smoothing_voxels * float(zone.grid.spacing_mm.min()) + zone.grid.voxel_diagonal_mm
+    closing = _CLOSING * smoothing_mm(zone.grid.spacing_mm, smoothing_voxels) + zone.grid.voxel_diagonal_mm
     box = (lo - reach_mm - closing, hi + reach_mm + closing)
     zlo, zhi = zone.index_bounds()
     blo, bhi = zone.grid.index_box(*box)
@@ -262,7 +262,7 @@ def _organ_distance(exclusion, smoothing_voxels, t_surf: SurfaceMesh):
             f"does not overlap the tumour (separated by {float(gap.max()):.1f} mm): "
             "are both images in the same patient frame?",
         )
-    reach = limit + _CLOSING * smoothing_voxels * float(grid.spacing_mm.min()) + grid.voxel_diagonal_mm
+    reach = limit + _CLOSING * smoothing_mm(grid.spacing_mm, smoothing_voxels) + grid.voxel_diagonal_mm
     try:
         surf = surface_from_mask(
             organ, smoothing_voxels=smoothing_voxels, name="exclude.organ", within_mm=(lo - reach, hi + reach)
