@@ -178,16 +178,22 @@ def surface_from_mask(
     mask too small for the smoothing (no value of the smoothed volume reaches one half) is smoothed less. Raises
     ValidationError naming ``name`` for an empty mask (or an empty part).
     """
-    from scipy.ndimage import gaussian_filter
-
     if not isinstance(mask, Mask):
         raise ValidationError(name, mask, "expected an ablasim.Mask")
     if mask.is_empty():
         raise ValidationError(name, mask, "the mask is empty: it has no surface")
     sigma = as_float(smoothing_voxels, "smoothing_voxels", nonnegative=True, maximum=5.0)
+    lo, hi = mask.index_bounds()
+    return mesh_mask(mask, lo, hi, sigma, correct_shrinkage, name, within_mm)
+
+
+def mesh_mask(mask: Mask, lo, hi, sigma: float, correct_shrinkage: bool, name: str, within_mm) -> SurfaceMesh:
+    """:func:`surface_from_mask` for a validated, non-empty ``mask`` whose set voxels lie in the index box
+    ``[lo, hi)`` (for callers that already know it)."""
+    from scipy.ndimage import gaussian_filter
+
     grid = mask.grid
     spacing = np.asarray(grid.spacing_mm, dtype=float)
-    lo, hi = mask.index_bounds()
     cut_lo = cut_hi = np.zeros(3, dtype=bool)
     if within_mm is not None:
         blo, bhi = grid.index_box(*within_mm)

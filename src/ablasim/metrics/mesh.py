@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import ValidationError
 from ..geometry.mask import Mask
 from ..geometry.shapes import Ellipsoid
-from ..geometry.surfaces import SurfaceMesh, smoothing_mm, surface_from_mask
+from ..geometry.surfaces import SurfaceMesh, mesh_mask, smoothing_mm, surface_from_mask
 from .result import MarginMap, MarginResult
 
 __all__ = ["mesh_margin"]
@@ -47,7 +47,8 @@ def mesh_margin(
     crop_padding_mm: float = 10.0,
 ) -> MarginResult:
     """Margin of a tumour mask against ``zone_mask`` (Mask) or the union of ``zones`` (Ellipsoids)."""
-    t_surf = surface_from_mask(tumor, smoothing_voxels=smoothing_voxels, name="tumor")
+    t_lo, t_hi = tumor.index_bounds()
+    t_surf = mesh_mask(tumor, t_lo, t_hi, smoothing_voxels, True, "tumor", None)
     verts = t_surf.vertices_mm
     grids = [tumor.grid]
     organ_dist = organ_cross = None
@@ -89,7 +90,7 @@ def mesh_margin(
     cand_feat = [np.zeros(int(included.sum()), dtype=np.int8)]
 
     # tumour voxel centres outside the zone (interior holes and deep protrusions)
-    lo, hi = tumor.index_bounds()
+    lo, hi = t_lo, t_hi
     crop = tumor.array[tuple(slice(x, y) for x, y in zip(lo, hi))]
     centres = tumor.grid.index_to_world(np.argwhere(crop) + lo)
     cov = inside(centres)
@@ -182,13 +183,13 @@ def _zone_mesh(t_surf: SurfaceMesh, zone: Mask, smoothing_voxels: float, reach_m
         box = None  # the box holds the whole zone
     if box is not None:
         try:
-            surf = surface_from_mask(zone, smoothing_voxels=smoothing_voxels, name="zone", within_mm=box)
+            surf = mesh_mask(zone, zlo, zhi, smoothing_voxels, True, "zone", box)
             sd, closest = surf.signed_distance(verts)
             if float(np.abs(sd).max()) < reach_mm:
                 return surf, sd, closest
         except ValidationError:  # no zone voxel near the tumour
             pass
-    surf = surface_from_mask(zone, smoothing_voxels=smoothing_voxels, name="zone")
+    surf = mesh_mask(zone, zlo, zhi, smoothing_voxels, True, "zone", None)
     sd, closest = surf.signed_distance(verts)
     return surf, sd, closest
 
