@@ -5,12 +5,13 @@ import json
 import numpy as np
 import pytest
 
-from ablasim import Ellipsoid, Grid, Mask, measure_margin, rotation_from_euler_deg
+from ablasim import Ellipsoid, Grid, Mask, ValidationError, measure_margin, rotation_from_euler_deg
 from ablasim.geometry.surfaces import surface_from_mask
 from ablasim.io import read_image, read_segments
 from ablasim.io.export import margin_volume, write_mesh, write_probe_markups
 from ablasim.io.nifti import write_nifti
 from ablasim.io.nrrd import write_seg_nrrd
+from ablasim.io.ply import read_ply
 from ablasim.probes import Probe
 
 pytest.importorskip("nibabel")
@@ -33,7 +34,7 @@ def test_meshes_load_in_pyvista(tmp_path, case, suffix):
     data = {"margin_mm": res.margin_map.margins_mm} if suffix != ".stl" else None
     write_mesh(tmp_path / f"m{suffix}", mesh, data)
     back = pv.read(str(tmp_path / f"m{suffix}"))
-    tol = 0 if suffix == ".vtp" else 1e-5 * np.abs(mesh.vertices_mm).max()  # float32 in STL and PLY
+    tol = 1e-5 * np.abs(mesh.vertices_mm).max() if suffix == ".stl" else 0  # float32 in STL
     if suffix == ".stl":  # STL stores each triangle's corners: compare the triangle corners
         corners = mesh.vertices_mm[mesh.faces].reshape(-1, 3)
         assert back.n_cells == len(mesh.faces)
@@ -46,10 +47,24 @@ def test_meshes_load_in_pyvista(tmp_path, case, suffix):
     np.testing.assert_allclose(back.points, mesh.vertices_mm, atol=tol)
     faces = back.faces.reshape(-1, 4)[:, 1:]
     assert np.array_equal(faces, mesh.faces)
-    if suffix == ".ply":  # VTK's PLY reader drops extra vertex properties: check the header declares it
-        assert b"property float margin_mm" in (tmp_path / "m.ply").read_bytes()[:400]
+    if suffix == ".ply":  # VTK's PLY reader drops extra vertex properties (read_ply keeps them, test below)
+        assert "margin_mm" not in back.point_data
         return
     np.testing.assert_allclose(back.point_data["margin_mm"], res.margin_map.margins_mm, rtol=1e-6, atol=1e-6)
+
+
+def test_ply_round_trip_is_exact(tmp_path, case):
+    t, _, res = case
+    mesh = surface_from_mask(t)
+    margins = res.margin_map.margins_mm
+    write_mesh(tmp_path / "m.ply", mesh, {"margin_mm": margins, "area_mm2": mesh.vertex_areas_mm2()})
+    back, data = read_ply(tmp_path / "m.ply")
+    assert np.array_equal(back.vertices_mm, mesh.vertices_mm) and np.array_equal(back.faces, mesh.faces)
+    assert np.array_equal(data["margin_mm"], margins) and set(data) == {"margin_mm", "area_mm2"}
+    raw = (tmp_path / "m.ply").read_bytes()
+    (tmp_path / "cut.ply").write_bytes(raw[: len(raw) - 7])
+    with pytest.raises(ValidationError, match=r"cut.ply \[element face\]"):
+        read_ply(tmp_path / "cut.ply")
 
 
 def test_seg_nrrd_round_trip_layers_and_labels(tmp_path, case):

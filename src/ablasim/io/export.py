@@ -1,6 +1,7 @@
 """Exports for 3D Slicer and other viewers, all in LPS millimetres and written atomically.
 
-* meshes: VTK XML PolyData (``.vtp``, with per-point arrays such as the margin), binary STL and binary PLY; the
+* meshes: VTK XML PolyData (``.vtp``, with per-point arrays such as the margin), binary STL and binary PLY (with
+  the per-point arrays as 64-bit floats, read back exactly by :func:`ablasim.io.ply.read_ply`); the
   header of each names the frame (``SPACE=LPS``, 3D Slicer's convention for model files);
 * probes: 3D Slicer markups JSON, one Line (entry and tip control points, ``coordinateSystem: LPS``) per probe;
 * zones: ``.seg.nrrd`` (:func:`ablasim.io.nrrd.write_seg_nrrd`); the margin map: a NIfTI volume
@@ -21,6 +22,7 @@ from ..geometry.grid import Grid
 from ..geometry.mask import Mask
 from ..geometry.surfaces import SurfaceMesh
 from ..probes import Probe
+from .ply import ply_bytes
 
 __all__ = ["margin_volume", "write_mesh", "write_probe_markups"]
 
@@ -31,12 +33,14 @@ MARKUPS_SCHEMA = (
 
 
 def write_mesh(path, mesh: SurfaceMesh, point_data: dict | None = None) -> Path:
-    """Write ``mesh`` as ``.vtp`` (with ``point_data`` arrays, one value per vertex), ``.stl`` or ``.ply``."""
+    """Write ``mesh`` as ``.vtp`` or ``.ply`` (both with the ``point_data`` arrays, one value per vertex: float32 in
+    VTP, float64 in PLY, which :func:`ablasim.io.ply.read_ply` reads back exactly; VTK's PLY reader drops them) or
+    ``.stl`` (geometry only)."""
     if not isinstance(mesh, SurfaceMesh):
         raise ValidationError("mesh", mesh, "expected an ablasim SurfaceMesh")
     data = {}
     for name, values in (point_data or {}).items():
-        arr = np.asarray(values, dtype=np.float32).reshape(-1)
+        arr = np.asarray(values, dtype=np.float64).reshape(-1)
         if len(arr) != len(mesh.vertices_mm):
             raise ValidationError(
                 f"point_data[{name!r}]", len(arr), f"expected one value per vertex ({len(mesh.vertices_mm)})"
@@ -48,7 +52,7 @@ def write_mesh(path, mesh: SurfaceMesh, point_data: dict | None = None) -> Path:
     if suffix == ".stl":
         return atomic_write_bytes(path, _stl(mesh))
     if suffix == ".ply":
-        return atomic_write_bytes(path, _ply(mesh, data))
+        return atomic_write_bytes(path, ply_bytes(mesh, data))
     raise ValidationError("path", str(path), "expected a .vtp, .stl or .ply file name")
 
 
@@ -88,24 +92,6 @@ def _stl(mesh) -> bytes:
     rec["n"], rec["v"] = n, tri
     header = b"SPACE=LPS; mm; ablasim".ljust(80, b" ")
     return header + struct.pack("<I", len(tri)) + rec.tobytes()
-
-
-def _ply(mesh, data) -> bytes:
-    v = mesh.vertices_mm
-    names = list(data)
-    props = "".join(f"property float {n}\n" for n in names)
-    head = (
-        "ply\nformat binary_little_endian 1.0\ncomment SPACE=LPS\ncomment lengths in mm, written by ablasim\n"
-        f"element vertex {len(v)}\nproperty float x\nproperty float y\nproperty float z\n{props}"
-        f"element face {len(mesh.faces)}\nproperty list uchar int vertex_indices\nend_header\n"
-    )
-    vert = np.zeros(len(v), dtype=[("p", "<f4", 3)] + [(n, "<f4") for n in names])
-    vert["p"] = v
-    for n in names:
-        vert[n] = data[n]
-    face = np.zeros(len(mesh.faces), dtype=[("k", "u1"), ("i", "<i4", 3)])
-    face["k"], face["i"] = 3, mesh.faces
-    return head.encode("ascii") + vert.tobytes() + face.tobytes()
 
 
 def write_probe_markups(path, probes, *, names=None, length_mm: float = 100.0) -> Path:
