@@ -1,7 +1,9 @@
-"""Mask margins on the QAM-like sphere suite (tests/reference/mask_suite.py): the mesh method beside a QAM-style
-baseline (border-voxel EDT, cropped; the baseline of each group) and the edt voxel path, per case and grid.
+"""Mask margins on the QAM-like sphere suite (tests/reference/mask_suite.py): the mesh method (the default for
+masks) beside a QAM-style baseline (border-voxel EDT, cropped; the baseline of each group) and the edt voxel path,
+for three cases per grid (one concentric, one offset, one subcapsular with capsule exclusion).
 
-Each benchmark records its error against the analytic truth; docs/images.md tabulates them.
+Each benchmark records its error against the analytic truth. The whole suite, timed interleaved (the comparison
+docs/images.md tabulates): ``python -m benchmarks.mask_suite_timing``.
 """
 
 import pytest

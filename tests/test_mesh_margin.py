@@ -5,11 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ablasim import Ellipsoid, Grid, ValidationError, measure_margin, rotation_from_euler_deg
+from ablasim import Ellipsoid, Grid, Mask, ValidationError, measure_margin, rotation_from_euler_deg
 from ablasim.geometry.fit import fit_ellipsoid
 from ablasim.geometry.surfaces import SurfaceMesh, surface_from_field, surface_from_mask
 from reference.mask_suite import CASES, GRIDS, exclusion, masks, truth
-from reference.mesh_reference import point_mesh_distance
+from reference.mesh_reference import point_mesh_distance, point_mesh_distances
 
 SLICER = Path(__file__).parent / "data" / "slicer" / "tumor.seg.nrrd"
 
@@ -21,11 +21,39 @@ def sphere_mesh():
 
 
 def test_distances_are_exact_for_the_mesh(sphere_mesh):
-    pts = np.random.default_rng(1).uniform(-16, 16, (60, 3))
+    rng = np.random.default_rng(1)
+    # around the surface, and deep inside (nearly equidistant from much of it: the hierarchy's hardest queries)
+    pts = np.concatenate([rng.uniform(-16, 16, (60, 3)), rng.normal(0.3, 0.5, (20, 3))])
     d, closest = sphere_mesh.signed_distance(pts)
-    ref = [point_mesh_distance(p, sphere_mesh.vertices_mm, sphere_mesh.faces) for p in pts]
+    ref = point_mesh_distances(pts, sphere_mesh.vertices_mm, sphere_mesh.faces)
+    assert abs(ref[0] - point_mesh_distance(pts[0], sphere_mesh.vertices_mm, sphere_mesh.faces)) < 1e-12
     np.testing.assert_allclose(np.abs(d), ref, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(sphere_mesh.distance(pts), ref, rtol=0, atol=1e-9)
     np.testing.assert_allclose(np.linalg.norm(pts - closest, axis=1), np.abs(d), atol=1e-9)
+    assert np.all(d[60:] < 0)
+
+
+def test_level_crossings_are_at_the_level(sphere_mesh):
+    inner = np.random.default_rng(2).normal(0.0, 1.0, (15, 3))  # 5 mm or more inside the surface
+    outer = sphere_mesh.signed_distance(inner)[1]  # their closest surface points: distance 0
+    pts = sphere_mesh.level_crossings(inner, outer, 2.0)
+    np.testing.assert_allclose(sphere_mesh.distance(pts), 2.0, atol=1e-6)
+
+
+def test_cropped_surface_is_open_and_exact_inside():
+    g = Grid((60, 40, 40), 1.0, (-30, -20, -20))
+    mask = Ellipsoid((0, 0, 0), (25, 12, 11)).to_mask(g)
+    full = surface_from_mask(mask)
+    cut = surface_from_mask(mask, within_mm=((-12, -20, -20), (30, 20, 20)))  # cuts the ellipsoid at x = -12
+    # far from the cut (more than three smoothing widths and a voxel) the surfaces differ only through the areas of
+    # the sections the cut truncates (the partial volume's area model): by at most 0.02 mm (docs/images.md)
+    pts = np.random.default_rng(3).uniform((0, -6, -6), (15, 6, 6), (40, 3))
+    np.testing.assert_allclose(cut.signed_distance(pts)[0], full.signed_distance(pts)[0], atol=0.02)
+    # open at the cut: its rim (edges of one face only) lies beyond the box face x = -12, where the mask was continued
+    e = np.sort(cut.faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1)
+    keys, counts = np.unique(e[:, 0] * len(cut.vertices_mm) + e[:, 1], return_counts=True)
+    rim = np.unique(np.stack([keys[counts == 1] // len(cut.vertices_mm), keys[counts == 1] % len(cut.vertices_mm)]))
+    assert len(rim) > 0 and cut.vertices_mm[rim, 0].max() < -12
 
 
 def test_signs_and_orientation(sphere_mesh):
@@ -47,22 +75,43 @@ def test_probability_map_level_set():
     assert np.abs(radii - 8.0).max() < 0.1 and abs(radii.mean() - 8.0) < 0.02
 
 
-# Acceptance figures (docs/images.md): the 1 mm suite. The claim tested is the measured worst error of the method
-# on this suite, 0.30 mm; the full three-grid table is produced by benchmarks/test_bench_mask_margin.py.
-@pytest.mark.parametrize("case", [c for c in CASES if not c.subcapsular], ids=lambda c: c.name)
-def test_qam_suite_1mm(case):
-    tm, zm, lm = masks(case, GRIDS["1mm"])
-    res = measure_margin(tm, zm, method="mesh", exclude=exclusion(case, lm))
-    assert abs(res.min_margin_mm - truth(case)) <= 0.30
-    assert res.method == "mesh" and res.error_bound_mm == pytest.approx(0.5 * np.sqrt(3))
+@pytest.fixture(scope="module", params=list(GRIDS))
+def suite(request):
+    """The QAM-like suite on one grid: the default method for masks, its errors against the analytic truth and
+    the error bounds it reports."""
+    grid = GRIDS[request.param]
+    errors, bounds = [], []
+    for case in CASES:
+        tm, zm, lm = masks(case, grid)
+        res = measure_margin(tm, zm, exclude=exclusion(case, lm))
+        assert res.method == "mesh"
+        errors.append(res.min_margin_mm - truth(case))
+        bounds.append(res.error_bound_mm)
+    return request.param, np.array(errors), np.array(bounds)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("case", [c for c in CASES if c.subcapsular][:4], ids=lambda c: c.name)
-def test_qam_suite_subcapsular_1mm(case):
-    tm, zm, lm = masks(case, GRIDS["1mm"])
-    res = measure_margin(tm, zm, method="mesh", exclude=exclusion(case, lm))
-    assert abs(res.min_margin_mm - truth(case)) <= 0.30
+def test_qam_suite_worst_error_and_bound(suite):
+    name, errors, bounds = suite
+    # issue 14 acceptance: the worst absolute error over the suite at most 0.30 mm; and the error bound the method
+    # reports (half the voxel diagonal) holds for every case
+    assert np.abs(errors).max() <= 0.30, name
+    assert np.all(np.abs(errors) <= bounds), name
+
+
+def test_qam_suite_mean_error(suite, request):
+    name, errors, _ = suite
+    if name == "0.7x0.7x2.5mm":  # measured 0.103 mm (docs/images.md): the target is not met on 2.5 mm slices
+        request.applymarker(pytest.mark.xfail(strict=True, reason="mean error 0.103 mm on 2.5 mm slices"))
+    # issue 14 acceptance: mean absolute error over the suite at most 0.10 mm
+    assert np.abs(errors).mean() <= 0.10, name
+
+
+def test_voxel_method_stays_available():
+    case = next(c for c in CASES if c.name == "offset-x")
+    tm, zm, _ = masks(case, GRIDS["1mm"])
+    res = measure_margin(tm, zm, method="voxel")
+    # the edt screening method: within its error bound (the voxel diagonal) of the truth, biased to the unsafe side
+    assert res.method == "voxel-edt" and 0 <= res.min_margin_mm - truth(case) <= res.error_bound_mm
 
 
 def test_hole_in_the_zone_counts():
@@ -91,6 +140,17 @@ def test_slicer_tumour_mask_vs_exact_on_fitted_ellipsoid():
     hi = exact_res.min_margin_mm + fit.max_inside_mm + mask_res.error_bound_mm + exact_res.error_bound_mm
     assert lo <= mask_res.min_margin_mm <= hi
     assert mask_res.coverage == 1.0
+
+
+def test_tiny_masks_are_smoothed_less():
+    g = Grid((21, 21, 21), 1.0, (-10, -10, -10))
+    one = np.zeros(g.shape, dtype=bool)
+    one[10, 10, 10] = True
+    mesh = surface_from_mask(Mask(one, g))  # a 1.5-voxel Gaussian of one voxel never reaches one half
+    assert mesh.volume_mm3 > 0 and np.abs(mesh.vertices_mm).max() < 1.5
+    res = measure_margin(Mask(one, g), Ellipsoid.sphere((0, 0, 0), 6).to_mask(g))
+    # the voxel (extent about 1 mm) at the centre of a 6 mm sphere: margin about 5.5 mm, within the error bound
+    assert abs(res.min_margin_mm - 5.5) <= res.error_bound_mm
 
 
 def test_mesh_method_needs_a_mask():
