@@ -56,11 +56,11 @@ class Mask:
         """Inclusive-exclusive index box ``[lo, hi)`` of the set voxels (raises on an empty mask)."""
         if self.is_empty():
             raise ValidationError("mask", "empty mask", "has no voxels set")
-        rows = self.array.any(axis=2)  # one pass along the contiguous axis, then small arrays only
-        i = np.flatnonzero(rows.any(axis=1))
-        j = np.flatnonzero(rows.any(axis=0))
+        rows = np.any(self.array, axis=2)  # one pass along the contiguous axis, then small arrays only
+        i = np.flatnonzero(np.any(rows, axis=1))
+        j = np.flatnonzero(np.any(rows, axis=0))
         block = self.array[i[0] : i[-1] + 1, j[0] : j[-1] + 1]
-        k = np.flatnonzero(block.any(axis=(0, 1)))
+        k = np.flatnonzero(np.any(block, axis=(0, 1)))
         return np.array([i[0], j[0], k[0]]), np.array([i[-1] + 1, j[-1] + 1, k[-1] + 1])
 
     def world_bounds(self) -> tuple[np.ndarray, np.ndarray]:

@@ -25,7 +25,7 @@ directly. Measured errors against analytic spheres and ellipsoids: docs/images.m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -62,6 +62,8 @@ class SurfaceMesh:
     vertices_mm: np.ndarray
     faces: np.ndarray
     spacing_mm: np.ndarray | None = None
+    _tree: tuple | None = field(default=None, init=False, repr=False)  # the hierarchy, built on the first query
+    _normals: tuple | None = field(default=None, init=False, repr=False)  # pseudo-normals, on the first signed one
 
     def __post_init__(self):
         v = np.ascontiguousarray(self.vertices_mm, dtype=np.float64)
@@ -78,8 +80,6 @@ class SurfaceMesh:
             arr.setflags(write=False)
         object.__setattr__(self, "vertices_mm", v)
         object.__setattr__(self, "faces", f)
-        object.__setattr__(self, "_tree", None)
-        object.__setattr__(self, "_normals", None)
 
     # -- geometry -----------------------------------------------------------------------------------------------
     def _cross(self) -> np.ndarray:
@@ -207,7 +207,6 @@ def mesh_mask(mask: Mask, lo, hi, sigma: float, correct_shrinkage: bool, name: s
             vol[(slice(None),) * axis + (slice(0, 2),)] = vol[(slice(None),) * axis + (slice(2, 3),)]
         if cut_hi[axis]:
             vol[(slice(None),) * axis + (slice(-2, None),)] = vol[(slice(None),) * axis + (slice(-3, -2),)]
-    edge = "constant" if within_mm is None else "edge"  # the faces not cut hold zeros by now
     sigma_mm = smoothing_mm(spacing, sigma)
     if spacing.max() > ANISOTROPY_LIMIT * spacing.min():
         Grid(vol.shape, spacing).check_fits(40 * float(spacing.max() / spacing.min()), f"the refinement of {name}")
@@ -217,7 +216,7 @@ def mesh_mask(mask: Mask, lo, hi, sigma: float, correct_shrinkage: bool, name: s
     # room for the 0.5 level of the smoothed volume, which may lie outside the mask where it is concave (the
     # Gaussians treat the volume as zero beyond its faces, as it is, so they need no more)
     pads = np.ceil(1.5 * sigma_mm / work).astype(np.int64) + 1
-    pv = np.pad(pv, [(p, p) for p in pads], mode=edge)
+    pv = np.pad(pv, [(p, p) for p in pads], mode="constant" if within_mm is None else "edge")
     mode = "constant" if within_mm is None else "nearest"
     for s_mm in (sigma_mm, 0.5 * sigma_mm, 0.0):
         field = gaussian_filter(pv, s_mm / work, mode=mode, cval=0.0, truncate=3.5) if s_mm > 0 else pv

@@ -176,9 +176,9 @@ def _zone_mesh(t_surf: SurfaceMesh, zone: Mask, smoothing_voxels: float, reach_m
     verts = t_surf.vertices_mm
     lo, hi = verts.min(axis=0), verts.max(axis=0)
     closing = _CLOSING * smoothing_mm(zone.grid.spacing_mm, smoothing_voxels) + zone.grid.voxel_diagonal_mm
-    box = (lo - reach_mm - closing, hi + reach_mm + closing)
+    box: tuple | None = (lo - reach_mm - closing, hi + reach_mm + closing)
     zlo, zhi = zone.index_bounds()
-    blo, bhi = zone.grid.index_box(*box)
+    blo, bhi = zone.grid.index_box(lo - reach_mm - closing, hi + reach_mm + closing)
     if np.all(blo <= zlo) and np.all(bhi >= zhi):
         box = None  # the box holds the whole zone
     if box is not None:

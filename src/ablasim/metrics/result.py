@@ -103,10 +103,12 @@ class MarginResult:
     tumor_volume_mm3 : tumour volume.
     thinnest_point_mm : tumour point where the minimum is attained.
     zone_point_mm : the nearest point of the zone boundary to it.
-    method : ``"exact"`` (analytic geometry) or ``"voxel-edt"`` (masks).
+    method : ``"exact"`` (analytic geometry), ``"isosurface"`` (implicit zones), ``"mesh"`` (tumour masks: exact
+        distances between reconstructed surfaces) or ``"voxel-edt"`` (the edt screening method).
     error_bound_mm : bound on ``min_margin_mm - true minimum`` (>= 0; see docs/methods.md for each method).
     feature : where the minimum lies: ``"surface"``, ``"crease"`` or ``"triple-point"`` (covered case),
-        ``"protrusion"``, ``"ridge"`` or ``"interior"`` (uncovered case), ``"voxel"``.
+        ``"protrusion"``, ``"ridge"`` or ``"interior"`` (uncovered case), ``"voxel"``; the mesh method:
+        ``"surface"``, ``"interior"`` or ``"exclusion-edge"``.
     margin_map : :class:`MarginMap` on the tumour surface (None when not requested: ``map_resolution_mm=None``).
     excluded_area_fraction : fraction of the tumour surface left out by capsule exclusion.
     warnings : what the caller should know about this measurement (e.g. a tumour lying outside the organ whose
