@@ -20,7 +20,7 @@ def test_sphere_masks_at_1mm_overestimate_by_the_documented_bias(offset):
     g = _grid(1.0)
     tumor, zone = Ellipsoid.sphere([0, 0, 0], 10.0), Ellipsoid.sphere([offset, 0.4, -0.3], 15.0)
     exact = measure_margin(tumor, zone).min_margin_mm
-    vox = measure_margin(tumor.to_mask(g), zone.to_mask(g))
+    vox = measure_margin(tumor.to_mask(g), zone.to_mask(g), method="voxel")
     assert vox.method == "voxel-edt"
     assert vox.error_bound_mm == pytest.approx(np.sqrt(3))
     bias = vox.min_margin_mm - exact
@@ -80,7 +80,9 @@ def test_crop_falls_back_to_full_grid_for_large_margins():
     assert 22.0 - 1e-9 <= res.min_margin_mm <= 22.0 + res.error_bound_mm
 
 
-def test_masks_on_different_grids_are_refused():
+def test_masks_on_different_grids_are_refused():  # by the voxel path (the mesh method works in world coordinates)
     a, b = _grid(1.0), _grid(0.5)
     with pytest.raises(ValidationError, match="same grid"):
-        measure_margin(Ellipsoid.sphere([0, 0, 0], 5).to_mask(a), Ellipsoid.sphere([0, 0, 0], 9).to_mask(b))
+        measure_margin(
+            Ellipsoid.sphere([0, 0, 0], 5).to_mask(a), Ellipsoid.sphere([0, 0, 0], 9).to_mask(b), method="voxel"
+        )
