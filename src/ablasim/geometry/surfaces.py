@@ -180,27 +180,55 @@ def surface_from_mask(
     """
     if not isinstance(mask, Mask):
         raise ValidationError(name, mask, "expected an ablasim.Mask")
-    if mask.is_empty():
-        raise ValidationError(name, mask, "the mask is empty: it has no surface")
     sigma = as_float(smoothing_voxels, "smoothing_voxels", nonnegative=True, maximum=5.0)
-    lo, hi = mask.index_bounds()
-    return mesh_mask(mask, lo, hi, sigma, correct_shrinkage, name, within_mm)
+    if within_mm is None:
+        if mask.is_empty():
+            raise ValidationError(name, mask, "the mask is empty: it has no surface")
+        lo, hi = mask.index_bounds()
+    else:
+        lo, hi = mask.grid.index_box(*within_mm)
+        box = crop_bounds(mask.array, lo, hi)
+        if box is None:
+            raise ValidationError(name, mask, "has no voxel near the region measured")
+        lo, hi = box
+    return mesh_mask(mask, lo, hi, sigma, correct_shrinkage, name)
 
 
-def mesh_mask(mask: Mask, lo, hi, sigma: float, correct_shrinkage: bool, name: str, within_mm) -> SurfaceMesh:
-    """:func:`surface_from_mask` for a validated, non-empty ``mask`` whose set voxels lie in the index box
-    ``[lo, hi)`` (for callers that already know it)."""
+def crop_bounds(array: np.ndarray, lo, hi):
+    """The index box ``[lo', hi')`` of the set voxels of ``array`` within ``[lo, hi)``; None when there are none."""
+    lo, hi = np.maximum(np.asarray(lo), 0), np.minimum(np.asarray(hi), array.shape)
+    if np.any(hi <= lo):
+        return None
+    crop = array[tuple(slice(a, b) for a, b in zip(lo, hi))]
+    rows = np.any(crop, axis=2)
+    i = np.flatnonzero(np.any(rows, axis=1))
+    if len(i) == 0:
+        return None
+    j = np.flatnonzero(np.any(rows, axis=0))
+    k = np.flatnonzero(np.any(crop[i[0] : i[-1] + 1, j[0] : j[-1] + 1], axis=(0, 1)))
+    return lo + np.array([i[0], j[0], k[0]]), lo + np.array([i[-1] + 1, j[-1] + 1, k[-1] + 1])
+
+
+def mesh_mask(mask: Mask, lo, hi, sigma: float, correct_shrinkage: bool, name: str) -> SurfaceMesh:
+    """:func:`surface_from_mask` of the part of ``mask`` in the index box ``[lo, hi)``, which holds set voxels:
+    where a set voxel lies just outside a face of the box the mask is cut there, continued across it and the
+    surface left open (for callers that already know the box)."""
     from scipy.ndimage import gaussian_filter
 
     grid = mask.grid
+    arr = mask.array
     spacing = np.asarray(grid.spacing_mm, dtype=float)
-    cut_lo = cut_hi = np.zeros(3, dtype=bool)
-    if within_mm is not None:
-        blo, bhi = grid.index_box(*within_mm)
-        cut_lo, cut_hi = blo > lo, bhi < hi
-        lo, hi = np.maximum(lo, blo), np.minimum(hi, bhi)
-        if np.any(hi <= lo) or not mask.array[tuple(slice(a, b) for a, b in zip(lo, hi))].any():
-            raise ValidationError(name, mask, "has no voxel near the region measured")
+    lo, hi = np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64)
+    cut_lo, cut_hi = np.zeros(3, dtype=bool), np.zeros(3, dtype=bool)
+    for axis in range(3):
+        inner = [slice(a, b) for a, b in zip(lo, hi)]
+        if lo[axis] > 0:
+            inner[axis] = slice(lo[axis] - 1, lo[axis])
+            cut_lo[axis] = bool(arr[tuple(inner)].any())
+        if hi[axis] < arr.shape[axis]:
+            inner[axis] = slice(hi[axis], hi[axis] + 1)
+            cut_hi[axis] = bool(arr[tuple(inner)].any())
+    within = bool(cut_lo.any() or cut_hi.any())
     vol = np.pad(mask.array[tuple(slice(a, b) for a, b in zip(lo, hi))], 2)  # vol[0, 0, 0]: grid index lo - 2
     for axis in range(3):  # where the box cuts the mask, the mask continues beyond it (an open surface)
         if cut_lo[axis]:
@@ -216,8 +244,8 @@ def mesh_mask(mask: Mask, lo, hi, sigma: float, correct_shrinkage: bool, name: s
     # room for the 0.5 level of the smoothed volume, which may lie outside the mask where it is concave (the
     # Gaussians treat the volume as zero beyond its faces, as it is, so they need no more)
     pads = np.ceil(1.5 * sigma_mm / work).astype(np.int64) + 1
-    pv = np.pad(pv, [(p, p) for p in pads], mode="constant" if within_mm is None else "edge")
-    mode = "constant" if within_mm is None else "nearest"
+    pv = np.pad(pv, [(p, p) for p in pads], mode="edge" if within else "constant")
+    mode = "nearest" if within else "constant"
     for s_mm in (sigma_mm, 0.5 * sigma_mm, 0.0):
         field = gaussian_filter(pv, s_mm / work, mode=mode, cval=0.0, truncate=3.5) if s_mm > 0 else pv
         if float(field.max()) > 0.5:
@@ -316,10 +344,15 @@ def surface_from_field(values, grid: Grid, level: float = 0.5, *, name: str = "f
 
 
 def _contour(field, level):
+    """Marching cubes at ``level``, without the triangles of zero area (removed here: faster than asking
+    scikit-image to)."""
     from skimage.measure import marching_cubes
 
-    verts, faces, _, _ = marching_cubes(field, level=level, allow_degenerate=False)
-    return verts.astype(np.float64), faces.astype(np.int64)
+    verts, faces, _, _ = marching_cubes(field, level=level, allow_degenerate=True)
+    verts, faces = verts.astype(np.float64), faces.astype(np.int64)
+    a, b, c = (verts[faces[:, k]] for k in range(3))
+    keep = np.any(np.cross(b - a, c - a) != 0.0, axis=1)
+    return verts, np.ascontiguousarray(faces[keep])
 
 
 def _oriented(vertices, faces, grid: Grid) -> SurfaceMesh:

@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import ValidationError
 from ..geometry.mask import Mask
 from ..geometry.shapes import Ellipsoid
-from ..geometry.surfaces import SurfaceMesh, mesh_mask, smoothing_mm, surface_from_mask
+from ..geometry.surfaces import SurfaceMesh, crop_bounds, mesh_mask, smoothing_mm
 from .result import MarginMap, MarginResult
 
 __all__ = ["mesh_margin"]
@@ -48,7 +48,7 @@ def mesh_margin(
 ) -> MarginResult:
     """Margin of a tumour mask against ``zone_mask`` (Mask) or the union of ``zones`` (Ellipsoids)."""
     t_lo, t_hi = tumor.index_bounds()
-    t_surf = mesh_mask(tumor, t_lo, t_hi, smoothing_voxels, True, "tumor", None)
+    t_surf = mesh_mask(tumor, t_lo, t_hi, smoothing_voxels, True, "tumor")
     verts = t_surf.vertices_mm
     grids = [tumor.grid]
     organ_dist = organ_cross = None
@@ -176,20 +176,14 @@ def _zone_mesh(t_surf: SurfaceMesh, zone: Mask, smoothing_voxels: float, reach_m
     verts = t_surf.vertices_mm
     lo, hi = verts.min(axis=0), verts.max(axis=0)
     closing = _CLOSING * smoothing_mm(zone.grid.spacing_mm, smoothing_voxels) + zone.grid.voxel_diagonal_mm
-    box: tuple | None = (lo - reach_mm - closing, hi + reach_mm + closing)
-    zlo, zhi = zone.index_bounds()
-    blo, bhi = zone.grid.index_box(lo - reach_mm - closing, hi + reach_mm + closing)
-    if np.all(blo <= zlo) and np.all(bhi >= zhi):
-        box = None  # the box holds the whole zone
-    if box is not None:
-        try:
-            surf = mesh_mask(zone, zlo, zhi, smoothing_voxels, True, "zone", box)
-            sd, closest = surf.signed_distance(verts)
-            if float(np.abs(sd).max()) < reach_mm:
-                return surf, sd, closest
-        except ValidationError:  # no zone voxel near the tumour
-            pass
-    surf = mesh_mask(zone, zlo, zhi, smoothing_voxels, True, "zone", None)
+    crop = crop_bounds(zone.array, *zone.grid.index_box(lo - reach_mm - closing, hi + reach_mm + closing))
+    if crop is not None:
+        surf = mesh_mask(zone, *crop, smoothing_voxels, True, "zone")
+        sd, closest = surf.signed_distance(verts)
+        if float(np.abs(sd).max()) < reach_mm:
+            return surf, sd, closest
+    # a tumour vertex farther than reach_mm from the zone (or no zone near): the whole zone
+    surf = mesh_mask(zone, *zone.index_bounds(), smoothing_voxels, True, "zone")
     sd, closest = surf.signed_distance(verts)
     return surf, sd, closest
 
@@ -264,12 +258,10 @@ def _organ_distance(exclusion, smoothing_voxels, t_surf: SurfaceMesh):
             "are both images in the same patient frame?",
         )
     reach = limit + _CLOSING * smoothing_mm(grid.spacing_mm, smoothing_voxels) + grid.voxel_diagonal_mm
-    try:
-        surf = surface_from_mask(
-            organ, smoothing_voxels=smoothing_voxels, name="exclude.organ", within_mm=(lo - reach, hi + reach)
-        )
-    except ValidationError:  # no organ voxel near the tumour: its boundary is farther than the exclusion distance
+    crop = crop_bounds(organ.array, *grid.index_box(lo - reach, hi + reach))
+    if crop is None:  # no organ voxel near the tumour: its boundary is farther than the exclusion distance
         return (lambda pts: np.full(len(np.asarray(pts).reshape(-1, 3)), np.inf)), None, grid, np.ones(len(verts), bool)
+    surf = mesh_mask(organ, *crop, smoothing_voxels, True, "exclude.organ")
     return surf.distance, surf.level_crossings, grid, surf.distance(verts) > limit
 
 
