@@ -209,6 +209,21 @@ def crop_bounds(array: np.ndarray, lo, hi):
     return lo + np.array([i[0], j[0], k[0]]), lo + np.array([i[-1] + 1, j[-1] + 1, k[-1] + 1])
 
 
+def cut_faces(array: np.ndarray, lo, hi) -> tuple[np.ndarray, np.ndarray]:
+    """Per axis, whether the box ``[lo, hi)`` cuts the set voxels of ``array`` at its lower and upper face (a set
+    voxel lies just outside it, within the box's extent along the other axes)."""
+    cut_lo, cut_hi = np.zeros(3, dtype=bool), np.zeros(3, dtype=bool)
+    for axis in range(3):
+        inner = [slice(a, b) for a, b in zip(lo, hi)]
+        if lo[axis] > 0:
+            inner[axis] = slice(lo[axis] - 1, lo[axis])
+            cut_lo[axis] = bool(array[tuple(inner)].any())
+        if hi[axis] < array.shape[axis]:
+            inner[axis] = slice(hi[axis], hi[axis] + 1)
+            cut_hi[axis] = bool(array[tuple(inner)].any())
+    return cut_lo, cut_hi
+
+
 def mesh_mask(mask: Mask, lo, hi, sigma: float, correct_shrinkage: bool, name: str) -> SurfaceMesh:
     """:func:`surface_from_mask` of the part of ``mask`` in the index box ``[lo, hi)``, which holds set voxels:
     where a set voxel lies just outside a face of the box the mask is cut there, continued across it and the
@@ -219,15 +234,7 @@ def mesh_mask(mask: Mask, lo, hi, sigma: float, correct_shrinkage: bool, name: s
     arr = mask.array
     spacing = np.asarray(grid.spacing_mm, dtype=float)
     lo, hi = np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64)
-    cut_lo, cut_hi = np.zeros(3, dtype=bool), np.zeros(3, dtype=bool)
-    for axis in range(3):
-        inner = [slice(a, b) for a, b in zip(lo, hi)]
-        if lo[axis] > 0:
-            inner[axis] = slice(lo[axis] - 1, lo[axis])
-            cut_lo[axis] = bool(arr[tuple(inner)].any())
-        if hi[axis] < arr.shape[axis]:
-            inner[axis] = slice(hi[axis], hi[axis] + 1)
-            cut_hi[axis] = bool(arr[tuple(inner)].any())
+    cut_lo, cut_hi = cut_faces(arr, lo, hi)
     within = bool(cut_lo.any() or cut_hi.any())
     vol = np.pad(mask.array[tuple(slice(a, b) for a, b in zip(lo, hi))], 2)  # vol[0, 0, 0]: grid index lo - 2
     for axis in range(3):  # where the box cuts the mask, the mask continues beyond it (an open surface)

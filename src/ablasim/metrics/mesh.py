@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import ValidationError
 from ..geometry.mask import Mask
 from ..geometry.shapes import Ellipsoid
-from ..geometry.surfaces import SurfaceMesh, crop_bounds, mesh_mask, smoothing_mm
+from ..geometry.surfaces import SurfaceMesh, crop_bounds, cut_faces, mesh_mask, smoothing_mm
 from .result import MarginMap, MarginResult
 
 __all__ = ["mesh_margin"]
@@ -180,7 +180,10 @@ def _zone_mesh(t_surf: SurfaceMesh, zone: Mask, smoothing_voxels: float, reach_m
     if crop is not None:
         surf = mesh_mask(zone, *crop, smoothing_voxels, True, "zone")
         sd, closest = surf.signed_distance(verts)
-        if float(np.abs(sd).max()) < reach_mm:
+        cut = any(c.any() for c in cut_faces(zone.array, *crop))
+        # uncut, the crop holds every part of the zone that a tumour point inside it can see, and every other part
+        # lies farther than reach + closing from the tumour
+        if float(np.abs(sd).max()) < reach_mm or (not cut and float(sd.max()) < reach_mm + closing):
             return surf, sd, closest
     # a tumour vertex farther than reach_mm from the zone (or no zone near): the whole zone
     surf = mesh_mask(zone, *zone.index_bounds(), smoothing_voxels, True, "zone")
