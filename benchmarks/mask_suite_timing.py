@@ -61,7 +61,9 @@ def run_grid(name: str, rounds: int, out=print) -> dict:
             res[m]["error"].append(value[m] - exact)
             res[m]["wall"].append(wall[m])
             res[m]["cpu"].append(cpu[m])
-        cells = "  ".join(f"{m} {value[m] - exact:+.3f} mm {wall[m] * 1e3:7.1f} ms" for m in METHODS)
+        cells = "  ".join(
+            f"{m} {value[m] - exact:+.3f} mm {wall[m] * 1e3:7.1f} ms ({cpu[m] * 1e3:6.1f} CPU)" for m in METHODS
+        )
         out(f"{name:14s} {case.name:16s} {cells}")
     return res
 

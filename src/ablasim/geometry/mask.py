@@ -54,14 +54,15 @@ class Mask:
 
     def index_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Inclusive-exclusive index box ``[lo, hi)`` of the set voxels (raises on an empty mask)."""
-        if self.is_empty():
+        idx = np.flatnonzero(self.array)  # C order: the first and last give the range along the first axis
+        if len(idx) == 0:
             raise ValidationError("mask", "empty mask", "has no voxels set")
-        rows = np.any(self.array, axis=2)  # one pass along the contiguous axis, then small arrays only
-        i = np.flatnonzero(np.any(rows, axis=1))
-        j = np.flatnonzero(np.any(rows, axis=0))
-        block = self.array[i[0] : i[-1] + 1, j[0] : j[-1] + 1]
-        k = np.flatnonzero(np.any(block, axis=(0, 1)))
-        return np.array([i[0], j[0], k[0]]), np.array([i[-1] + 1, j[-1] + 1, k[-1] + 1])
+        _, ny, nz = self.array.shape
+        rest = idx % (ny * nz)
+        j, k = rest // nz, rest % nz
+        lo = np.array([idx[0] // (ny * nz), j.min(), k.min()])
+        hi = np.array([idx[-1] // (ny * nz) + 1, j.max() + 1, k.max() + 1])
+        return lo, hi
 
     def world_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """World box containing the centres of all set voxels."""

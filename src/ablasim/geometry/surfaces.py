@@ -355,8 +355,17 @@ def _contour(field, level):
     scikit-image to)."""
     from skimage.measure import marching_cubes
 
-    verts, faces, _, _ = marching_cubes(field, level=level, allow_degenerate=True)
-    verts, faces = verts.astype(np.float64), faces.astype(np.int64)
+    above = field > level  # only the box of cells the level passes through (a cropped organ is mostly inside)
+    lo = np.zeros(3, dtype=np.int64)
+    hi = np.asarray(field.shape, dtype=np.int64)
+    for axis in range(3):
+        planes = np.flatnonzero(np.any(np.diff(above, axis=axis), axis=tuple(a for a in range(3) if a != axis)))
+        if len(planes):
+            lo[axis] = max(planes[0] - 1, 0)
+            hi[axis] = min(planes[-1] + 3, field.shape[axis])
+    sub = field[tuple(slice(a, b) for a, b in zip(lo, hi))]
+    verts, faces, _, _ = marching_cubes(sub, level=level, allow_degenerate=True)
+    verts, faces = verts.astype(np.float64) + lo, faces.astype(np.int64)
     a, b, c = (verts[faces[:, k]] for k in range(3))
     keep = np.any(np.cross(b - a, c - a) != 0.0, axis=1)
     return verts, np.ascontiguousarray(faces[keep])

@@ -212,7 +212,18 @@ def inplane_signed_distance(vol, sx, sy, out):
     v = np.empty(m, dtype=np.int64)
     z = np.empty(m + 1)
     col = np.empty((nx, ny))
+    has = np.empty(ny, dtype=np.bool_)
     for k in range(nz):
+        n_in = 0
+        for i in range(nx):
+            for j in range(ny):
+                if vol[k, i, j]:
+                    n_in += 1
+        if n_in == 0 or n_in == nx * ny:  # one label only: no boundary in this slice
+            for i in range(nx):
+                for j in range(ny):
+                    out[k, i, j] = 1e7 if n_in else -1e7
+            continue
         for label in (True, False):  # squared distance to the nearest pixel of the other label
             for i in range(nx):  # along the contiguous axis: 1-D distances (two sweeps)
                 last = -1
@@ -226,7 +237,15 @@ def inplane_signed_distance(vol, sx, sy, out):
                         last = j
                     if last >= 0:
                         col[i, j] = min(col[i, j], ((last - j) * sy) ** 2)
-            for j in range(ny):  # across: lower envelope
+            for j in range(ny):
+                has[j] = False
+            for i in range(nx):
+                for j in range(ny):
+                    if vol[k, i, j] == label:
+                        has[j] = True
+            for j in range(ny):  # across: lower envelope, for the columns holding pixels of this label
+                if not has[j]:
+                    continue
                 for i in range(nx):
                     f[i] = col[i, j]
                 _envelope_1d(f, nx, sx, g, v, z)
