@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .._io import atomic_write_json
+from ..metrics.measure import METHODS
 from ..scenario import load_scenario
 from ..workflows.run import ScenarioResult, run_scenario
 from ..workflows.sample import SampledCheck, check_sampling, sample_scenario
@@ -21,7 +22,7 @@ def add_parser(sub) -> None:
     )
     run.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file")
     run.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT (written atomically)")
-    run.add_argument("--method", choices=("auto", "exact", "voxel"), help="override [measure] method")
+    run.add_argument("--method", choices=METHODS, help="override [measure] method")
     run.add_argument(
         "--strict", action="store_true", help="exit with status 1 when a rule check or the required margin fails"
     )

@@ -21,9 +21,9 @@ from .mesh import mesh_margin
 from .result import MarginResult
 from .voxel import voxel_margin
 
-__all__ = ["measure_margin"]
+__all__ = ["METHODS", "measure_margin"]
 
-_METHODS = ("auto", "exact", "voxel", "mesh")
+METHODS = ("auto", "exact", "voxel", "mesh")
 
 
 def measure_margin(
@@ -71,8 +71,8 @@ def measure_margin(
         raise ValidationError("grid", grid, "expected an ablasim.Grid or None")
     if exclude is not None and not isinstance(exclude, CapsuleExclusion):
         raise ValidationError("exclude", exclude, "expected a CapsuleExclusion(organ, distance_mm) or None")
-    if method not in _METHODS:
-        raise ValidationError("method", method, f"expected one of {', '.join(_METHODS)}")
+    if method not in METHODS:
+        raise ValidationError("method", method, f"expected one of {', '.join(METHODS)}")
     res = as_float(resolution_mm, "resolution_mm", positive=True, maximum=10.0)
     map_res = (
         None

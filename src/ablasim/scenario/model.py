@@ -20,6 +20,7 @@ from ..errors import ScenarioError, ValidationError
 from ..geometry.grid import Grid
 from ..geometry.shapes import Ellipsoid
 from ..metrics.exclusion import CapsuleExclusion
+from ..metrics.measure import METHODS
 from ..probes import Probe
 from ..rules import Rule
 from ..uncertainty import Uncertainty
@@ -37,7 +38,6 @@ __all__ = [
     "ZoneModel",
 ]
 
-METHODS = ("auto", "exact", "voxel")
 Composition = Literal["union", "synergy"]
 
 
