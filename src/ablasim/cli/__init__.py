@@ -12,11 +12,11 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import AblasimError
-from . import cohort, listings, run
+from . import cohort, listings, run, validate
 
 __all__ = ["main"]
 
-COMMANDS = {"run": run, "report": run, "cohort": cohort, "probes": listings, "rules": listings}
+COMMANDS = {"run": run, "report": run, "cohort": cohort, "probes": listings, "rules": listings, "validate": validate}
 
 
 def _parser() -> argparse.ArgumentParser:
