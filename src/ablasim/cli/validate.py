@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 import time
+from pathlib import Path
 
 from ..errors import ValidationError
+from ..render.validation import write_validation_report
+from ..workflows.validate import ValidationSettings, run_validation
 
 __all__ = ["add_parser", "run_command"]
 
@@ -47,11 +51,6 @@ def _client(args):
 
 
 def run_command(args) -> int:
-    from pathlib import Path
-
-    from ..render.validation import write_validation_report
-    from ..workflows.validate import ValidationSettings, run_validation
-
     for name in ("cases", "boot"):
         v = getattr(args, name)
         if v is not None and v < 1:
@@ -59,8 +58,6 @@ def run_command(args) -> int:
     out = Path(args.out)
     parts = out / "parts"
     if args.fresh and parts.exists():
-        import shutil
-
         shutil.rmtree(parts)
     settings = ValidationSettings(
         quick=args.quick, n_cases=args.cases, n_boot=args.boot, seed=args.seed, parts_dir=str(parts)
@@ -93,8 +90,10 @@ def run_command(args) -> int:
     )
     for r in result.summary["rows"]:
         flag = {True: "agree", False: "DISAGREE", None: "n/a"}[r["overlap"]] if r["role"] != "fitted" else "fitted"
-        pred = "-" if r["predicted"] is None else (
-            f"{100 * r['predicted']:.1f} %" if r["unit"] == "fraction" else f"{r['predicted']:.2f}"
+        pred = (
+            "-"
+            if r["predicted"] is None
+            else (f"{100 * r['predicted']:.1f} %" if r["unit"] == "fraction" else f"{r['predicted']:.2f}")
         )
         print(f"  {r['id']:<18} {pred:>9}  reported {r['reported_text']:<28} {flag}")
     print(f"wrote {files.html} and {files.json}")

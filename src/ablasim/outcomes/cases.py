@@ -99,7 +99,9 @@ def run_series_chunk(spec, start: int, stop: int) -> dict:
         plan = vc.plan()
         res = measure_series_zone(vc.tumor, vc.delivered(plan.probes))
         if any(a.action == "add_probe" and a.max > 0 for a in vc.arm.actions):
-            plus = measure_series_zone(vc.tumor, vc.delivered(plan.with_probes(plan.n_probes + 1, vc.tumor))).min_margin_mm
+            plus = measure_series_zone(
+                vc.tumor, vc.delivered(plan.with_probes(plan.n_probes + 1, vc.tumor))
+            ).min_margin_mm
         else:
             plus = np.nan
         vals = {

@@ -168,7 +168,9 @@ def load_fit_predict(path=None) -> FitPredictSplit:
         )
     pred = _need(doc, "predictions", where, "")
     return FitPredictSplit(
-        tuple(params), tuple(str(e) for e in _need(pred, "endpoints", where, "predictions")), tuple(pred.get("checks", []))
+        tuple(params),
+        tuple(str(e) for e in _need(pred, "endpoints", where, "predictions")),
+        tuple(pred.get("checks", [])),
     )
 
 

@@ -74,7 +74,7 @@ def reported(endpoint, record) -> Reported:
     n = item.denominator if item.denominator is not None else endpoint.denominator_assumed
     if n is None:
         return Reported(p, None, None, None, None, "none (no denominator)", f"{100 * p:g} %", tuple(notes))
-    k = item.numerator if item.numerator is not None else int(round(p * n))
+    k = item.numerator if item.numerator is not None else round(p * n)
     _, lo, hi = wilson(k, n)
     assumed = "" if item.denominator is not None else " (assumed n)"
     return Reported(p, lo, hi, n, k, f"Wilson 95 %{assumed}", f"{k}/{n} = {100 * p:.1f} %", tuple(notes))

@@ -90,4 +90,4 @@ def finish_cases(spec, table: dict, overrides: Overrides | None = None) -> Finis
                     grown = np.where(short, grown + g, grown)
                     ext += short
     final = np.minimum(m, cap)
-    return Finished(final, final + err, final - offset, cap < m, ext, added)
+    return Finished(final, final + err, final - offset, cap <= m, ext, added)

@@ -78,5 +78,6 @@ def plan_case(
                     return Plan(model, mi, n, spacing, d, probes, dict(arm.settings), m, True)
                 if best is None or m > best[0] + 1e-9:
                     best = (m, spacing, probes, model, mi, n)
+    assert best is not None  # the budget is at least one probe
     m, spacing, probes, model, mi, n = best
     return Plan(model, mi, n, spacing, d, probes, dict(arm.settings), m, False)

@@ -57,7 +57,11 @@ def series_zone(probes, settings: dict, composition: str = "synergy", perturb=No
     probes = list(probes)
     cat = default_catalog()
     model = cat[probes[0].model]
-    place = perturb if perturb is not None else (lambda ps, specs: [p.zone_from(s.semi_axes_mm, s.center_offset_mm) for p, s in zip(ps, specs)])
+    place = (
+        perturb
+        if perturb is not None
+        else (lambda ps, specs: [p.zone_from(s.semi_axes_mm, s.center_offset_mm) for p, s in zip(ps, specs)])
+    )
     if model.modality != "cryo" or len(probes) == 1 or composition == "union":
         return place(probes, _specs(probes, settings, measured_isotherm(model.modality)))
     proto = settings.get("protocol", model.zones[0].protocol)

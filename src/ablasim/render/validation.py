@@ -53,7 +53,17 @@ def _agree(r) -> tuple:
 
 def _rows_table(rows) -> str:
     return _table(
-        ["endpoint", "series", "what", "predicted", "95 % interval", "reported", "reported interval", "overlap", "notes"],
+        [
+            "endpoint",
+            "series",
+            "what",
+            "predicted",
+            "95 % interval",
+            "reported",
+            "reported interval",
+            "overlap",
+            "notes",
+        ],
         [
             [
                 r["id"],
@@ -89,7 +99,11 @@ def _figures(result: ValidationResult) -> list[tuple[str, str, bytes]]:
     delta = par["delta"]["value"]
     model = OutcomeModel(beta[0], beta[1], delta, data.time_course)
     figs = [
-        ("forest", "Every endpoint: prediction (95 % interval) beside the reported value (95 % interval).", forest_plot(rows)),
+        (
+            "forest",
+            "Every endpoint: prediction (95 % interval) beside the reported value (95 % interval).",
+            forest_plot(rows),
+        ),
         (
             "control_vs_margin",
             "Local control at 2 years against the minimal lethal margin: the fit to the published margin-outcome "
@@ -104,8 +118,15 @@ def _figures(result: ValidationResult) -> list[tuple[str, str, bytes]]:
         ),
     ]
     for run in result.runs:
-        vals = {e.id: _case_values(run, e, model) for e in run.spec.endpoints if e.kind != "cycles" and e.kind != "relative_risk"}
-        if any(r["series"] == run.spec.id and r["size_range_mm"] != [None, None] for r in rows) or run.spec.id == "liver":
+        vals = {
+            e.id: _case_values(run, e, model)
+            for e in run.spec.endpoints
+            if e.kind != "cycles" and e.kind != "relative_risk"
+        }
+        if (
+            any(r["series"] == run.spec.id and r["size_range_mm"] != [None, None] for r in rows)
+            or run.spec.id == "liver"
+        ):
             figs.append(
                 (
                     f"size_{run.spec.id}",
@@ -189,7 +210,7 @@ def _sensitivity_table(s) -> str:
 
 
 def write_validation_report(result: ValidationResult, out, *, save_images: bool = True) -> ValidationFiles:
-    """Write ``validation.html``, ``validation.json`` and (``save_images``) the figures as PNG into directory ``out``."""
+    """Write ``validation.html``, ``validation.json`` and (``save_images``) the figures as PNG into ``out``."""
     out = Path(out)
     html_path, json_path = out / "validation.html", out / "validation.json"
     s = result.summary

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ..outcomes.model import sigmoid
@@ -69,7 +71,7 @@ def size_plot(run, rows: list[dict], bins_mm, control_at_cases: dict):
         c = CURVE_COLORS[j % len(CURVE_COLORS)]
         prob = control_at_cases[r["id"]]
         vals = []
-        for lo, hi in zip(edges[:-1], edges[1:]):
+        for lo, hi in itertools.pairwise(edges):
             sel = (d >= lo) & (d < hi)
             vals.append(np.mean(prob[sel]) if sel.sum() >= 5 else np.nan)
         ax.plot(centres, 100 * np.asarray(vals), "-", color=c, alpha=0.6, label=f"{r['id']}: by 10 mm bin")
@@ -142,8 +144,8 @@ def control_vs_margin(data, beta, beta_draws, delta, delta_draws):
     n = data.n_tumours / len(data.bins)
     for b in data.bins:
         x = float(np.mean(b.margins_mm))
-        k = int(round(b.rate * n))
-        _, lo, hi = wilson(k, int(round(n)))
+        k = round(b.rate * n)
+        _, lo, hi = wilson(k, round(n))
         ax.errorbar([x], [100 * b.rate], yerr=[[100 * (b.rate - lo)], [100 * (hi - b.rate)]], fmt="D", color=REP)
     ax.plot([], [], "D", color=REP, label="published (Wilson 95 %, assumed n per bin)")
     ax.set_xlabel("minimal margin on the lethal zone (mm)")
@@ -162,19 +164,23 @@ def tornado(sensitivity: dict, rows: list[dict], top: int = 6):
     fig = _figure((12.0, 2.3 * nrow + 0.4))
     axes = np.atleast_1d(fig.subplots(nrow, cols)).ravel()
     for ax, k in zip(axes, ids):
-        base = sensitivity["base"][k]
+        base = _val(sensitivity["base"][k])
         unit = next(r["unit"] for r in rows if r["id"] == k)
         s = 100.0 if unit == "fraction" else 1.0
         entries = []
         for e in sensitivity["items"]:
             if k in e["values"]:
-                lo, hi = e["values"][k]
-                entries.append((max(abs(lo - base), abs(hi - base)), e["item"], lo, hi))
-        entries = sorted(entries, key=lambda t: -(t[0] if np.isfinite(t[0]) else -1))[:top][::-1]
-        for y, (_, name, lo, hi) in enumerate(entries):
+                lo, hi = (_val(v) for v in e["values"][k])
+                ok = np.isfinite(base) and np.isfinite([lo, hi]).any()
+                swing = np.nanmax([abs(lo - base), abs(hi - base)]) if ok else np.nan
+                if np.isfinite(swing):
+                    entries.append((swing, e["item"], lo, hi))
+        entries = sorted(entries, key=lambda t: -t[0])[:top][::-1]
+        for y, (_, _name, lo, hi) in enumerate(entries):
             ax.barh(y + 0.17, s * (lo - base), left=s * base, color="#5b8bd0", height=0.34)
             ax.barh(y - 0.17, s * (hi - base), left=s * base, color="#d9822b", height=0.34)
-        ax.axvline(s * base, color="#222222", lw=0.8)
+        if np.isfinite(base):
+            ax.axvline(s * base, color="#222222", lw=0.8)
         ax.set_yticks(range(len(entries)), [e[1] for e in entries], fontsize=7)
         ax.set_title(f"{k} (base {s * base:.1f}{' %' if unit == 'fraction' else ''})", fontsize="small")
         ax.tick_params(axis="x", labelsize=7)

@@ -108,7 +108,7 @@ def run_validation(settings: ValidationSettings | None = None, client=None, prog
     say("sensitivity analysis")
     sens = post_sensitivity(runs, split, beta, data, items)
     if not s.quick:
-        n_sub = {r.spec.id: max(2, int(round(r.n * s.geometry_fraction))) for r in runs}
+        n_sub = {r.spec.id: max(2, round(r.n * s.geometry_fraction)) for r in runs}
         sens += geometry_sensitivity(runs, split, beta, data, items, n_sub, client, s.parts_dir)
     base = {k: v[0] for k, v in fitted.predictions.items()}
     rows = compare_rows(runs, split, fitted, cycles)
@@ -168,7 +168,22 @@ def run_validation(settings: ValidationSettings | None = None, client=None, prog
         "series": [series_summary(r) for r in runs],
         "cycles": {k: cycles_summary(v) for k, v in cycles.items()},
     }
-    return ValidationResult(summary, runs, beta_draws, fitted.delta_draws)
+    return ValidationResult(_clean(summary), runs, beta_draws, fitted.delta_draws)
+
+
+def _clean(obj):
+    """JSON-ready: numpy scalars to Python, non-finite numbers to None (JSON has no NaN)."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [_clean(v) for v in obj.tolist()]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
 
 
 def write_validation_json(path, result: ValidationResult):
@@ -176,4 +191,3 @@ def write_validation_json(path, result: ValidationResult):
     if not isinstance(result, ValidationResult):
         raise ValidationError("result", result, "expected a ValidationResult")
     return atomic_write_json(path, result.summary)
-

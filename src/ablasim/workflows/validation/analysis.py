@@ -17,18 +17,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...errors import ValidationError
+from ...literature.records import Record
 from ...outcomes.endpoints import case_mask, failure_rate, predict, reported
 from ...outcomes.fit import fit_delta
 from ...outcomes.model import OutcomeModel
 from ...outcomes.monitor import Finished, Overrides, finish_cases
+from ...outcomes.series import SeriesSpec
 
 __all__ = ["Fitted", "SeriesRun", "fit_and_predict", "model_for", "point_predictions", "prepare"]
 
 
 @dataclass
 class SeriesRun:
-    spec: object
-    record: object
+    spec: SeriesSpec
+    record: Record
     table: dict
     fin: Finished
     masks: dict = field(default_factory=dict)

@@ -49,6 +49,8 @@ def cycles_summary(results: dict) -> dict:
         k, n = len(met), len(rs)
         p, lo, hi = wilson(k, n)
         mean = float(np.mean(met)) if met else None
+        mlo: float | None
+        mhi: float | None
         if len(met) > 1:
             rng = np.random.default_rng(0)
             boots = rng.choice(met, size=(2000, len(met))).mean(axis=1)
@@ -64,9 +66,7 @@ def cycles_summary(results: dict) -> dict:
             "mean_cycles": mean,
             "mean_low": mlo,
             "mean_high": mhi,
-            "cases": [
-                {"diameter_mm": d, "cycles": c, "margin_after_each_freeze_mm": list(m)} for c, m, d in rs
-            ],
+            "cases": [{"diameter_mm": d, "cycles": c, "margin_after_each_freeze_mm": list(m)} for c, m, d in rs],
         }
     return out
 
@@ -130,12 +130,15 @@ def compare_rows(runs, split, fitted, cycles: dict) -> list[dict]:
 
 def _cycles_row(run, e, rep, res):
     if res is None:
-        return _row(run, e, "prediction", None, None, None, rep, None, ["not run: the bioheat solver runs in full mode"])
+        return _row(
+            run, e, "prediction", None, None, None, rep, None, ["not run: the bioheat solver runs in full mode"]
+        )
     b = res["base"]
     u = res["unperfused"]
+    u_mean = "-" if u["mean_cycles"] is None else f"{u['mean_cycles']:.2f}"
     note = (
         f"bioheat solver, {b['n']} tumours: rule met within {MAX_CYCLES} cycles in {b['met']}/{b['n']}"
-        f" (unperfused kidney: {u['met']}/{u['n']}, mean {u['mean_cycles'] if u['mean_cycles'] is None else round(u['mean_cycles'], 2)})"
+        f" (unperfused kidney: {u['met']}/{u['n']}, mean {u_mean})"
     )
     all_met = b["met_high"] >= 1.0 - 1e-12
     overlap = (

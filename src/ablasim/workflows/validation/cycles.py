@@ -17,7 +17,7 @@ from ...physics import Cryoprobe
 from ...rules import default_rules
 from ..freezing import cycles_to_rule
 
-__all__ = ["ACTIVE_LENGTH_MM", "cycles_for_case", "cycles_cases"]
+__all__ = ["ACTIVE_LENGTH_MM", "TISSUE", "cycles_cases", "cycles_for_case"]
 
 ACTIVE_LENGTH_MM = 22.0
 TISSUE = {"kidney": "kidney", "liver": "liver", "soft_tissue": "muscle"}
@@ -26,7 +26,8 @@ TISSUE = {"kidney": "kidney", "liver": "liver", "soft_tissue": "muscle"}
 def cycles_cases(spec, arm: str, n: int) -> list[int]:
     """Indices of the first ``n`` cases of ``spec`` treated by ``arm``."""
     k = next(i for i, a in enumerate(spec.arms) if a.name == arm)
-    out, i = [], 0
+    out: list[int] = []
+    i = 0
     while len(out) < n and i < 50 * n + 100:
         if make_case(spec, i).arm_index == k:
             out.append(i)

@@ -88,7 +88,10 @@ def top_movers(base: dict, entries: list[dict]) -> dict:
             if k not in e["values"]:
                 continue
             lo, hi = e["values"][k]
-            swing = float(np.nanmax([abs(lo - b), abs(hi - b)]))
+            d = np.abs(np.array([lo - b, hi - b], dtype=float))
+            if not np.isfinite(d).any():
+                continue
+            swing = float(np.nanmax(d))
             if best is None or swing > best[1]:
                 best = (e["item"], swing)
         if best is not None:
