@@ -103,6 +103,7 @@ def _row(run, e, role, predicted, lo, hi, rep, overlap, extra_notes=()):
 
 
 def compare_rows(runs, split, fitted, cycles: dict) -> list[dict]:
+    """One row per endpoint of every series; ``cycles``: the solver's raw results per cycles endpoint."""
     fitted_eps = set(split.fitted_endpoints)
     rows = []
     for r in runs:
@@ -110,7 +111,8 @@ def compare_rows(runs, split, fitted, cycles: dict) -> list[dict]:
             rep = reported(e, r.record)
             role = "fitted" if e.id in fitted_eps else "prediction"
             if e.kind == "cycles":
-                rows.append(_cycles_row(r, e, rep, cycles.get(e.id)))
+                raw = cycles.get(e.id)
+                rows.append(_cycles_row(r, e, rep, None if raw is None else cycles_summary(raw)))
                 continue
             point, draws = fitted.predictions[e.id]
             ok = np.isfinite(draws)
