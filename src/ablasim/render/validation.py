@@ -117,22 +117,23 @@ def _figures(result: ValidationResult) -> list[tuple[str, str, bytes]]:
             margin_distributions(result.runs),
         ),
     ]
+    by_id = {r["id"]: r for r in rows}
     for run in result.runs:
-        vals = {
-            e.id: _case_values(run, e, model)
-            for e in run.spec.endpoints
-            if e.kind != "cycles" and e.kind != "relative_risk"
-        }
-        if (
-            any(r["series"] == run.spec.id and r["size_range_mm"] != [None, None] for r in rows)
-            or run.spec.id == "liver"
-        ):
+        quantities: dict = {}
+        for e in run.spec.endpoints:
+            if e.kind in ("cycles", "relative_risk"):
+                continue
+            label = e.outcome or e.kind
+            _, ids = quantities.setdefault(label, (_case_values(run, e, model), []))
+            if by_id[e.id]["size_range_mm"] != [None, None]:
+                ids.append(e.id)
+        if any(ids for _, ids in quantities.values()):
             figs.append(
                 (
                     f"size_{run.spec.id}",
                     f"{run.spec.title}: predicted rates by tumour size (10 mm bins, point fit) and in the series' own "
                     "size bins (95 % intervals), beside the reported values.",
-                    size_plot(run, rows, np.arange(0.0, 90.0, 10.0), vals),
+                    size_plot(run, rows, np.arange(0.0, 90.0, 10.0), quantities),
                 )
             )
     figs.append(

@@ -57,47 +57,51 @@ def forest_plot(rows: list[dict]):
     return fig
 
 
-def size_plot(run, rows: list[dict], bins_mm, control_at_cases: dict):
-    """Predicted rates by tumour size for one series: per finer bin (``bins_mm`` edges; from the per-case
-    probabilities ``control_at_cases[endpoint id]``) and for the series' own bins (rows), with the reported
-    values."""
-    eps = [r for r in rows if r["series"] == run.spec.id and r["unit"] == "fraction" and r["id"] in control_at_cases]
+def size_plot(run, rows: list[dict], bins_mm, quantities: dict):
+    """Predicted rates by tumour size for one series. ``quantities``: ``{label: (per-case values at the point fit,
+    [endpoint ids binned by size])}``; each gets a curve over the finer bins ``bins_mm`` (bins with at least 5 cases)
+    and, for its size-binned endpoints, the prediction (95 % interval) beside the reported value (95 % interval)."""
+    by_id = {r["id"]: r for r in rows}
     fig = _figure((7.0, 4.2))
     ax = fig.add_subplot()
     d = np.asarray(run.table["diameter_mm"])
     edges = np.asarray(bins_mm, dtype=float)
     centres = 0.5 * (edges[:-1] + edges[1:])
-    for j, r in enumerate(eps):
+    for j, (label, (prob, ids)) in enumerate(quantities.items()):
         c = CURVE_COLORS[j % len(CURVE_COLORS)]
-        prob = control_at_cases[r["id"]]
         vals = []
         for lo, hi in itertools.pairwise(edges):
             sel = (d >= lo) & (d < hi)
             vals.append(np.mean(prob[sel]) if sel.sum() >= 5 else np.nan)
-        ax.plot(centres, 100 * np.asarray(vals), "-", color=c, alpha=0.6, label=f"{r['id']}: by 10 mm bin")
-    for j, r in enumerate(eps):
-        c = CURVE_COLORS[j % len(CURVE_COLORS)]
-        lo_mm, hi_mm = r.get("size_range_mm", (None, None))
-        x = _bin_x(lo_mm, hi_mm, d)
-        ax.errorbar(
-            [x],
-            [100 * _val(r["predicted"])],
-            yerr=[[100 * (_val(r["predicted"]) - _val(r["low"]))], [100 * (_val(r["high"]) - _val(r["predicted"]))]],
-            fmt="o",
-            color=c,
-            capsize=4,
-        )
-        if r["reported"] is not None:
-            lo_r, hi_r = _val(r["reported_low"]), _val(r["reported_high"])
-            v = _val(r["reported"])
-            ax.errorbar([x + 1.2], [100 * v], yerr=[[100 * (v - lo_r)], [100 * (hi_r - v)]], fmt="D", color=REP)
-    ax.plot([], [], "o", color="#555555", label="predicted, series' bin (95 % interval)")
-    ax.plot([], [], "D", color=REP, label="reported (95 % interval)")
+        ax.plot(centres, 100 * np.asarray(vals), "-", color=c, alpha=0.5, label=f"{label} (10 mm bins)")
+        for k in ids:
+            r = by_id[k]
+            x = _bin_x(*r["size_range_mm"], d)
+            p, lo_p, hi_p = (_val(r[q]) for q in ("predicted", "low", "high"))
+            ax.errorbar(
+                [x - 0.8], [100 * p], yerr=[[100 * (p - lo_p)], [100 * (hi_p - p)]], fmt="o", color=c, capsize=3
+            )
+            if r["reported"] is not None:
+                v, lo_r, hi_r = (_val(r[q]) for q in ("reported", "reported_low", "reported_high"))
+                ax.errorbar(
+                    [x + 0.8],
+                    [100 * v],
+                    yerr=[[100 * (v - lo_r)], [100 * (hi_r - v)]],
+                    fmt="D",
+                    color=c,
+                    mec=REP,
+                    mew=1.5,
+                    capsize=3,
+                )
+    ax.plot([], [], "o", color="#555555", label="predicted, series' size bin (95 % interval)")
+    ax.plot([], [], "D", color="#555555", mec=REP, mew=1.5, label="reported (95 % interval)")
+    for edge in sorted({e for r in rows if r["series"] == run.spec.id for e in r["size_range_mm"] if e is not None}):
+        ax.axvline(edge, color="#888888", lw=0.8, ls=":")
     ax.set_xlabel("tumour diameter (mm)")
     ax.set_ylabel("rate (%)")
     ax.set_ylim(0, 105)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="x-small", loc="lower left")
+    ax.legend(fontsize="x-small", loc="center left")
     ax.set_title(run.spec.title, fontsize="medium")
     return fig
 
@@ -181,6 +185,8 @@ def tornado(sensitivity: dict, rows: list[dict], top: int = 6):
             ax.barh(y - 0.17, s * (hi - base), left=s * base, color="#d9822b", height=0.34)
         if np.isfinite(base):
             ax.axvline(s * base, color="#222222", lw=0.8)
+        if unit == "ratio":
+            ax.set_xscale("log")  # relative risks: a ratio's swings are multiplicative
         ax.set_yticks(range(len(entries)), [e[1] for e in entries], fontsize=7)
         ax.set_title(f"{k} (base {s * base:.1f}{' %' if unit == 'fraction' else ''})", fontsize="small")
         ax.tick_params(axis="x", labelsize=7)
