@@ -20,9 +20,9 @@ def add_parser(sub) -> None:
         "validate",
         help="compare the virtual series' predictions with the source documents (HTML + JSON report)",
         description="Run the virtual series of every source document, fit the outcome model as "
-        "fit_predict.toml prescribes, predict every other endpoint with a 95 %% interval and write "
+        "fit_predict.toml prescribes, predict every other endpoint with a 95 % interval and write "
         "validation.html / validation.json beside the figures (docs/validation.md). The full run takes about "
-        "15-25 minutes on 2 cores; --quick a minute or two.",
+        "30 minutes on 2 cores (checkpointed: an interrupted run resumes); --quick a minute or two.",
     )
     p.add_argument("--out", metavar="DIR", required=True, help="directory for validation.html, .json and the PNGs")
     p.add_argument("--quick", action="store_true", help="few cases, small bootstrap, no solver, no geometry reruns")
