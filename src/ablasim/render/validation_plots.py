@@ -76,7 +76,8 @@ def size_plot(run, rows: list[dict], bins_mm, quantities: dict):
         ax.plot(centres, 100 * np.asarray(vals), "-", color=c, alpha=0.5, label=f"{label} (10 mm bins)")
         for k in ids:
             r = by_id[k]
-            x = _bin_x(*r["size_range_mm"], d)
+            lo_mm, hi_mm = r["size_range_mm"]
+            x = _bin_x(lo_mm, hi_mm, d)
             p, lo_p, hi_p = (_val(r[q]) for q in ("predicted", "low", "high"))
             ax.errorbar(
                 [x - 0.8], [100 * p], yerr=[[100 * (p - lo_p)], [100 * (hi_p - p)]], fmt="o", color=c, capsize=3

@@ -116,7 +116,11 @@ def compare_rows(runs, split, fitted, cycles: dict) -> list[dict]:
                 continue
             point, draws = fitted.predictions[e.id]
             ok = np.isfinite(draws)
-            lo, hi = (float(v) for v in np.percentile(draws[ok], [2.5, 97.5])) if ok.any() else (None, None)
+            lo: float | None = None
+            hi: float | None = None
+            # no interval around an undefined point (too few cases in a group)
+            if point is not None and np.isfinite(point) and ok.any():
+                lo, hi = (float(v) for v in np.percentile(draws[ok], [2.5, 97.5]))
             if role == "fitted":
                 overlap = None
                 notes = ["fitted: delta is chosen so that this number is reproduced (not a prediction)"]
