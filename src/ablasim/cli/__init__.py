@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import AblasimError
-from . import cohort, confirm, listings, run
+from . import cohort, confirm, listings, run, validate
 
 __all__ = ["main"]
 
@@ -21,6 +21,7 @@ COMMANDS = {
     "report": run,
     "confirm": confirm,
     "cohort": cohort,
+    "validate": validate,
     "probes": listings,
     "rules": listings,
 }
