@@ -2,6 +2,7 @@
 #   make demo   creates .venv, installs ablasim with its dev extras, runs the bundled example end to end
 #   make test   the whole test suite (benchmarks run once, untimed) in the same venv
 #   make bench  the benchmarks for real (pytest-benchmark)
+#   make lint   ruff (lint and format check) and mypy, as CI runs them
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -11,7 +12,7 @@ STAMP  := $(VENV)/.installed
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test bench lint venv clean
 
 venv: $(STAMP)
 
@@ -25,7 +26,12 @@ demo: $(STAMP)
 	$(VENV)/bin/ablasim run examples/three_probes.toml --json out/three_probes.json
 
 test: $(STAMP)
-	$(PY) -m pytest tests benchmarks --benchmark-disable -q
+	$(PY) -m pytest tests src/ablasim benchmarks --benchmark-disable -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks examples docs/figures
+	$(VENV)/bin/ruff format --check src tests benchmarks examples docs/figures
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(PY) -m pytest benchmarks --benchmark-only --benchmark-columns=min,median,max,rounds \

@@ -8,6 +8,8 @@ raising inside a kernel; inputs are validated in Python before any kernel runs).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 
 __all__ = ["kernel"]
@@ -15,7 +17,7 @@ __all__ = ["kernel"]
 
 def kernel(func=None, **overrides):
     """Compile ``func`` with ablasim's numba options (usable as ``@kernel`` or ``@kernel(parallel=True)``)."""
-    options = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": False}
+    options: dict[str, Any] = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": False}
     options.update(overrides)
     if func is None:
         return lambda f: numba.njit(**options)(f)

@@ -59,7 +59,7 @@ def test_extents_do_not_depend_on_how_the_grid_is_oriented():
 
 
 def test_two_probes_freeze_more_than_twice_one_probe():
-    # cold synergy (zones.md, PMC4850244): probes 1-2 cm apart make one ice ball larger than the union of the
+    # cold synergy (PMC4850244, docs/references.md): probes 1-2 cm apart make one ice ball larger than the union of the
     # single-probe balls; the union is at most twice one ball, so the merged volume must exceed that
     grid = Grid((36, 24, 28), 1.0, origin_mm=(-17.5, -11.5, -16.5))
     left = Cryoprobe([-6, 0, 4], [0, 0, 1], active_length_mm=10.0)

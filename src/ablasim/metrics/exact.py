@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ValidationError
+from ..geometry._kernels.ellipsoid import signed_distance
 from ..geometry._sphere_mesh import icosphere, level_for_cover
 from . import _refine as rf
 from ._map_kernels import margin_map
@@ -208,8 +210,6 @@ def exact_margin(
         # Lipschitz bound with their covering radius.
         bound = max(bound, tmax * mesh_map.max_cover_angle)
         if not keep_map.any() and not keep_cand.any():
-            from ..errors import ValidationError
-
             raise ValidationError(
                 "exclude.distance_mm",
                 exclusion.distance_mm,
@@ -460,7 +460,6 @@ def _tumour_f(pts, pk):
 
 
 def _foot(x, pk, k):
-    from ..geometry._kernels.ellipsoid import signed_distance
 
     _, fx, fy, fz, _, _, _ = signed_distance(x[0], x[1], x[2], pk.zc[k], pk.zr[k], pk.ze[k])
     return np.array([fx, fy, fz])

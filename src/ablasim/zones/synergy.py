@@ -16,8 +16,8 @@ Model (a calibrated superposition, not a heat-transfer solution; the bioheat sol
 
 Assumptions, stated so they can be tested: superposition holds for linear heat conduction, not for freezing tissue
 (latent heat, conductivity rising about fourfold on freezing); the tail length stands for the depth the cold
-penetrates beyond the front, ``sqrt(alpha t)`` with the unfrozen diffusivity of soft tissue (``0.5 / 3.6e6`` m2/s)
-and the freezing time ``t`` (:func:`tail_mm_for`); perfusion shortens it (Pennes length
+penetrates beyond the front, ``sqrt(alpha t)`` with the unfrozen diffusivity of soft tissue (``0.5 / 3.6e6`` m2/s,
+docs/references.md) and the freezing time ``t`` (:func:`tail_mm_for`); perfusion shortens it (Pennes length
 ``sqrt(k / (omega rho_b c_b))``, about 4.6 mm in liver). The default, 13.06 mm, is fitted to the calibrated bioheat
 solver (docs/physics.md "Merged ice ball recalibrated", examples/synergy_refit.py): the merged 0 degC ice balls of
 six layouts of 2-6 calibrated IceSphere probes 10-25 mm apart, 10-5-10 in gel, with the solver's own single-probe
@@ -40,7 +40,7 @@ _PARALLEL_MIN_POINTS = 50_000
 
 __all__ = ["DEFAULT_TAIL_MM", "SynergyZone", "tail_mm_for"]
 
-UNFROZEN_DIFFUSIVITY_M2_PER_S = 0.5 / 3.6e6  # k / (rho c) of unfrozen soft tissue, physics-and-outcomes reference
+UNFROZEN_DIFFUSIVITY_M2_PER_S = 0.5 / 3.6e6  # k / (rho c) of unfrozen soft tissue (docs/references.md)
 
 
 def tail_mm_for(freeze_s: float, diffusivity_m2_per_s: float = UNFROZEN_DIFFUSIVITY_M2_PER_S) -> float:

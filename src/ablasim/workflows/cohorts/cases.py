@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...catalog import default_catalog
+from ...catalog import default_catalog, measured_isotherm
 from ...geometry.shapes import Ellipsoid
 from ...metrics.exact import exact_margin
 from ...placement import parallel_array
@@ -65,9 +65,8 @@ def make_case(spec, index: int):
     s = spec.strategies[k]
     direction = np.asarray(s.direction) if s.direction is not None else dz / np.linalg.norm(dz)
     cat = default_catalog()
-    cryo = cat[s.model].modality == "cryo"
     zone_kw = {key: v for key, v in s.settings.items() if key != "zone_scale"}
-    iso = (0.0 if spec.isotherm_c is None else spec.isotherm_c) if cryo else None
+    iso = measured_isotherm(cat[s.model].modality, spec.isotherm_c)
     probes = parallel_array(
         tumor, s.n_probes, s.model, spacing_mm=s.spacing_mm, direction=direction, catalog=cat, **zone_kw
     )
