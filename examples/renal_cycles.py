@@ -1,10 +1,10 @@
 """Validation without retuning: how many freeze-thaw cycles until the ice ball extends 6 mm beyond a renal tumour?
 
 The renal series (Interventional Radiology 2022;7:85-92, record renal_metastases_ir2022) froze 14 metastases of
-mean diameter 1.7 +- 0.6 cm (range 0.7-3.0 cm, all 19 tumours) with IceSeed / IceRod probes (Galil, argon) and needed 2 +- 0.26
-freeze-thaw cycles (range 2-3) to reach an ice-ball margin >= 6 mm. This script predicts that number with the
-calibrated IceRod device (fitted only to a single-probe ellipsoid in gel, docs/physics.md "Calibration"). Nothing
-here was fitted to the series, and no parameter was changed after the comparison.
+mean diameter 1.7 +- 0.6 cm (range 0.7-3.0 cm, all 19 tumours) with IceSeed / IceRod probes (Galil, argon) and
+needed 2 +- 0.26 freeze-thaw cycles (range 2-3) to reach an ice-ball margin >= 6 mm. This script predicts that
+number with the calibrated IceRod device (fitted only to a single-probe ellipsoid in gel, docs/physics.md
+"Calibration"). Nothing here was fitted to the series, and no parameter was changed after the comparison.
 
 Setup, fixed before the first run (the series does not report probe numbers or placement):
 * perfused kidney of tissues.toml (perfusion 0.05 /s; tissue that froze stays unperfused after it thaws);

@@ -95,7 +95,8 @@ class ProtocolRun:
 
     def phase_index(self, time_s: float) -> int:
         """Index of the protocol phase running just after ``time_s``."""
-        return int(min(np.searchsorted(self.ends, time_s + self.tolerance_s, side="right"), len(self.ends) - 1))
+        after = int(np.searchsorted(self.ends, time_s + self.tolerance_s, side="right"))
+        return min(after, len(self.ends) - 1)
 
     def advance_to(self, time_s: float) -> None:
         """Advance to ``time_s`` (s from the start, not beyond the protocol's end), crossing phase ends."""
@@ -110,7 +111,8 @@ class ProtocolRun:
             self._time_s = stop
 
     def _legacy_conditions(self, kind):
-        held, sinks = [], []
+        held: list = []
+        sinks: list = []
         if kind == "thaw":
             return held, sinks
         for m, v in self.voxels.items():
@@ -281,7 +283,7 @@ def _extent_row(solver, iso, probe):
 
 
 def _merge(values, tol):
-    out = []
+    out: list[float] = []
     for v in sorted(values):
         if not out or v - out[-1] > tol:
             out.append(float(v))

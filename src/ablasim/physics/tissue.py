@@ -31,6 +31,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
@@ -274,13 +275,14 @@ def _table() -> dict[str, Tissue]:
     doc = tomllib.loads(raw.decode("utf-8"))
     out = {}
     for name, entry in doc.get("tissues", {}).items():
-        values, sources = {}, {}
+        values: dict[str, Any] = {}
+        sources: dict[str, str] = {}
         for prop in _PROPERTIES:
             item = entry.get(prop)
             if not isinstance(item, dict) or "value" not in item or not item.get("source"):
                 raise ScenarioError(f'[tissues.{name}] {prop} needs {{ value = ..., source = "..." }}', where)
             values[prop], sources[prop] = item["value"], str(item["source"])
-        extra = {}
+        extra: dict[str, Any] = {}
         curve = entry.get("perfusion_curve")
         if curve is not None:
             if not isinstance(curve, dict) or not curve.get("source") or "temperatures_c" not in curve:

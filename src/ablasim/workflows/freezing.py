@@ -59,7 +59,9 @@ def margin_during_protocol(
 ) -> FreezingCurve:
     """Simulate ``protocol`` and measure the margin of ``tumor`` to each isotherm every ``record_every_s``."""
     isos = tuple(float(as_float(v, "isotherms_c")) for v in np.atleast_1d(isotherms_c))
-    times, margins, cover = [], {i: [] for i in isos}, {i: [] for i in isos}
+    times: list[float] = []
+    margins: dict[float, list[float]] = {i: [] for i in isos}
+    cover: dict[float, list[float]] = {i: [] for i in isos}
 
     def on_record(time_s, temperature_c):
         times.append(time_s)
