@@ -7,7 +7,9 @@ Groups (pytest-benchmark; ``make bench``):
     assumed: read T and the three face-conductance arrays, write T_new = 5 x 8 = 40 B.
   * "phase-change step, 128^3": the fused enthalpy step (enthalpy_step) vs numpy. Bytes per voxel update: read T
     and H, write H and T_new = 4 x 8 = 32 B in double precision, 16 B in single. Neighbour reads are assumed to
-    come from cache (one read of T per voxel).
+    come from cache (one read of T per voxel). Beside it, the general step with the perfusion response
+    (enthalpy_step_general: also reads the lowest temperature reached, 20 B in single), which perfused tissues
+    with stasis after freezing use.
   * "10-5-10, one probe, 1 mm, 128^3": the whole simulate() call in liver, double and single precision.
 Achieved fraction of bandwidth = bytes per update x updates / best time / triad bandwidth. Timings are the best
 of the rounds (the machine is shared). With ``--benchmark-disable`` (``make test``) each body runs once: the
@@ -33,7 +35,7 @@ from physics.reference import naive
 
 N = 128
 TRIAD_N = 2**24
-BYTES_PER_UPDATE = {"pennes": 40, "double": 32, "single": 16}
+BYTES_PER_UPDATE = {"pennes": 40, "double": 32, "single": 16, "general": 20}
 _BANDWIDTH = {}
 
 
@@ -125,12 +127,29 @@ def test_enthalpy_step_numba(benchmark, precision):
     K.enthalpy_step(H, T, Tn, c)
     benchmark.pedantic(K.enthalpy_step, args=(H, T, Tn, c), rounds=30, iterations=1, warmup_rounds=2)
     H_ref, Tn_ref = H0.astype(np.float64), np.empty(H.shape)
-    naive.enthalpy_step(H_ref, T.astype(np.float64), Tn_ref, c.astype(np.float64))
+    naive.enthalpy_step(H_ref, T.astype(np.float64), Tn_ref, c)
     once = H0.copy()
     K.enthalpy_step(once, T, Tn, c)
     tol = 1e-12 if precision == "double" else 2e-5
     assert np.allclose(once, H_ref, rtol=0, atol=tol * np.abs(H_ref).max())
     _report(benchmark, "phase-change step, 128^3", f"numba {precision}, {numba.get_num_threads()} threads", precision)
+
+
+def test_enthalpy_step_general_numba(benchmark):
+    # single precision, liver with stasis after freezing (the default); Tmin: the current field, so the check
+    # below compares with the numpy step of the same perfusion factor
+    solver, (H, T, Tn, c) = step_case("single")
+    assert solver.tissue.has_perfusion_response
+    Tmin = np.ascontiguousarray(T[1:-1, 1:-1, 1:-1])
+    H0 = H.copy()
+    K.enthalpy_step_general(H, T, Tn, Tmin, c)
+    benchmark.pedantic(K.enthalpy_step_general, args=(H, T, Tn, Tmin, c), rounds=30, iterations=1, warmup_rounds=2)
+    H_ref, Tn_ref = H0.astype(np.float64), np.empty(H.shape)
+    naive.enthalpy_step(H_ref, T.astype(np.float64), Tn_ref, c, solver.tissue, Tmin.astype(np.float64))
+    once = H0.copy()
+    K.enthalpy_step_general(once, T, Tn, Tmin, c)
+    assert np.allclose(once, H_ref, rtol=0, atol=2e-5 * np.abs(H_ref).max())
+    _report(benchmark, "phase-change step, 128^3", f"numba general, {numba.get_num_threads()} threads", "general")
 
 
 def protocol_case(precision, protocol="10-5-10"):
@@ -176,10 +195,12 @@ def main(argv):
     cases = [("triad", triad, (*triad_arrays(), 3.0))]
     for kind, fn in (("pennes", K.pennes_step), ("double", K.enthalpy_step), ("single", K.enthalpy_step)):
         cases.append((kind, fn, step_case(kind)[1]))
+    H, T, Tn, c = step_case("single")[1]
+    cases.append(("general", K.enthalpy_step_general, (H, T, Tn, np.ascontiguousarray(T[1:-1, 1:-1, 1:-1]), c)))
     best = _interleaved(cases, seconds=20.0)
     bw = 24 * TRIAD_N / best["triad"]
     print(f"triad bandwidth: {bw / 1e9:.1f} GB/s")
-    for kind in ("pennes", "double", "single"):
+    for kind in ("pennes", "double", "single", "general"):
         rate = N**3 / best[kind]
         label = "Pennes stencil (linear)" if kind == "pennes" else f"phase-change step ({kind})"
         print(

@@ -113,9 +113,10 @@ def test_wider_spacing_narrows_the_waist():
         waists.append(_waist(field, 0.0, 0.0))
         lobes.append(_waist(field, s / 2, 0.0))
     assert all(a > b for a, b in itertools.pairwise(waists))  # the waist narrows as the probes move apart
-    # 10 mm apart the merged ball bulges between the probes; from 20 mm on it is an hourglass, pinched between them
+    # 10 mm apart the merged ball bulges between the probes; from 25 mm on it is an hourglass, pinched between them
+    # (with the default tail refitted to the calibrated solver, 13.06 mm, docs/physics.md; 9.1 mm pinched from 20 mm)
     assert waists[0] > lobes[0]
-    assert all(w < lobe for w, lobe in zip(waists[2:], lobes[2:]))
+    assert all(w < lobe for w, lobe in zip(waists[3:], lobes[3:]))
     # and wider than the union's waist sqrt(12.5^2 - (s/2)^2) wherever the union still overlaps
     for s, w in zip((10.0, 15.0, 20.0), waists):
         assert w > np.sqrt(12.5**2 - (s / 2) ** 2)

@@ -78,6 +78,35 @@ def test_a_rule_out_of_reach_is_declared_so():
     assert len(ans.margin_after_each_freeze_mm) < 4 or ans.margin_after_each_freeze_mm[-1] < 20.0
 
 
+def test_cycles_to_rule_steps_like_simulate_and_honours_heat_extraction():
+    # regression (issue 9): cycles_to_rule rebuilt the solver loop and held every probe at probe_temperature_c,
+    # ignoring heat_extraction_w. It now steps through ProtocolRun as simulate does: with the same phase ends and
+    # check times its margins equal margin_during_protocol's exactly, for a fixed-power probe too. (On the old code
+    # the 3 W probe froze like a -150 degC wall, so the margins differed by millimetres.)
+    probe = Cryoprobe([0.0, 0.0, 6.0], [0, 0, 1], active_length_mm=16, heat_extraction_w=3.0)
+    ans = cycles_to_rule(
+        TUMOR, probe, Rule("far", 30.0, 0.0), "gel", GRID, freeze_s=120, thaw_s=60, max_cycles=2, check_every_s=60
+    )
+    assert not ans.met and ans.times_s.tolist() == [60.0, 120.0, 240.0, 300.0]
+    curve = margin_during_protocol(
+        TUMOR, probe, "gel", Protocol([("freeze", 120.0), ("thaw", 60.0), ("freeze", 120.0)]), GRID, record_every_s=60
+    )
+    at = [int(np.flatnonzero(curve.times_s == t)[0]) for t in ans.times_s]
+    assert np.array_equal(ans.margins_mm, curve.margins_mm[0.0][at], equal_nan=True)
+    wall = cycles_to_rule(
+        TUMOR, PROBE, Rule("far", 30.0, 0.0), "gel", GRID, freeze_s=120, thaw_s=60, max_cycles=1, check_every_s=60
+    )
+    assert wall.margins_mm[-1] > ans.margins_mm[1] + 1.0  # the -150 degC wall freezes far more than 3 W
+
+
+def test_a_probe_warmer_than_the_tissue_is_refused_before_any_freezing():
+    # regression (issue 9): a +40 degC "cryoprobe" used to run and answer "the margin is nan mm"
+    warm = Cryoprobe([0.0, 0.0, 6.0], [0, 0, 1], active_length_mm=16, probe_temperature_c=40.0)
+    with pytest.raises(ValidationError, match="colder than the tissue") as err:
+        cycles_to_rule(TUMOR, warm, Rule("r", 1.0, 0.0), "gel", GRID)
+    assert err.value.field == "probes[0].probe_temperature_c"
+
+
 def test_bad_arguments():
     with pytest.raises(ValidationError):
         cycles_to_rule(TUMOR, PROBE, "renal-6mm", "gel", GRID)
@@ -87,41 +116,36 @@ def test_bad_arguments():
         cycles_to_rule(TUMOR, PROBE, Rule("r", 6.0, 0.0), "gel", GRID, freeze_s=-1)
 
 
-def test_synergy_model_predicts_the_solvers_merged_ice_ball():
-    # docs/physics.md "Synergy model against the solver", small: the synergy model calibrated on the solver's own
-    # single probe against the solver's two-probe run (5-min freeze, 1 mm); the full comparison (10 min) gives
-    # 0.2-4.5 %. The tail follows the freeze duration as the model states: sqrt(alpha t).
+def test_synergy_model_with_its_refit_tail_predicts_a_layout_it_was_not_fitted_to():
+    # docs/physics.md "Merged ice ball recalibrated": the synergy tail (DEFAULT_TAIL_MM) was fitted to six layouts of
+    # the calibrated IceSphere (10-5-10 in gel, 1 mm; refit errors -4.2 to +4.3 % in volume, Dice 0.974-0.981).
+    # A layout outside that set, two probes 12 mm apart, with the catalog's solver zones of the same device:
+    # accepted within the fit's own spread, 6 % in volume and Dice 0.95.
+    from ablasim.catalog import default_catalog
     from ablasim.physics import simulate
+    from ablasim.physics.calibrate import ZONE_PROTOCOL
+    from ablasim.physics.devices import device
     from ablasim.probes import Probe
     from ablasim.zones import SynergyZone
-    from ablasim.zones.calibrate import zone_specs_from_solver
+    from ablasim.zones.synergy import DEFAULT_TAIL_MM
 
-    grid = Grid.covering([-22, -16, -30], [22, 16, 14], 1.0)
-    centres = grid.index_to_world(np.indices(grid.shape).reshape(3, -1).T)
-    single = simulate(
-        grid,
-        "gel",
-        Cryoprobe([0, 0, 6], [0, 0, 1], active_length_mm=16),
-        "5",
-        record_isotherms_c=(0, -20, -40),
-        record_every_s=300,
-    )
-    specs = zone_specs_from_solver(single)
-    assert [iso for iso, _ in specs] == [0.0, -20.0, -40.0]
+    dev = device("IceSphere")
     pair = [(-6.0, 0.0), (6.0, 0.0)]
-    two = simulate(
-        grid, "gel", [Cryoprobe([x, y, 6], [0, 0, 1], active_length_mm=16) for x, y in pair], "5", record_every_s=300
-    )
-    balls = [
-        [(iso, Probe([x, y, 6], [0, 0, 1], "fit").zone_from(s.semi_axes_mm, s.center_offset_mm)) for iso, s in specs]
+    grid = Grid.covering([-30, -24, -dev.values["active_length_mm"] - 24.0], [30, 24, 24], 1.0)
+    probes = [dev.cryoprobe([x, y, 0.0], [0, 0, 1]) for x, y in pair]
+    solver_in = (simulate(grid, "gel", probes, "10-5-10", record_every_s=1500).temperature_c <= 0.0).ravel()
+    catalog, protocol = default_catalog(), ZONE_PROTOCOL[0]
+    levels = catalog["IceSphere"].isotherms(protocol)
+    zones = [
+        [
+            (lv, Probe([x, y, 0.0], [0, 0, 1], "IceSphere").zone(catalog, protocol=protocol, isotherm_c=lv))
+            for lv in levels
+        ]
         for x, y in pair
     ]
-    from ablasim.zones import tail_mm_for
-
-    model = SynergyZone(balls, 0.0, tail_mm=tail_mm_for(300.0))  # the documented tail for a 5-min freeze: 6.45 mm
-    solver_in = (two.temperature_c <= 0).ravel()
-    model_in = model.contains(centres)
-    union_in = balls[0][0][1].contains(centres) | balls[1][0][1].contains(centres)
+    centres = grid.index_to_world(np.indices(grid.shape).reshape(3, -1).T)
+    model_in = SynergyZone(zones, 0.0, tail_mm=DEFAULT_TAIL_MM).contains(centres)
+    union_in = zones[0][0][1].contains(centres) | zones[1][0][1].contains(centres)
     assert abs(model_in.sum() / solver_in.sum() - 1) < 0.06
     assert 2 * (model_in & solver_in).sum() / (model_in.sum() + solver_in.sum()) > 0.95
-    assert union_in.sum() < 0.9 * solver_in.sum()  # the plain union misses a good part of the merged ball
+    assert union_in.sum() < 0.85 * solver_in.sum()  # the plain union misses a good part of the merged ball

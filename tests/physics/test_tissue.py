@@ -9,15 +9,59 @@ from hypothesis import strategies as st
 
 from ablasim.errors import UnknownNameError, ValidationError
 from ablasim.physics import STABILITY_SAFETY, Tissue, tissue_names
-from ablasim.physics.tissue import _PROPERTIES
+from ablasim.physics.tissue import _OPTIONS, _PROPERTIES
 
 
 def test_bundled_tissues_have_a_source_for_every_property():
     assert {"liver", "kidney", "muscle", "fat", "gel"} <= set(tissue_names())
     for name in tissue_names():
         tissue = Tissue.from_name(name)
-        assert set(tissue.sources) == set(_PROPERTIES)
+        assert set(_PROPERTIES) <= set(tissue.sources) <= set(_PROPERTIES) | set(_OPTIONS)
         assert all(isinstance(s, str) and len(s) > 5 for s in tissue.sources.values())
+    # perfused organs keep tissue that froze unperfused after it thaws (vascular injury; sources in the table)
+    for name in ("liver", "kidney", "muscle", "fat"):
+        assert Tissue.from_name(name).stasis_after_freezing
+    assert not Tissue.from_name("gel").stasis_after_freezing
+
+
+def test_an_organ_without_a_table_is_refused_by_name():
+    # no frozen-state properties were found offline for adrenal or bone: refused, listing what exists
+    for organ in ("adrenal", "bone"):
+        with pytest.raises(UnknownNameError) as err:
+            Tissue.from_name(organ)
+        assert str(err.value).startswith(f"tissue='{organ}'") and "kidney" in str(err.value)
+
+
+def test_perfusion_factor_closed_forms():
+    kidney = Tissue.from_name("kidney").replace(perfusion_curve=((-1.0, 0.2), (19.0, 1.0)))
+    # g(T) linear from 0.2 at -1 degC to 1 at 19 degC: g(9) = 0.6; unfrozen (f = 1)
+    assert kidney.perfusion_factor(9.0) == pytest.approx(0.6)
+    assert kidney.perfusion_factor(30.0) == pytest.approx(1.0)
+    # in the mushy range g = 0.2 (below the first knot) times the liquid fraction (-4.5: half frozen)
+    assert kidney.perfusion_factor(-4.5) == pytest.approx(0.1)
+    # stasis after freezing: tissue that reached the solidus stays unperfused at any later temperature
+    assert kidney.perfusion_factor(30.0, min_temperature_c=-8.0) == 0.0
+    assert kidney.perfusion_factor(30.0, min_temperature_c=-4.5) == pytest.approx(0.5)
+    no_memory = kidney.replace(stasis_after_freezing=False)
+    assert no_memory.perfusion_factor(30.0, min_temperature_c=-8.0) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "curve, reason",
+    [
+        (((0.0, 0.5), (10.0, 0.3), (20.0, 1.0)), "not monotone"),
+        (((10.0, 0.2), (5.0, 1.0)), "increase strictly"),
+        (((0.0, -0.1), (10.0, 1.0)), r"\[0, 1\]"),
+        (((0.0, 0.2), (10.0, 0.9)), "last factor must be 1"),
+        (((0.0, 0.1), (1.0, 0.2), (2.0, 0.3), (3.0, 0.4), (4.0, 1.0)), "2 to 4 knots"),
+        (((-20.0, 0.0), (10.0, 1.0)), "solidus"),
+        ("warm", "pairs"),
+    ],
+)
+def test_a_bad_perfusion_curve_is_refused_naming_the_field(curve, reason):
+    with pytest.raises(ValidationError, match=reason) as err:
+        Tissue.from_name("kidney").replace(perfusion_curve=curve)
+    assert str(err.value).startswith("tissue.perfusion_curve")
 
 
 def test_table_values_match_the_reference_products():

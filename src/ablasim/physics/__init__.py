@@ -6,13 +6,16 @@ its validation against analytic solutions and its performance.
 >>> from ablasim import Grid
 >>> from ablasim.physics import Cryoprobe, simulate
 >>> grid = Grid((48, 48, 64), 1.0, origin_mm=(-23.5, -23.5, -40))
->>> probe = Cryoprobe([0, 0, 10], [0, 0, 1], active_length_mm=22)
+>>> probe = Cryoprobe.from_device("IceSphere", [0, 0, 10], [0, 0, 1])   # calibrated (docs/physics.md)
+>>> probe.power_limit_w
+17.53
 >>> result = simulate(grid, "gel", probe, "10-5-10")          # doctest: +SKIP
 >>> result.isotherm(0).final.width_mm                           # doctest: +SKIP
 """
 
 from ..errors import SimulationError
-from .bioheat import BioheatResult, IsothermTrack, simulate
+from .bioheat import BioheatResult, IsothermTrack, ProtocolRun, simulate
+from .devices import Device, device, device_names
 from .protocol import PHASE_KINDS, Cryoprobe, Phase, Protocol
 from .solver import BioheatSolver, IsothermExtent
 from .tissue import STABILITY_SAFETY, Tissue, tissue_names
@@ -23,12 +26,16 @@ __all__ = [
     "BioheatResult",
     "BioheatSolver",
     "Cryoprobe",
+    "Device",
     "IsothermExtent",
     "IsothermTrack",
     "Phase",
     "Protocol",
+    "ProtocolRun",
     "SimulationError",
     "Tissue",
+    "device",
+    "device_names",
     "simulate",
     "tissue_names",
 ]

@@ -1,117 +1,162 @@
 """Cryoablation simulation: probes + protocol + tissue on a grid -> temperature history and isotherm extents.
 
-:func:`simulate` validates everything, then drives a :class:`~ablasim.physics.solver.BioheatSolver` phase by
-phase: during ``freeze`` every probe holds its voxels at ``probe_temperature_c`` (or extracts
-``heat_extraction_w``), during ``thaw`` the probes are released (passive thaw), during ``active_thaw`` they hold
-``thaw_temperature_c``. At every recording time it measures each requested isotherm against the first probe's
-axis (:class:`~ablasim.physics.solver.IsothermExtent`); the running minimum temperature gives the lethal map.
+:class:`ProtocolRun` validates everything once and then steps a :class:`~ablasim.physics.solver.BioheatSolver`
+phase by phase; :func:`simulate` and ``ablasim.workflows.freezing.cycles_to_rule`` both step through it, so every
+check and every probe model applies to both. During ``freeze`` every probe acts with its wall model (fixed wall,
+power-limited wall with a floor, or a fixed sink; ``ablasim.physics.protocol``), during ``thaw`` the probes are
+released (passive thaw), during ``active_thaw`` they hold ``thaw_temperature_c``. :func:`simulate` measures each
+requested isotherm against the first probe's axis at every recording time
+(:class:`~ablasim.physics.solver.IsothermExtent`); the running minimum temperature gives the lethal map.
 Units: mm, s, degC, W.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from .._validation import as_float
-from ..errors import UnknownNameError, ValidationError
+from ..errors import ValidationError
 from ..geometry.grid import Grid
 from .protocol import Cryoprobe, Protocol
-from .solver import BioheatSolver, IsothermExtent, as_tissue
+from .result import _EXTENT_FIELDS, BioheatResult, IsothermTrack
+from .solver import BioheatSolver, as_tissue
 from .tissue import Tissue
 
-__all__ = ["BioheatResult", "IsothermTrack", "simulate"]
-
-_EXTENT_FIELDS = ("volume_mm3", "axial_min_mm", "axial_max_mm", "length_mm", "width_mm", "max_radius_mm")
+__all__ = ["BioheatResult", "IsothermTrack", "ProtocolRun", "simulate"]
 
 
-@dataclass(frozen=True, eq=False)
-class IsothermTrack:
-    """One isotherm's extent over time (arrays aligned with ``times_s``; see :class:`IsothermExtent`)."""
+class ProtocolRun:
+    """``probes`` following ``protocol`` in ``tissue`` on ``grid``, validated, advanced with :meth:`advance_to`.
 
-    isotherm_c: float
-    times_s: np.ndarray
-    volume_mm3: np.ndarray
-    axial_min_mm: np.ndarray
-    axial_max_mm: np.ndarray
-    length_mm: np.ndarray
-    width_mm: np.ndarray
-    max_radius_mm: np.ndarray
-
-    def at(self, time_s) -> IsothermExtent:
-        """The extent recorded at ``time_s`` (must be one of ``times_s``)."""
-        m = _time_index(self.times_s, time_s, "time_s")
-        return IsothermExtent(*(float(getattr(self, f)[m]) for f in _EXTENT_FIELDS))
-
-    @property
-    def final(self) -> IsothermExtent:
-        return self.at(self.times_s[-1])
-
-
-@dataclass(frozen=True, eq=False)
-class BioheatResult:
-    """What :func:`simulate` returns. Fields are ``grid.shape`` float64 arrays in degC.
-
-    ``temperature_c``: final field; ``min_temperature_c``: lowest temperature each voxel reached (the lethal
-    map); ``isotherms``: :class:`IsothermTrack` per recorded isotherm, measured against ``probes[0]``'s axis;
-    ``fields``: temperature fields kept at the requested times; ``dt_s``: the time step used.
+    Parameters as :func:`simulate`; ``subcell=False`` holds the probe voxels of :meth:`Cryoprobe.voxels` instead of
+    the sub-cell wall model (the older discretisation, kept for comparisons; fixed walls only).
     """
 
-    grid: Grid
-    tissue: Tissue
-    probes: tuple
-    protocol: Protocol
-    precision: str
-    dt_s: float
-    steps: int
-    initial_temperature_c: float
-    times_s: np.ndarray
-    isotherms: dict
-    temperature_c: np.ndarray
-    min_temperature_c: np.ndarray
-    fields: dict
+    def __init__(
+        self,
+        grid: Grid,
+        tissue: Tissue | str,
+        probes: Cryoprobe | Sequence[Cryoprobe],
+        protocol: Protocol | str | Sequence,
+        *,
+        dt_s: float | None = None,
+        initial_temperature_c: float | None = None,
+        boundary: str | Sequence[str] = "fixed",
+        precision: str = "single",
+        subcell: bool = True,
+    ):
+        if not isinstance(grid, Grid):
+            raise ValidationError("grid", grid, "expected an ablasim.Grid")
+        self.grid = grid
+        self.tissue = as_tissue(tissue)
+        self.probes = _as_probes(probes)
+        self.protocol = Protocol.coerce(protocol)
+        if not isinstance(subcell, bool):
+            raise ValidationError("subcell", subcell, "expected True or False")
+        if not subcell:
+            for m, p in enumerate(self.probes):
+                if p.max_power_w is not None:
+                    raise ValidationError(
+                        f"probes[{m}].max_power_w", p.max_power_w, "a power-limited wall needs subcell=True"
+                    )
+        self.solver = BioheatSolver(
+            grid,
+            self.tissue,
+            initial_temperature_c=initial_temperature_c,
+            boundary=boundary,
+            dt_s=dt_s,
+            precision=precision,
+        )
+        _check_probe_temperatures(self.probes, self.protocol, self.tissue, self.solver.initial_temperature_c)
+        sub = [m for m, p in enumerate(self.probes) if subcell and p.heat_extraction_w is None]
+        self.boundaries = self.solver.probe_boundaries(self.probes, sub)
+        self.voxels = {}
+        for m, p in enumerate(self.probes):
+            v = p.voxels(grid)
+            if len(v) == 0 or m in self.boundaries.empty_voxels():
+                raise ValidationError(f"probes[{m}]", p, f"its active segment does not intersect the grid {grid!r}")
+            if m not in sub:
+                self.voxels[m] = v
+        self.ends = np.cumsum([ph.duration_s for ph in self.protocol])
+        self.tolerance_s = 1e-9 * max(self.protocol.duration_s, 1.0)
+        self._time_s = 0.0
 
-    def isotherm(self, isotherm_c) -> IsothermTrack:
-        """The track of ``isotherm_c`` (one of the recorded isotherms)."""
-        iso = as_float(isotherm_c, "isotherm_c")
-        for key, track in self.isotherms.items():
-            if abs(key - iso) < 1e-9:
-                return track
-        raise UnknownNameError("isotherm_c", isotherm_c, [f"{k:g}" for k in self.isotherms])
+    @property
+    def time_s(self) -> float:
+        """Protocol time reached (s)."""
+        return self._time_s
 
-    def field_at(self, time_s) -> np.ndarray:
-        """The temperature field kept at ``time_s`` (pass ``record_fields_at_s`` to :func:`simulate`)."""
-        times = np.array(sorted(self.fields))
-        return self.fields[float(times[_time_index(times, time_s, "time_s")])]
+    @property
+    def duration_s(self) -> float:
+        return self.protocol.duration_s
 
-    def lethal_mask(self, threshold_c=-40.0) -> np.ndarray:
-        """Voxels whose lowest temperature reached ``threshold_c`` or below."""
-        return self.min_temperature_c <= as_float(threshold_c, "threshold_c")
+    def phase_index(self, time_s: float) -> int:
+        """Index of the protocol phase running just after ``time_s``."""
+        after = int(np.searchsorted(self.ends, time_s + self.tolerance_s, side="right"))
+        return min(after, len(self.ends) - 1)
+
+    def advance_to(self, time_s: float) -> None:
+        """Advance to ``time_s`` (s from the start, not beyond the protocol's end), crossing phase ends."""
+        target = as_float(time_s, "time_s", minimum=0.0, maximum=self.duration_s + self.tolerance_s)
+        while target > self._time_s + self.tolerance_s:
+            phase = self.phase_index(self._time_s)
+            stop = min(target, float(self.ends[phase]))
+            kind = self.protocol.phases[phase].kind
+            self.boundaries.configure(kind, self.tissue)
+            held, sinks = self._legacy_conditions(kind)
+            self.solver.run(stop - self._time_s, held=held, sinks=sinks, probes=self.boundaries)
+            self._time_s = stop
+
+    def _legacy_conditions(self, kind):
+        held: list = []
+        sinks: list = []
+        if kind == "thaw":
+            return held, sinks
+        for m, v in self.voxels.items():
+            p = self.probes[m]
+            if kind == "active_thaw":
+                held.append((v, p.thaw_temperature_c))
+            elif p.heat_extraction_w is None:
+                held.append((v, p.probe_temperature_c))
+            else:
+                sinks.append((v, p.heat_extraction_w))
+        return held, sinks
+
+    def probe_energy_j(self) -> tuple:
+        """Heat each probe has removed so far (J, the whole probe's even where the grid holds part of it; 0 for
+        probes outside the sub-cell model)."""
+        b = self.boundaries
+        out = [0.0] * len(self.probes)
+        for k, m in enumerate(b.members):
+            out[m] = float(b.energy[k]) * b.voxel_volume_m3 / max(b.share(k), 1e-12)
+        return tuple(out)
 
 
 def simulate(
-    grid,
-    tissue,
-    probes,
-    protocol,
+    grid: Grid,
+    tissue: Tissue | str,
+    probes: Cryoprobe | Sequence[Cryoprobe],
+    protocol: Protocol | str | Sequence,
     *,
     record_isotherms_c=(0.0, -20.0, -40.0),
-    record_every_s=10.0,
+    record_every_s: float = 10.0,
     record_fields_at_s=(),
-    dt_s=None,
-    initial_temperature_c=None,
-    boundary="fixed",
-    precision="single",
-    callback=None,
+    dt_s: float | None = None,
+    initial_temperature_c: float | None = None,
+    boundary: str | Sequence[str] = "fixed",
+    precision: str = "single",
+    callback: Callable | None = None,
+    subcell: bool = True,
 ) -> BioheatResult:
     """Simulate cryoablation with ``probes`` following ``protocol`` in ``tissue`` on ``grid``.
 
     Parameters
     ----------
     grid : Grid (any spacing and orientation)
-    tissue : Tissue or tissue name (``"liver"``, ``"kidney"``, ``"muscle"``, ``"fat"``, ``"gel"``)
+    tissue : Tissue or tissue name (see :func:`ablasim.physics.tissue_names`)
     probes : Cryoprobe or a sequence of them; isotherm extents are measured against the first one's axis
     protocol : Protocol, ``"10-5-10"`` (minutes, freeze/thaw alternating) or ``[(kind, duration_s), ...]``
     record_isotherms_c : isotherms whose extents are recorded
@@ -123,60 +168,51 @@ def simulate(
     precision : ``"single"`` (default: float32 state, twice as fast; agrees with double to < 1e-3 mm on every
         validation case, docs/physics.md) or ``"double"``
     callback : ``callback(time_s, temperature_c)`` at every recording time (``temperature_c`` is a fresh copy)
+    subcell : the sub-cell probe wall (default) or, False, the older held probe voxels (fixed walls only)
     """
-    if not isinstance(grid, Grid):
-        raise ValidationError("grid", grid, "expected an ablasim.Grid")
-    tissue = as_tissue(tissue)
-    probes = _as_probes(probes)
-    protocol = Protocol.coerce(protocol)
     isotherms = tuple(as_float(v, f"record_isotherms_c[{m}]") for m, v in enumerate(_as_seq(record_isotherms_c)))
     every = as_float(record_every_s, "record_every_s", positive=True)
-    total = protocol.duration_s
+    if callback is not None and not callable(callback):
+        raise ValidationError("callback", callback, "expected a callable callback(time_s, temperature_c)")
+    run = ProtocolRun(
+        grid,
+        tissue,
+        probes,
+        protocol,
+        dt_s=dt_s,
+        initial_temperature_c=initial_temperature_c,
+        boundary=boundary,
+        precision=precision,
+        subcell=subcell,
+    )
+    total = run.duration_s
     keep = sorted(
         {
             as_float(v, f"record_fields_at_s[{m}]", minimum=0.0, maximum=total)
             for m, v in enumerate(_as_seq(record_fields_at_s))
         }
     )
-    if callback is not None and not callable(callback):
-        raise ValidationError("callback", callback, "expected a callable callback(time_s, temperature_c)")
-    solver = BioheatSolver(
-        grid, tissue, initial_temperature_c=initial_temperature_c, boundary=boundary, dt_s=dt_s, precision=precision
-    )
     if keep:  # the solver's state is allocated (and counted by check_fits); the kept fields come on top
         grid.check_fits(8.0 * len(keep), "the temperature fields to keep (record_fields_at_s)")
-    _check_probe_temperatures(probes, protocol, tissue, solver.initial_temperature_c)
-    voxels = []
-    for m, p in enumerate(probes):
-        v = p.voxels(grid)
-        if len(v) == 0:
-            raise ValidationError(f"probes[{m}]", p, f"its active segment does not intersect the grid {grid!r}")
-        voxels.append(v)
-
-    ends = np.cumsum([ph.duration_s for ph in protocol])
-    tol = 1e-9 * max(total, 1.0)
+    solver, first = run.solver, run.probes[0]
+    tol = run.tolerance_s
     n_rec = math.floor(total / every + 1e-9)
     rec_times = [every * m for m in range(1, n_rec + 1)] + [total]
-    events = _merge([*ends, *rec_times, *keep], tol)
+    events = _merge([*run.ends, *rec_times, *keep], tol)
     is_rec = {e: any(abs(e - r) <= tol for r in rec_times) for e in events}
     is_keep = {e: any(abs(e - r) <= tol for r in keep) for e in events}
 
-    times, rows = [0.0], [[_extent_row(solver, iso, probes[0]) for iso in isotherms]]
+    times, rows = [0.0], [[_extent_row(solver, iso, first) for iso in isotherms]]
     fields = {0.0: solver.temperature_c} if keep and keep[0] <= tol else {}
     if callback is not None:
         callback(0.0, solver.temperature_c)
-    t, phase = 0.0, 0
     for e in events:
         if e <= tol:
             continue
-        while ends[phase] <= t + tol:
-            phase += 1
-        held, sinks = _boundary_conditions(protocol.phases[phase].kind, probes, voxels)
-        solver.run(e - t, held=held, sinks=sinks)
-        t = e
+        run.advance_to(e)
         if is_rec[e]:
             times.append(e)
-            rows.append([_extent_row(solver, iso, probes[0]) for iso in isotherms])
+            rows.append([_extent_row(solver, iso, first) for iso in isotherms])
             if callback is not None:
                 callback(e, solver.temperature_c)
         if is_keep[e]:
@@ -190,9 +226,9 @@ def simulate(
     }
     return BioheatResult(
         grid,
-        tissue,
-        probes,
-        protocol,
+        run.tissue,
+        run.probes,
+        run.protocol,
         precision,
         solver.dt_s,
         solver.steps,
@@ -202,6 +238,7 @@ def simulate(
         solver.temperature_c,
         solver.min_temperature_c,
         fields,
+        run.probe_energy_j(),
     )
 
 
@@ -225,10 +262,11 @@ def _check_probe_temperatures(probes, protocol, tissue, t0):
         if p.heat_extraction_w is None and "freeze" in kinds:
             limit = min(tissue.liquidus_c, t0)
             if not p.probe_temperature_c < limit:
+                what = "wall floor" if p.max_power_w is not None else "wall"
                 raise ValidationError(
                     f"probes[{m}].probe_temperature_c",
                     p.probe_temperature_c,
-                    f"a cryoprobe must be colder than the tissue's liquidus ({tissue.liquidus_c:g} "
+                    f"a cryoprobe's {what} must be colder than the tissue's liquidus ({tissue.liquidus_c:g} "
                     f"degC) and its initial temperature ({t0:g} degC)",
                 )
         if "active_thaw" in kinds and not p.thaw_temperature_c > tissue.liquidus_c:
@@ -239,37 +277,14 @@ def _check_probe_temperatures(probes, protocol, tissue, t0):
             )
 
 
-def _boundary_conditions(kind, probes, voxels):
-    if kind == "thaw":
-        return (), ()
-    if kind == "active_thaw":
-        return [(v, p.thaw_temperature_c) for p, v in zip(probes, voxels)], ()
-    held = [(v, p.probe_temperature_c) for p, v in zip(probes, voxels) if p.heat_extraction_w is None]
-    sinks = [(v, p.heat_extraction_w) for p, v in zip(probes, voxels) if p.heat_extraction_w is not None]
-    return held, sinks
-
-
 def _extent_row(solver, iso, probe):
     e = solver.isotherm_extent(iso, probe.tip_mm, probe.direction)
     return [getattr(e, f) for f in _EXTENT_FIELDS]
 
 
 def _merge(values, tol):
-    out = []
+    out: list[float] = []
     for v in sorted(values):
         if not out or v - out[-1] > tol:
             out.append(float(v))
     return out
-
-
-def _time_index(times, time_s, field) -> int:
-    t = as_float(time_s, field)
-    if len(times) == 0:
-        raise ValidationError(field, time_s, "no fields were kept; pass record_fields_at_s to simulate()")
-    m = int(np.argmin(np.abs(np.asarray(times) - t)))
-    if abs(times[m] - t) > 1e-6 * max(1.0, abs(t)):
-        shown = ", ".join(f"{x:g}" for x in list(times)[:8])
-        raise ValidationError(
-            field, time_s, f"not a recorded time; recorded: {shown}{' ...' if len(times) > 8 else ''}"
-        )
-    return m

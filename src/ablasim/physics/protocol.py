@@ -5,11 +5,18 @@ released, the tissue they occupied simply conducts) and ``"active_thaw"`` (probe
 ``thaw_temperature_c``). ``Protocol.parse("10-5-10")`` reads minutes, alternating freeze and passive thaw.
 
 A :class:`Cryoprobe` is a line segment: from ``tip_mm`` back along the shaft (``direction`` points from the skin
-towards the tip) for ``active_length_mm``. During a freeze it either holds its voxels at
-``probe_temperature_c`` (Dirichlet, the default) or, when ``heat_extraction_w`` is given, removes that power
-evenly from its voxels (a volumetric sink, no temperature floor). Probe voxels: every voxel whose centre lies within
-``radius_mm`` of the segment, plus every voxel the segment passes through, so that a thin probe on a coarse grid
-is never lost between voxel centres (see docs/physics.md).
+towards the tip) for ``active_length_mm``, of radius ``radius_mm``. Its wall model during a freeze:
+
+* fixed wall (the default): the wall is held at ``probe_temperature_c``, whatever heat that takes;
+* power-limited wall (``max_power_w``): the probe removes at most ``max_power_w x flow_fraction`` watts (the gas
+  flow, or the duty cycle, sets the fraction) and its wall never goes below ``probe_temperature_c`` (the floor):
+  under a heavy heat load the wall is warmer than the floor, as a Joule-Thomson or nitrogen probe's is;
+* a fixed sink (``heat_extraction_w``, no floor; kept for analytic comparisons).
+
+The solver represents the wall by the sub-cell model of ``_near_field.py`` (the probe's true radius and position,
+not a staircase of voxels); :meth:`Cryoprobe.voxels` lists the voxels the older voxel model holds (every voxel
+whose centre lies within ``radius_mm`` of the segment, plus every voxel the segment passes through).
+:meth:`Cryoprobe.from_device` builds a probe from a calibrated device of ``ablasim/data/cryoprobes.toml``.
 """
 
 from __future__ import annotations
@@ -123,6 +130,9 @@ class Cryoprobe:
     probe_temperature_c: float
     heat_extraction_w: float | None
     thaw_temperature_c: float
+    max_power_w: float | None
+    flow_fraction: float
+    device: str | None
 
     def __init__(
         self,
@@ -134,6 +144,9 @@ class Cryoprobe:
         probe_temperature_c: float = DEFAULT_PROBE_TEMPERATURE_C,
         heat_extraction_w: float | None = None,
         thaw_temperature_c: float = 20.0,
+        max_power_w: float | None = None,
+        flow_fraction: float = 1.0,
+        device: str | None = None,
     ):
         s = object.__setattr__
         s(self, "tip_mm", as_vector3(tip_mm, "probe.tip_mm"))
@@ -149,12 +162,48 @@ class Cryoprobe:
             else as_float(heat_extraction_w, "probe.heat_extraction_w", positive=True),
         )
         s(self, "thaw_temperature_c", as_float(thaw_temperature_c, "probe.thaw_temperature_c", minimum=-273.15))
+        s(
+            self,
+            "max_power_w",
+            None if max_power_w is None else as_float(max_power_w, "probe.max_power_w", positive=True),
+        )
+        if self.max_power_w is not None and self.heat_extraction_w is not None:
+            raise ValidationError(
+                "probe.max_power_w", max_power_w, "give either max_power_w (a capped wall) or heat_extraction_w"
+            )
+        flow = as_float(flow_fraction, "probe.flow_fraction", maximum=1.0)
+        if not flow > 0:
+            raise ValidationError(
+                "probe.flow_fraction", flow_fraction, "must be > 0 (zero flow: the probe does not freeze) and <= 1"
+            )
+        s(self, "flow_fraction", flow)
+        if flow != 1.0 and self.max_power_w is None:
+            raise ValidationError(
+                "probe.flow_fraction", flow_fraction, "needs a power-limited wall (max_power_w) to act on"
+            )
+        if device is not None and not (isinstance(device, str) and device):
+            raise ValidationError("probe.device", device, "expected a device name or None")
+        s(self, "device", device)
 
     @classmethod
     def from_probe(cls, probe, **kwargs) -> Cryoprobe:
         """A cryoprobe at an :class:`ablasim.probes.Probe`'s tip and direction (``active_length_mm`` etc. as
         keywords)."""
         return cls(probe.tip_mm, probe.direction, **kwargs)
+
+    @classmethod
+    def from_device(cls, name: str, tip_mm, direction, *, flow_fraction: float = 1.0, **overrides) -> Cryoprobe:
+        """The calibrated device ``name`` of ``ablasim/data/cryoprobes.toml`` (``ablasim.physics.devices``) at
+        ``tip_mm`` pointing along ``direction``; ``flow_fraction`` (0, 1] scales its power (duty cycle)."""
+        from .devices import device
+
+        return device(name).cryoprobe(tip_mm, direction, flow_fraction=flow_fraction, **overrides)
+
+    @property
+    def power_limit_w(self) -> float | None:
+        """The most power (W) the probe extracts while freezing (``max_power_w x flow_fraction``); None: a fixed
+        wall or a fixed sink."""
+        return None if self.max_power_w is None else self.max_power_w * self.flow_fraction
 
     @property
     def base_mm(self) -> np.ndarray:
@@ -187,11 +236,17 @@ class Cryoprobe:
     def __repr__(self) -> str:
         t = ", ".join(f"{v:g}" for v in self.tip_mm)
         d = ", ".join(f"{v:.3g}" for v in self.direction)
-        mode = (
-            f"heat_extraction_w={self.heat_extraction_w:g}"
-            if self.heat_extraction_w is not None
-            else f"probe_temperature_c={self.probe_temperature_c:g}"
-        )
+        if self.heat_extraction_w is not None:
+            mode = f"heat_extraction_w={self.heat_extraction_w:g}"
+        elif self.max_power_w is not None:
+            mode = (
+                f"max_power_w={self.max_power_w:g}, flow_fraction={self.flow_fraction:g}, "
+                f"probe_temperature_c={self.probe_temperature_c:g}"
+            )
+        else:
+            mode = f"probe_temperature_c={self.probe_temperature_c:g}"
+        if self.device is not None:
+            mode = f"device={self.device!r}, {mode}"
         return (
             f"Cryoprobe(tip_mm=({t}), direction=({d}), active_length_mm={self.active_length_mm:g}, "
             f"radius_mm={self.radius_mm:g}, {mode})"

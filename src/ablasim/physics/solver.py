@@ -25,7 +25,10 @@ from .._validation import as_float, as_unit_vector, as_vector3
 from ..errors import SimulationError, UnknownNameError, ValidationError
 from ..geometry.grid import Grid
 from ..geometry.shapes import rotation_with_z_axis
+from . import _advance as _a
 from . import _stencils as _k
+from ._coefficients import enthalpy_coefficients, pennes_coefficients
+from ._near_field import ProbeBoundaries
 from .tissue import STABILITY_SAFETY, Tissue
 
 __all__ = ["BioheatSolver", "IsothermExtent"]
@@ -175,7 +178,7 @@ class BioheatSolver:
                     f" for {tissue.name} on spacing {tuple(float(s) for s in grid.spacing_mm)} mm",
                 )
         pad = float(np.prod(np.asarray(grid.shape) + 2.0)) / grid.size
-        arrays = 4 if self.phase_change else 6
+        arrays = (5 if tissue.has_perfusion_response else 4) if self.phase_change else 6
         grid.check_fits(np.dtype(dtype).itemsize * arrays * pad + 16, "bioheat solver state")
 
         shape = tuple(int(n) + 2 for n in grid.shape)
@@ -184,12 +187,24 @@ class BioheatSolver:
         self._T = np.full(shape, t0, dtype=dtype)
         self._Tn = self._T.copy()
         self._Tmin = np.full(grid.shape, t0, dtype=dtype)
+        # perfusion response: none (simple step), stasis alone (step with the weight W = f(T_min)) or a curve
+        # (general step)
+        response = tissue.has_perfusion_response and self.phase_change
+        self._response_mode = 0 if not response else 2 if tissue.perfusion_curve else 4
+        # W: a weight in [0, 1], float32 in both precisions (half the traffic of float64 in double precision)
+        self._W = (
+            np.full(shape, tissue.liquid_fraction(t0), dtype=np.float32)
+            if self._response_mode == 4
+            else np.zeros((1, 1, 1), dtype=np.float32)
+        )
         if self.phase_change:
             self._H = np.full(shape, tissue.enthalpy_j_per_m3(t0), dtype=dtype)
         else:
             k = np.full(grid.shape, tissue.k_unfrozen_w_per_m_k) if kmap is None else kmap
             self._G = self._face_conductances(np.pad(k, 1, mode="edge"), h2)
         self._parallel = grid.size >= PARALLEL_MIN_VOXELS
+        if self.phase_change:
+            self._no_probes = ProbeBoundaries((), (), grid, lambda idx: self.voxel_ids(idx))
         self.time_s = 0.0
         self.steps = 0
 
@@ -231,48 +246,33 @@ class BioheatSolver:
 
     # -- time stepping ---------------------------------------------------------------------------------------------
     def _coefficients(self, dt):
-        t, h2 = self.tissue, (self.grid.spacing_mm * 1e-3) ** 2
-        wcb = t.perfusion_per_s * t.c_blood_j_per_m3_k
+        """The kernels' named coefficient record for a step of ``dt`` seconds (``_coefficients.py``)."""
         if not self.phase_change:
-            return np.array(
-                [dt / t.c_unfrozen_j_per_m3_k, wcb, t.arterial_temperature_c, t.metabolic_heat_w_per_m3],
-                dtype=self._dtype,
-            )
-        hl = t.liquidus_enthalpy_j_per_m3
-        return np.array(
-            [
-                dt / h2[0],
-                dt / h2[1],
-                dt / h2[2],
-                dt,
-                t.solidus_c,
-                1.0 / t.mushy_range_c,
-                t.k_frozen_w_per_m_k,
-                t.k_unfrozen_w_per_m_k - t.k_frozen_w_per_m_k,
-                hl,
-                1.0 / t.c_frozen_j_per_m3_k,
-                1.0 / t.c_unfrozen_j_per_m3_k,
-                t.mushy_range_c / hl,
-                wcb,
-                t.arterial_temperature_c,
-                t.metabolic_heat_w_per_m3,
-                0.0,
-                1.0,
-            ],
-            dtype=self._dtype,
-        )
+            return pennes_coefficients(self.tissue, dt, self._dtype)
+        return enthalpy_coefficients(self.tissue, self.grid.spacing_mm, dt, self._dtype)
 
-    def run(self, duration_s, *, held=(), sinks=()) -> None:
+    def probe_boundaries(self, probes, members=None) -> ProbeBoundaries:
+        """The sub-cell model (``_near_field.py``) of ``probes`` (Cryoprobes) on this solver's grid, for
+        :meth:`run`; ``members``: the positions of the probes to model (default all)."""
+        if not self.phase_change:
+            raise ValidationError("probes", probes, "cryoprobes need the phase-change solver (phase_change=True)")
+        members = range(len(probes)) if members is None else members
+        return ProbeBoundaries(probes, members, self.grid, lambda idx: self.voxel_ids(idx, "probes"))
+
+    def run(self, duration_s, *, held=(), sinks=(), probes: ProbeBoundaries | None = None) -> None:
         """Advance by ``duration_s`` seconds.
 
         ``held``: ``[(voxel_indices (n, 3), temperature_c), ...]`` held fixed (Dirichlet) after every step;
-        ``sinks``: ``[(voxel_indices, power_w), ...]`` removing ``power_w`` spread evenly over the voxels.
-        The last step is shortened to land exactly on ``duration_s``. Raises :class:`SimulationError` if the
-        field becomes non-finite.
+        ``sinks``: ``[(voxel_indices, power_w), ...]`` removing ``power_w`` spread evenly over the voxels;
+        ``probes``: sub-cell cryoprobes from :meth:`probe_boundaries`, configured for the phase
+        (``ProbeBoundaries.configure``). The last step is shortened to land exactly on ``duration_s``. Raises
+        :class:`SimulationError` if the field becomes non-finite.
         """
         duration = as_float(duration_s, "duration_s", positive=True)
         hold_ids, hold_t = self._collect(held, "held", "temperature_c", minimum=-273.15)
         sink_ids, sink_w = self._collect(sinks, "sinks", "power_w", positive=True)
+        if probes is not None and not isinstance(probes, ProbeBoundaries):
+            raise ValidationError("probes", probes, "expected the result of BioheatSolver.probe_boundaries()")
         n = max(1, math.ceil(duration / self.dt_s - 1e-9))
         dt_last = duration - (n - 1) * self.dt_s
         c, c_last = self._coefficients(self.dt_s), self._coefficients(dt_last)
@@ -280,7 +280,7 @@ class BioheatSolver:
         with np.errstate(over="ignore"):  # an absurd power overflows here; the run then stops non-finite
             sink_amount = (-sink_w * self.dt_s / (self.grid.voxel_volume_mm3 * 1e-9) / capacity).astype(self._dtype)
         done, bad = self._advance(
-            n, c, c_last, hold_ids, hold_t.astype(self._dtype), sink_ids, sink_amount, dt_last / self.dt_s
+            n, c, c_last, hold_ids, hold_t.astype(self._dtype), sink_ids, sink_amount, dt_last / self.dt_s, probes
         )
         if done % 2:
             self._T, self._Tn = self._Tn, self._T
@@ -293,10 +293,16 @@ class BioheatSolver:
                 "properties"
             )
 
-    def _advance(self, n, c, c_last, hold_ids, hold_t, sink_ids, sink_amount, last_scale):
+    def _advance(self, n, c, c_last, hold_ids, hold_t, sink_ids, sink_amount, last_scale, probes):
         if self.phase_change:
             hold_h = self.tissue.enthalpy_j_per_m3(hold_t).astype(self._dtype)
-            return _k.advance_enthalpy(
+            if probes is None:
+                probes = self._no_probes
+            arrays = probes.kernel_arrays(self._H.reshape(-1), self._dtype)
+            mode = int(self._parallel) | self._response_mode
+            if self._response_mode == 4:
+                _a.perfusion_weight(self._W, self._Tmin, c)
+            return _a.advance_enthalpy(
                 n,
                 self._H,
                 self._T,
@@ -304,30 +310,25 @@ class BioheatSolver:
                 c,
                 c_last,
                 self._closed,
-                hold_ids,
-                hold_h,
-                hold_t,
-                sink_ids,
-                sink_amount,
+                (hold_ids, hold_h, hold_t),
+                (sink_ids, sink_amount),
+                arrays,
                 last_scale,
                 self._Tmin,
+                self._W,
                 TRACK_EVERY,
-                self._parallel,
+                mode,
             )
-        one, zero = self._dtype(1.0), self._dtype(0.0)
-        return _k.advance_pennes(
+        return _a.advance_pennes(
             n,
             self._T,
             self._Tn,
             *self._G,
             c,
             c_last,
-            hold_ids,
-            hold_t,
-            sink_ids,
-            sink_amount,
+            (hold_ids, hold_t),
+            (sink_ids, sink_amount),
             last_scale,
-            (zero, one, one, one, one, zero),
             self._Tmin,
             TRACK_EVERY,
             self._parallel,

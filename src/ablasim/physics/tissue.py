@@ -11,24 +11,34 @@ Enthalpy per unit volume, ``H(T)`` (J/m3), zero at the solidus ``T_s``, piecewis
 
 so the latent heat ``L`` is released linearly across the mushy range. The liquid fraction is
 ``f = clamp(H / H_l, 0, 1) = clamp((T - T_s) / (T_l - T_s), 0, 1)``; conductivity ``k = k_f + f (k_u - k_f)``;
-perfusion and metabolism are multiplied by ``f`` (none in frozen tissue). Values and their sources live in
+metabolism is multiplied by ``f`` (none in frozen tissue). Values and their sources live in
 ``ablasim/data/tissues.toml``.
+
+Perfusion response (:meth:`Tissue.perfusion_factor`): the table's ``perfusion_per_s`` is multiplied by
+
+* ``g(T)``, the ``perfusion_curve``: a monotone piecewise-linear factor of the current temperature, 1 above its
+  last knot (no curve: ``g = 1``), for vasoconstriction and stasis in cooled, unfrozen tissue;
+* the liquid fraction ``f(T)`` (no perfusion in frozen tissue) or, with ``stasis_after_freezing``, the liquid
+  fraction at the lowest temperature the tissue has reached, ``f(T_min)``: tissue that froze stays unperfused
+  after it thaws (vascular injury), so a second freeze starts in tissue the blood no longer warms.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
 from .._validation import as_float, as_spacing
 from ..errors import ScenarioError, UnknownNameError, ValidationError
 
-__all__ = ["STABILITY_SAFETY", "Tissue", "tissue_names"]
+__all__ = ["MAX_CURVE_SEGMENTS", "STABILITY_SAFETY", "Tissue", "tissue_names"]
 
 #: Fraction of the explicit stability limit used by default (see :meth:`Tissue.max_stable_dt_s`).
 STABILITY_SAFETY = 0.9
@@ -55,6 +65,9 @@ _POSITIVE = {
 }
 _NONNEGATIVE = {"latent_heat_j_per_m3", "perfusion_per_s", "metabolic_heat_w_per_m3"}
 _MIN_MUSHY_RANGE_C = 1e-3
+#: Linear pieces a perfusion curve may have (the solver's kernels evaluate a fixed number of them).
+MAX_CURVE_SEGMENTS = 3
+_OPTIONS = ("perfusion_curve", "stasis_after_freezing")
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,8 @@ class Tissue:
     c_blood_j_per_m3_k: float = 3.8e6
     arterial_temperature_c: float = 37.0
     metabolic_heat_w_per_m3: float = 0.0
+    perfusion_curve: tuple = ()
+    stasis_after_freezing: bool = False
     sources: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
@@ -103,6 +118,10 @@ class Tissue:
                 self.arterial_temperature_c,
                 f"must be above liquidus_c={self.liquidus_c:g} (blood is not frozen)",
             )
+        object.__setattr__(self, "perfusion_curve", _as_curve(self.perfusion_curve, self.solidus_c))
+        if not isinstance(self.stasis_after_freezing, (bool, np.bool_)):
+            raise ValidationError("tissue.stasis_after_freezing", self.stasis_after_freezing, "expected true or false")
+        object.__setattr__(self, "stasis_after_freezing", bool(self.stasis_after_freezing))
         object.__setattr__(self, "sources", dict(self.sources))
 
     # -- construction -------------------------------------------------------------------------------------------
@@ -117,10 +136,10 @@ class Tissue:
 
     def replace(self, **changes) -> Tissue:
         """A validated copy with the given properties changed (``sources`` records them as ``"override"``)."""
-        unknown = set(changes) - set(_PROPERTIES) - {"name"}
+        unknown = set(changes) - set(_PROPERTIES) - set(_OPTIONS) - {"name"}
         if unknown:
             bad = sorted(unknown)[0]
-            raise UnknownNameError("tissue property", bad, _PROPERTIES)
+            raise UnknownNameError("tissue property", bad, _PROPERTIES + _OPTIONS)
         sources = dict(self.sources)
         sources.update({k: "override" for k in changes if k != "name"})
         return dataclasses.replace(self, sources=sources, **changes)
@@ -170,6 +189,21 @@ class Tissue:
             self.k_unfrozen_w_per_m_k - self.k_frozen_w_per_m_k
         )
 
+    def perfusion_factor(self, temperature_c, min_temperature_c=None) -> np.ndarray:
+        """Fraction of ``perfusion_per_s`` at ``temperature_c``: ``g(T) f(T)``, or ``g(T) f(T_min)`` with
+        ``stasis_after_freezing`` (``min_temperature_c``: the lowest temperature reached; default ``T``)."""
+        t = np.asarray(temperature_c, dtype=np.float64)
+        g = np.ones_like(t)
+        for (t0, f0), (t1, f1) in itertools.pairwise(self.perfusion_curve):
+            g = g - (f1 - f0) * (1.0 - np.clip((t - t0) / (t1 - t0), 0.0, 1.0))
+        memory = t if min_temperature_c is None or not self.stasis_after_freezing else min_temperature_c
+        return g * self.liquid_fraction(np.minimum(t, memory))
+
+    @property
+    def has_perfusion_response(self) -> bool:
+        """True when perfusion depends on more than the liquid fraction (a curve, or stasis after freezing)."""
+        return self.perfusion_per_s > 0 and (bool(self.perfusion_curve) or self.stasis_after_freezing)
+
     @property
     def steady_temperature_c(self) -> float:
         """Uniform temperature at which perfusion balances metabolism (``T_a + Q_m / (omega C_b)``); ``T_a``
@@ -199,6 +233,36 @@ class Tissue:
         return STABILITY_SAFETY * self.max_stable_dt_s(spacing_mm)
 
 
+def _as_curve(curve, solidus_c) -> tuple:
+    """``((temperature_c, factor), ...)``: 2 to MAX_CURVE_SEGMENTS + 1 knots, temperatures increasing from at least
+    the solidus, factors in [0, 1], non-decreasing (perfusion never rises as tissue cools), ending at 1."""
+    field_name = "tissue.perfusion_curve"
+    if curve is None or (isinstance(curve, (tuple, list)) and len(curve) == 0):
+        return ()
+    try:
+        knots = [(float(a), float(b)) for a, b in curve]
+    except (TypeError, ValueError):
+        raise ValidationError(field_name, curve, "expected (temperature_c, factor) pairs") from None
+    if not 2 <= len(knots) <= MAX_CURVE_SEGMENTS + 1:
+        raise ValidationError(field_name, curve, f"expected 2 to {MAX_CURVE_SEGMENTS + 1} knots")
+    temps, factors = np.array(knots).T
+    if not (np.all(np.isfinite(temps)) and np.all(np.isfinite(factors))):
+        raise ValidationError(field_name, curve, "expected finite numbers")
+    if not np.all(np.diff(temps) > 0):
+        raise ValidationError(field_name, curve, "temperatures must increase strictly")
+    if temps[0] < solidus_c:
+        raise ValidationError(field_name, curve, f"temperatures must be >= solidus_c={solidus_c:g}")
+    if np.any(factors < 0) or np.any(factors > 1):
+        raise ValidationError(field_name, curve, "factors must lie in [0, 1]")
+    if not np.all(np.diff(factors) >= 0):
+        raise ValidationError(
+            field_name, curve, "must be monotone: the factor may not fall as temperature rises (not monotone)"
+        )
+    if factors[-1] != 1.0:
+        raise ValidationError(field_name, curve, "the last factor must be 1 (full perfusion above the curve)")
+    return tuple(knots)
+
+
 def tissue_names() -> list[str]:
     """Names of the bundled tissues."""
     return sorted(_table())
@@ -211,13 +275,36 @@ def _table() -> dict[str, Tissue]:
     doc = tomllib.loads(raw.decode("utf-8"))
     out = {}
     for name, entry in doc.get("tissues", {}).items():
-        values, sources = {}, {}
+        values: dict[str, Any] = {}
+        sources: dict[str, str] = {}
         for prop in _PROPERTIES:
             item = entry.get(prop)
             if not isinstance(item, dict) or "value" not in item or not item.get("source"):
                 raise ScenarioError(f'[tissues.{name}] {prop} needs {{ value = ..., source = "..." }}', where)
             values[prop], sources[prop] = item["value"], str(item["source"])
-        out[name] = Tissue(name=name, sources=sources, **values)
+        extra: dict[str, Any] = {}
+        curve = entry.get("perfusion_curve")
+        if curve is not None:
+            if not isinstance(curve, dict) or not curve.get("source") or "temperatures_c" not in curve:
+                raise ScenarioError(
+                    f"[tissues.{name}] perfusion_curve needs {{ temperatures_c = [...], factors = [...], "
+                    'source = "..." }',
+                    where,
+                )
+            temps, factors = list(curve["temperatures_c"]), list(curve.get("factors", ()))
+            if len(temps) != len(factors):
+                raise ScenarioError(f"[tissues.{name}] perfusion_curve: one factor per temperature", where)
+            extra["perfusion_curve"] = tuple(zip(temps, factors))
+            sources["perfusion_curve"] = str(curve["source"])
+        stasis = entry.get("stasis_after_freezing")
+        if stasis is not None:
+            if not isinstance(stasis, dict) or "value" not in stasis or not stasis.get("source"):
+                raise ScenarioError(
+                    f'[tissues.{name}] stasis_after_freezing needs {{ value = true|false, source = "..." }}', where
+                )
+            extra["stasis_after_freezing"] = stasis["value"]
+            sources["stasis_after_freezing"] = str(stasis["source"])
+        out[name] = Tissue(name=name, sources=sources, **values, **extra)
     if not out:  # pragma: no cover - the bundled file is tested
         raise ScenarioError("no [tissues.NAME] tables", where)
     return out

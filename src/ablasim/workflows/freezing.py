@@ -15,8 +15,7 @@ import numpy as np
 from .._validation import as_float
 from ..errors import ValidationError
 from ..metrics.measure import measure_margin
-from ..physics import BioheatSolver, Cryoprobe, Protocol, simulate
-from ..physics.solver import as_tissue
+from ..physics import Protocol, ProtocolRun, simulate
 from ..rules import Rule
 from ..zones.isotherm import isotherm_zone
 
@@ -60,7 +59,9 @@ def margin_during_protocol(
 ) -> FreezingCurve:
     """Simulate ``protocol`` and measure the margin of ``tumor`` to each isotherm every ``record_every_s``."""
     isos = tuple(float(as_float(v, "isotherms_c")) for v in np.atleast_1d(isotherms_c))
-    times, margins, cover = [], {i: [] for i in isos}, {i: [] for i in isos}
+    times: list[float] = []
+    margins: dict[float, list[float]] = {i: [] for i in isos}
+    cover: dict[float, list[float]] = {i: [] for i in isos}
 
     def on_record(time_s, temperature_c):
         times.append(time_s)
@@ -112,45 +113,42 @@ def cycles_to_rule(
     check_every_s: float = 30.0,
     plateau_mm: float = 0.1,
     resolution_mm: float = 0.5,
-    precision: str = "single",
+    **run_kwargs,
 ) -> CyclesAnswer:
     """Freeze-thaw cycles (``freeze_s`` freezing, ``thaw_s`` passive thaw) until ``rule`` is met at its isotherm.
 
     The margin is checked every ``check_every_s`` while freezing (as on intraprocedural CT). The answer stops at
     the first check that meets the rule; it is "cannot be met" after ``max_cycles``, or earlier when a whole cycle
     adds less than ``plateau_mm`` to the margin reached at the end of the previous freeze (the ice ball has reached
-    the balance between the probes' cold and the tissue's heat).
+    the balance between the probes' cold and the tissue's heat). The freezing runs through
+    :class:`ablasim.physics.ProtocolRun`, as :func:`ablasim.physics.simulate` does, so every probe model and every
+    check of ``simulate`` applies; ``run_kwargs`` (``precision``, ``dt_s``, ``boundary``, ``initial_temperature_c``,
+    ``subcell``) go to it.
     """
     if not isinstance(rule, Rule):
         raise ValidationError("rule", rule, "expected an ablasim Rule (e.g. default_rules()['renal-6mm'])")
-    plist = [probes] if isinstance(probes, Cryoprobe) else list(probes)
     fz = as_float(freeze_s, "freeze_s", positive=True)
     th = as_float(thaw_s, "thaw_s", nonnegative=True)
     every = as_float(check_every_s, "check_every_s", positive=True)
+    plateau = as_float(plateau_mm, "plateau_mm", nonnegative=True)
     if isinstance(max_cycles, bool) or not isinstance(max_cycles, int) or max_cycles < 1:
         raise ValidationError("max_cycles", max_cycles, "expected an integer >= 1")
-    Protocol.parse(f"{fz / 60:g}-{th / 60:g}-{fz / 60:g}" if th > 0 else f"{fz / 60:g}")  # same checks as a protocol
+    phases = []
+    for cycle in range(max_cycles):
+        phases.append(("freeze", fz))
+        if th > 0 and cycle < max_cycles - 1:
+            phases.append(("thaw", th))
+    run = ProtocolRun(grid, tissue, probes, Protocol(phases), **run_kwargs)
     iso = 0.0 if rule.isotherm_c is None else rule.isotherm_c
-    tis = as_tissue(tissue)
-    solver = BioheatSolver(grid, tis, precision=precision)
-    held = []
-    for m, p in enumerate(plist):
-        if not isinstance(p, Cryoprobe):
-            raise ValidationError(f"probes[{m}]", p, "expected an ablasim.physics.Cryoprobe")
-        v = p.voxels(grid)
-        if len(v) == 0:
-            raise ValidationError(f"probes[{m}]", p, "its active segment does not intersect the grid")
-        held.append((v, p.probe_temperature_c))
-    t = 0.0
+    start = 0.0
     times, margins, per_cycle = [], [], []
     for cycle in range(1, max_cycles + 1):
         done = 0.0
         while done < fz - 1e-9:
-            step = min(every, fz - done)
-            solver.run(step, held=held)
-            done += step
-            t += step
-            m, _ = margin_to_isotherm(tumor, solver.temperature_c, grid, iso, resolution_mm=resolution_mm)
+            done = min(done + every, fz)
+            run.advance_to(start + done)
+            t = run.time_s
+            m, _ = margin_to_isotherm(tumor, run.solver.temperature_c, grid, iso, resolution_mm=resolution_mm)
             times.append(t)
             margins.append(m)
             if m >= rule.min_margin_mm:
@@ -167,15 +165,16 @@ def cycles_to_rule(
                     f">= {rule.min_margin_mm:g} mm to the {iso:g} degC isotherm",
                 )
         per_cycle.append(margins[-1])
-        if cycle > 1 and not per_cycle[-1] > per_cycle[-2] + plateau_mm:
+        if cycle > 1 and not per_cycle[-1] > per_cycle[-2] + plateau:
             break
+        start += fz
         if cycle < max_cycles and th > 0:
-            solver.run(th)
-            t += th
+            start += th
+            run.advance_to(start)
     last = per_cycle[-1]
     why = (
         f"the margin stops growing ({per_cycle[-2]:.2f} -> {last:.2f} mm over cycle {len(per_cycle)})"
-        if len(per_cycle) > 1 and not per_cycle[-1] > per_cycle[-2] + plateau_mm
+        if len(per_cycle) > 1 and not per_cycle[-1] > per_cycle[-2] + plateau
         else f"after {len(per_cycle)} cycle(s) the margin is {last:.2f} mm"
     )
     return CyclesAnswer(
