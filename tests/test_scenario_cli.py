@@ -112,3 +112,18 @@ def test_outputs_follow_the_umask(tmp_path):
         os.umask(old)
     assert (path.stat().st_mode & 0o777) == 0o644 and path.read_text() == "x"
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_every_cli_module_is_a_registered_command():
+    # a sub-command module that is not in COMMANDS is unreachable from the command line
+    import pkgutil
+
+    import ablasim.cli as cli
+
+    modules = {m.name for m in pkgutil.iter_modules(cli.__path__) if not m.name.startswith("_")}
+    registered = {mod.__name__.rsplit(".", 1)[1] for mod in cli.COMMANDS.values()}
+    assert modules == registered
+    for name in cli.COMMANDS:
+        with pytest.raises(SystemExit) as exc:
+            cli.main([name, "--help"])
+        assert exc.value.code == 0

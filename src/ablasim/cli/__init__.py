@@ -1,5 +1,6 @@
-"""Command line: ``ablasim run``, ``report``, ``cohort``, ``probes``, ``rules``. Thin: parse, call the workflows,
-print. Each sub-command lives in its own module with ``add_parser(sub)`` and ``run_command(args)``.
+"""Command line: ``ablasim run``, ``report``, ``confirm``, ``cohort``, ``validate``, ``calibrate``, ``probes``,
+``rules``. Thin: parse, call the workflows, print. Each sub-command lives in its own module with
+``add_parser(sub)`` and ``run_command(args)``.
 
 Errors are one line on stderr (``ablasim: error: ...``) with exit status 2; ``--debug`` shows the traceback.
 """
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import AblasimError
-from . import cohort, confirm, listings, run, validate
+from . import calibrate, cohort, confirm, listings, run, validate
 
 __all__ = ["main"]
 
@@ -22,6 +23,7 @@ COMMANDS = {
     "confirm": confirm,
     "cohort": cohort,
     "validate": validate,
+    "calibrate": calibrate,
     "probes": listings,
     "rules": listings,
 }

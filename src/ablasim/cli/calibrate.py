@@ -1,5 +1,5 @@
 """``ablasim calibrate``: fit the cryoprobe devices to their single-probe measurements and check (or write) the
-stored values. The lead wires it into ``ablasim.cli`` with ``add_parser(sub)`` and ``run_command(args)``."""
+stored values."""
 
 from __future__ import annotations
 
