@@ -1,4 +1,4 @@
-"""Command line: ``ablasim run``, ``report``, ``cohort``, ``probes``, ``rules``. Thin: parse, call the workflows,
+"""Command line: ``ablasim run``, ``report``, ``plan``, ``cohort``, ``probes``, ``rules``. Thin: parse, call the workflows,
 print. Each sub-command lives in its own module with ``add_parser(sub)`` and ``run_command(args)``.
 
 Errors are one line on stderr (``ablasim: error: ...``) with exit status 2; ``--debug`` shows the traceback.
@@ -12,11 +12,11 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import AblasimError
-from . import cohort, listings, run
+from . import cohort, listings, plan, run
 
 __all__ = ["main"]
 
-COMMANDS = {"run": run, "report": run, "cohort": cohort, "probes": listings, "rules": listings}
+COMMANDS = {"run": run, "report": run, "plan": plan, "cohort": cohort, "probes": listings, "rules": listings}
 
 
 def _parser() -> argparse.ArgumentParser:
