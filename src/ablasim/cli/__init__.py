@@ -1,5 +1,5 @@
-"""Command line: ``ablasim run``, ``report``, ``plan``, ``cohort``, ``probes``, ``rules``. Thin: parse, call the workflows,
-print. Each sub-command lives in its own module with ``add_parser(sub)`` and ``run_command(args)``.
+"""Command line: ``ablasim run``, ``report``, ``plan``, ``cohort``, ``probes``, ``rules``. Thin: parse, call the
+workflows, print. Each sub-command lives in its own module with ``add_parser(sub)`` and ``run_command(args)``.
 
 Errors are one line on stderr (``ablasim: error: ...``) with exit status 2; ``--debug`` shows the traceback.
 """

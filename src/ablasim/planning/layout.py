@@ -123,6 +123,10 @@ class Layout:
             ang2 = 2.0 * np.pi * np.arange(n - 1) / (n - 1)
             ring = np.column_stack([np.cos(ang2), np.sin(ang2), 0 * ang2])
             out.append(("ring and centre", np.vstack([np.zeros((1, 3)), ring])))
+        if n >= 5:
+            ang3 = 2.0 * np.pi * np.arange(n - 2) / (n - 2)
+            ring = np.column_stack([np.cos(ang3), np.sin(ang3), 0 * ang3])
+            out.append(("ring and a tandem pair on the axis", np.vstack([[[0.0, 0.0, -0.5], [0.0, 0.0, 0.5]], ring])))
         if n >= 4 and n % 2 == 0:
             m = n // 2
             row = -1.0 + (2.0 * np.arange(m) + 1.0) / m

@@ -5,10 +5,11 @@ For each probe count ``n = 1, 2, ...`` up to the budget, and each allowed device
 1. **Volume bound** (union only): ``n`` zones too small to hold the tumour grown by the target margin in enough of
    the sampled deliveries rule ``n`` out without a search (:mod:`.feasibility`).
 2. **Nominal search** (global, then local): structured layouts (a line along the tumour's long axis, a tandem along
-   the shaft, rings, ring and centre, two rows or layers) at four spreads, seen along the entry direction and, when
-   the cone allows, along the direction nearest the tumour's long axis; the best ``n - 1``-probe plan plus one
-   probe; seeded random perturbations of the best start. The best distinct starts are polished by Nelder-Mead on
-   the planned margin minus :data:`~.objective.PENALTY_PER_MM` per mm of broken hard constraint.
+   the shaft, rings, ring and centre, ring and a tandem pair, two rows or layers) at four spreads, seen along the
+   entry direction and, when the cone allows, along the direction nearest the tumour's long axis; the best
+   ``n - 1``-probe plan plus one probe; seeded random perturbations of the best start. The best start (and a
+   distinct second one nearly as good) is polished by Nelder-Mead on the planned margin minus
+   :data:`~.objective.PENALTY_PER_MM` per mm of broken hard constraint.
 3. **Robust check**: the best candidate's deliveries, sampled with common random numbers, stop as soon as too many
    miss the target for it to be met.
 
@@ -42,7 +43,8 @@ from .result import Plan, Step
 __all__ = ["plan"]
 
 SPREADS = (0.3, 0.5, 0.7, 0.9)  # structured layouts, in units of the tumour's shadow semi-axes
-N_POLISHED = 2  # distinct starts polished per device and probe count
+N_POLISHED = 2  # distinct starts polished per device and probe count ...
+SECOND_START_WITHIN_MM = 1.0  # ... the second only when its score is this close to the best
 N_RANDOM = 3  # seeded random perturbations of the best start
 FINAL_COVERAGE_POLAR = 192  # coverage of the plan reported: the exact path's default ray grid
 
@@ -208,11 +210,11 @@ def _search(ev: Evaluator, prev_x: np.ndarray | None, rng: np.random.Generator):
         scored.append((ev.nominal(x)[0], len(starts) - 1))
     scored.sort(key=lambda t: (-t[0], t[1]))
     chosen: list[np.ndarray] = []
-    for _, i in scored:
+    for score, i in scored:  # the best start, and the next distinct one if it is nearly as good
+        if score < scored[0][0] - SECOND_START_WITHIN_MM or len(chosen) == N_POLISHED:
+            break
         if all(np.linalg.norm(starts[i] - c) > 1.0 for c in chosen):
             chosen.append(starts[i])
-        if len(chosen) == N_POLISHED:
-            break
     budget = ev.problem.search.polish_evals // max(1, len(chosen))
     polished = [_nelder_mead(lambda x: -ev.nominal(x)[0], x0, lay.steps(step), budget) for x0 in chosen]
     x = max(polished + chosen, key=lambda v: ev.nominal(v)[0])

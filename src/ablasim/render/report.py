@@ -136,8 +136,8 @@ def _zone_note(sres) -> list[str]:
         )
     if zm.scaled:
         notes.append(
-            f"Catalog zones scaled by {zm.zone_scale[0]:g} (radial) x {zm.zone_scale[1]:g} (axial) about their centres (vendor charts from normal animal tissue "
-            "over-predict clinical zones)."
+            f"Catalog zones scaled by {zm.zone_scale[0]:g} (radial) x {zm.zone_scale[1]:g} (axial) about their "
+            "centres (vendor charts from normal animal tissue over-predict clinical zones)."
         )
     if zm.extrapolate:
         notes.append("Power/time settings outside the catalog table are extrapolated.")
