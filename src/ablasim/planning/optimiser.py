@@ -223,16 +223,23 @@ def _search(ev: Evaluator, prev_x: np.ndarray | None, rng: np.random.Generator):
 
 
 def _nelder_mead(fun, x0: np.ndarray, steps: np.ndarray, max_evals: int) -> np.ndarray:
-    if max_evals < len(x0) + 2:
-        return x0
-    simplex = np.vstack([x0, x0 + np.diag(steps)])
-    res = minimize(
-        fun,
-        x0,
-        method="Nelder-Mead",
-        options={"maxfev": max_evals, "initial_simplex": simplex, "xatol": 0.02, "fatol": 1e-3, "adaptive": True},
-    )
-    return np.asarray(res.x, dtype=float)
+    """Nelder-Mead from ``x0`` with ``max_evals`` evaluations: half from a simplex of ``steps``, the rest restarted
+    from where the first half stopped with steps four times smaller (a restart lets the simplex, collapsed on a
+    kink of the minimum margin, move on)."""
+    x = np.asarray(x0, dtype=float)
+    for budget, scale in ((max_evals // 2, 1.0), (max_evals - max_evals // 2, 0.25)):
+        if budget < len(x) + 2:
+            continue
+        simplex = np.vstack([x, x + np.diag(steps * scale)])
+        res = minimize(
+            fun,
+            x,
+            method="Nelder-Mead",
+            options={"maxfev": budget, "initial_simplex": simplex, "xatol": 0.01, "fatol": 1e-4, "adaptive": True},
+        )
+        if res.fun <= fun(x):
+            x = np.asarray(res.x, dtype=float)
+    return x
 
 
 # ---- robust polish ----------------------------------------------------------------------------------------------
