@@ -5,6 +5,7 @@
   tumour towards the organ and staying ``min_distance`` from it needs that much room. Rigorous for the planned zone
   when the organ's isotherm is at least as warm as the target's (its zone then contains the target's zone); applied
   when the required probability is at least one half (the planned zone must then, in practice, meet the target).
+* A tip-depth limit that keeps every zone's distal end short of the tumour's far side plus the target.
 * Too few probes (union of catalog zones only): ``n`` zones hold at most ``n`` times one zone's volume; a delivery
   whose zones hold less than the tumour grown by the target margin (:func:`grown_volume_lower_bound`) cannot meet
   it. Counted on the sampled deliveries themselves (their zone-size factors), so "ruled out" is exact for the
@@ -58,8 +59,20 @@ def volume_factors(draws: np.ndarray, n_probes: int, zone_scale_sd) -> np.ndarra
 
 
 def check_possible(problem: PlanProblem) -> None:
-    """Raise :class:`~ablasim.errors.PlanningError` saying why no plan can exist (organs at risk in the way)."""
+    """Raise :class:`~ablasim.errors.PlanningError` saying why no plan can exist (organs at risk in the way, a tip
+    depth limit that keeps every zone short of the tumour's far side)."""
     t = problem.target.min_margin_mm
+    limit = problem.approach.max_tip_beyond_tumor_mm
+    if limit is not None and problem.probability >= 0.5:
+        # along its shaft a zone reaches distal_beyond_tip_mm past the tip, the tip at most `limit` past the
+        # tumour's far side: the margin at the far side's support point is at most their sum
+        reach = max(problem.zone_spec(d, problem.target_isotherm(d)).distal_beyond_tip_mm for d in problem.devices)
+        if limit + reach < t:
+            raise PlanningError(
+                f"no feasible placement: tips may pass the tumour's far side by at most {limit:g} mm and the zones "
+                f"reach at most {reach:g} mm beyond their tips, so the margin at the far side is at most "
+                f"{limit + reach:g} mm, short of the {t:g} mm target"
+            )
     for organ in problem.organs:
         gap = clearance(OrganSurface(organ.shape), [problem.tumor])
         if gap <= 0.0:
