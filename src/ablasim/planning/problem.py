@@ -139,14 +139,16 @@ class SearchOptions:
     """How hard the optimiser works. ``n_samples`` deliveries decide whether the target is met and give P with
     its ``confidence`` interval; ``search_samples`` (the first of them) drive the robust polish. Margins are
     measured at ``resolution_mm`` during the search and ``final_resolution_mm`` for the plan reported.
-    ``polish_evals`` and ``robust_polish_evals`` cap the local searches (margin evaluations)."""
+    ``polish_evals`` caps the nominal local search (margin evaluations); ``robust_polish_evals`` (0: off) the
+    robust polish, which costs ``search_samples`` margins per evaluation (docs/planning.md: on the benchmark it
+    gained at most 0.2 mm of robust margin for 3-5 times the time, hence off by default)."""
 
     n_samples: int = 100
     search_samples: int = 32
     resolution_mm: float = 1.0
     final_resolution_mm: float = 0.5
     polish_evals: int = 300
-    robust_polish_evals: int = 24
+    robust_polish_evals: int = 0
     confidence: float = 0.95
 
     def __post_init__(self) -> None:
