@@ -5,7 +5,7 @@ import pytest
 
 from ablasim import Ellipsoid, PlanningError, Rule, Uncertainty
 from ablasim.cli import main
-from ablasim.planning import Approach, Device, OrganAtRisk, PlanProblem, plan
+from ablasim.planning import Approach, Device, PlanProblem, plan
 
 BASE = """
 name = "bad"

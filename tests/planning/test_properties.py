@@ -49,7 +49,7 @@ def _hard_constraints_hold(pl) -> None:
     pb, ap = pl.problem, pl.problem.approach
     entry = np.asarray(ap.direction) / np.linalg.norm(ap.direction)
     for p in pl.probes:
-        angle = np.degrees(np.arccos(np.clip(p.direction @ entry, -1.0, 1.0)))
+        angle = np.degrees(np.arctan2(np.linalg.norm(np.cross(p.direction, entry)), p.direction @ entry))
         assert angle <= ap.max_angle_deg + 1e-6
     if ap.parallel:
         assert all(np.allclose(p.direction, pl.probes[0].direction) for p in pl.probes)
