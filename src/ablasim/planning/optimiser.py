@@ -7,9 +7,12 @@ For each probe count ``n = 1, 2, ...`` up to the budget, and each allowed device
 2. **Nominal search** (global, then local): structured layouts (a line along the tumour's long axis, a tandem along
    the shaft, rings, ring and centre, ring and a tandem pair, two rows or layers) at four spreads, seen along the
    entry direction and, when the cone allows, along the direction nearest the tumour's long axis; the best
-   ``n - 1``-probe plan plus one probe; seeded random perturbations of the best start. The best start (and a
-   distinct second one nearly as good) is polished by Nelder-Mead on the planned margin minus
-   :data:`~.objective.PENALTY_PER_MM` per mm of broken hard constraint.
+   ``n - 1``-probe plan plus one probe (at the tumour centre, towards its thinnest point, or at eight places
+   across it); seeded random perturbations of the best start. Candidates rank feasible first, then by the planned
+   margin minus :data:`~.objective.PENALTY_PER_MM` per mm of broken hard constraint. The best start is polished by
+   Nelder-Mead on that score, and so is a second one: the best ``n - 1``-plus-one start when its planned margin
+   beats the best start's score (its new probe then still breaks a constraint), else a distinct start nearly as
+   good.
 3. **Robust check**: the best candidate's deliveries, sampled with common random numbers, stop as soon as too many
    miss the target for it to be met.
 
@@ -35,7 +38,7 @@ from ..placement import check_placement
 from ..rules import ROUNDING_FLOOR_MM
 from ..stats import wilson
 from .feasibility import check_possible, grown_volume_lower_bound, volume_factors, volume_rules_out, zone_volume_mm3
-from .layout import Layout
+from .layout import Layout, shadow_axes
 from .objective import PENALTY_PER_MM, Evaluator, quantile_index
 from .problem import PlanProblem
 from .result import Plan, Step
@@ -43,8 +46,7 @@ from .result import Plan, Step
 __all__ = ["plan"]
 
 SPREADS = (0.3, 0.5, 0.7, 0.9)  # structured layouts, in units of the tumour's shadow semi-axes
-N_POLISHED = 2  # distinct starts polished per device and probe count ...
-SECOND_START_WITHIN_MM = 1.0  # ... the second only when its score is this close to the best
+SECOND_START_WITHIN_MM = 1.0  # without an n - 1 plan, a second start is polished when this close to the best
 N_RANDOM = 3  # seeded random perturbations of the best start
 FINAL_COVERAGE_POLAR = 192  # coverage of the plan reported: the exact path's default ray grid
 
@@ -88,7 +90,7 @@ def plan(problem: PlanProblem, *, seed: int = 0, progress: Progress | None = Non
     give_up = quantile_index(n_all, problem.probability)  # misses allowed: N - k
     history: list[Step] = []
     found: list[_Candidate] = []
-    previous: dict[int, np.ndarray] = {}
+    previous: dict[int, tuple[int, np.ndarray]] = {}
     met_here: list[_Candidate] = []
     for n in range(1, problem.max_probes + 1):
         for di, device in enumerate(problem.devices):
@@ -101,14 +103,15 @@ def plan(problem: PlanProblem, *, seed: int = 0, progress: Progress | None = Non
                 continue
             say(f"{device.label}, {n} probe(s): searching placements")
             rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(2, di, n)))
-            x, margin, chk = _search(ev, previous.get(di), rng)
+            prev = previous.get(di)  # the best (n - 1)-probe plan of this device, if that count was searched
+            x, margin, chk = _search(ev, prev[1] if prev is not None and prev[0] == n - 1 else None, rng)
+            previous[di] = (n, x)
             if not chk.feasible:
                 broken = ", ".join(f"{k} by {v:.1f} mm" for k, v in chk.violations.items())
                 history.append(
                     Step(device.label, n, "infeasible", margin, None, ev.evaluations, _since(t_step), broken)
                 )
                 continue
-            previous[di] = x
             say(f"{device.label}, {n} probe(s): planned margin {margin:+.2f} mm; sampling {n_all} deliveries")
             margins, bounds = ev.delivered(x, range(n_all), opts.resolution_mm, give_up_above=give_up)
             cand = _Candidate(di, ev, x, margin, margins, bounds, False)
@@ -184,40 +187,51 @@ def _directions(ev: Evaluator) -> list[np.ndarray]:
 
 
 def _grow(ev: Evaluator, prev_x: np.ndarray) -> list[np.ndarray]:
-    """The best ``n - 1``-probe plan plus one probe: at the tumour centre, or between it and the thinnest point."""
+    """The best ``n - 1``-probe plan plus one probe: at the tumour centre, towards its thinnest point, or at half the
+    tumour's outline in eight directions across the shaft (one of which usually keeps every constraint)."""
     lay, ap = ev.layout, ev.problem.approach
     centres, dirs = Layout(lay.tumor, lay.n - 1, lay.entry, ap.max_angle_deg, ap.parallel).decode(prev_x)
     res = ev.margin(ev.zone(ev.probes_at(centres, dirs)), ev.problem.search.resolution_mm)
     c = lay.tumor.center_mm
-    return [
-        lay.encode(np.vstack([centres, c + frac * (res.thinnest_point_mm - c)]), np.vstack([dirs, dirs[:1]]))
-        for frac in (0.0, 0.5, 0.8)
-    ]
+    new = [c + frac * (res.thinnest_point_mm - c) for frac in (0.0, 0.5, 0.8, 1.0)]
+    e1, e2, s1, s2, _ = shadow_axes(lay.tumor, dirs[0])
+    new += [c + 0.5 * (np.cos(a) * s1 * e1 + np.sin(a) * s2 * e2) for a in np.arange(8) * np.pi / 4]
+    return [lay.encode(np.vstack([centres, q]), np.vstack([dirs, dirs[:1]])) for q in new]
 
 
 def _search(ev: Evaluator, prev_x: np.ndarray | None, rng: np.random.Generator):
-    """Best ``(x, margin, check)`` of the nominal search."""
+    """Best ``(x, margin, check)`` of the nominal search. Candidates rank feasible first, then by score."""
     lay = ev.layout
+
+    def rank(x):
+        score, _, chk = ev.nominal(x)
+        return (chk.feasible, score)
+
     starts = [lay.place(pat, s, d) for d in _directions(ev) for _, pat in lay.patterns() for s in SPREADS]
-    if prev_x is not None:
-        starts += _grow(ev, prev_x)
-    scored = sorted(((ev.nominal(x)[0], i) for i, x in enumerate(starts)), key=lambda t: (-t[0], t[1]))
+    grown = _grow(ev, prev_x) if prev_x is not None else []
+    starts += grown
     step = 0.15 * float(ev.spec.semi_axes_mm[0])
-    best = starts[scored[0][1]]
-    for _ in range(N_RANDOM):
-        x = best + rng.standard_normal(lay.dim) * 2.0 * lay.steps(step)
-        starts.append(x)
-        scored.append((ev.nominal(x)[0], len(starts) - 1))
-    scored.sort(key=lambda t: (-t[0], t[1]))
-    chosen: list[np.ndarray] = []
-    for score, i in scored:  # the best start, and the next distinct one if it is nearly as good
-        if score < scored[0][0] - SECOND_START_WITHIN_MM or len(chosen) == N_POLISHED:
-            break
-        if all(np.linalg.norm(starts[i] - c) > 1.0 for c in chosen):
-            chosen.append(starts[i])
+    best = max(starts, key=rank)
+    starts += [best + rng.standard_normal(lay.dim) * 2.0 * lay.steps(step) for _ in range(N_RANDOM)]
+    order = sorted(range(len(starts)), key=lambda i: rank(starts[i]), reverse=True)  # stable: ties keep order
+    chosen = [starts[order[0]]]
+    g = max(grown, key=lambda x: ev.nominal(x)[0]) if grown else None
+    if g is not None and ev.nominal(g)[1] > rank(chosen[0])[1] and not np.array_equal(g, chosen[0]):
+        # the n - 1 plan plus one probe holds a larger planned margin than the best start but breaks a constraint
+        # (the new probe too close, or towards an organ): the polish can move it
+        chosen.append(g)
+    else:  # the next distinct start, if it is as feasible and nearly as good
+        top = rank(chosen[0])
+        for i in order[1:]:
+            r = rank(starts[i])
+            if r[0] != top[0] or r[1] < top[1] - SECOND_START_WITHIN_MM:
+                break
+            if np.linalg.norm(starts[i] - chosen[0]) > 1.0:
+                chosen.append(starts[i])
+                break
     budget = ev.problem.search.polish_evals // max(1, len(chosen))
     polished = [_nelder_mead(lambda x: -ev.nominal(x)[0], x0, lay.steps(step), budget) for x0 in chosen]
-    x = max(polished + chosen, key=lambda v: ev.nominal(v)[0])
+    x = max(polished + chosen, key=rank)
     _, margin, chk = ev.nominal(x)
     return x, margin, chk
 
