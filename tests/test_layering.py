@@ -12,6 +12,7 @@ import layering
 DEFERRED_FOR_HEAVY_DEPENDENCIES = {
     ("cli/run.py", "ablasim.render._camera"),
     ("cli/run.py", "ablasim.render.report"),
+    ("cli/plan.py", "ablasim.render.report"),
     ("render/report.py", "ablasim.render.scene"),
     ("render/report.py", "ablasim.render.slices"),
 }

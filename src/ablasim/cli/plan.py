@@ -7,6 +7,7 @@ import sys
 
 from .._io import atomic_write_json
 from ..workflows.plan import PlanOutcome, plan_file, write_planned_scenario
+from ..workflows.run import run_scenario
 
 __all__ = ["add_parser", "run_command"]
 
@@ -123,7 +124,6 @@ def print_plan(outcome: PlanOutcome) -> None:
 
 def _write_report(outcome: PlanOutcome, out) -> None:
     from ..render.report import write_report  # pyvista and matplotlib load only when a report is asked for
-    from ..workflows.run import run_scenario
 
     pl = outcome.plan
     rows = [

@@ -92,10 +92,12 @@ def plan(problem: PlanProblem, *, seed: int = 0, progress: Progress | None = Non
     found: list[_Candidate] = []
     previous: dict[int, tuple[int, np.ndarray]] = {}
     met_here: list[_Candidate] = []
+    evaluators: list[Evaluator] = []
     for n in range(1, problem.max_probes + 1):
         for di, device in enumerate(problem.devices):
             t_step = time.perf_counter()
             ev = Evaluator(problem, device, n, int(seed))
+            evaluators.append(ev)
             if volume_rules_out(
                 problem, zone_volume_mm3(ev.spec), n, volume_factors(ev.draws, n, problem.uncertainty.zone_scale_sd)
             ):
@@ -137,8 +139,9 @@ def plan(problem: PlanProblem, *, seed: int = 0, progress: Progress | None = Non
         raise PlanningError(_why_none(problem, history))
     if met_here:
         for cand in met_here:
-            say(f"{problem.devices[cand.device_index].label}, {cand.ev.n} probe(s): target met; robust polish")
-            _robust_polish(cand)
+            if opts.robust_polish_evals:
+                say(f"{cand.ev.device.label}, {cand.ev.n} probe(s): target met; robust polish")
+                _robust_polish(cand)
         choice = max(met_here, key=lambda c: c.q)
     else:
         for cand in found:
@@ -147,7 +150,7 @@ def plan(problem: PlanProblem, *, seed: int = 0, progress: Progress | None = Non
                 cand.margins, cand.bounds = cand.ev.delivered(cand.x, range(n_all), opts.resolution_mm)
         choice = max(found, key=lambda c: c.q)  # ties: the first found (fewest probes, first device)
     say("measuring the plan")
-    return _finish(problem, choice, history, int(seed), t0, sum(c.ev.evaluations for c in found))
+    return _finish(problem, choice, history, int(seed), t0, evaluators)
 
 
 def _since(t: float) -> float:
@@ -280,7 +283,7 @@ def _robust_polish(cand: _Candidate) -> None:
 
 
 # ---- the plan reported ------------------------------------------------------------------------------------------
-def _finish(problem: PlanProblem, cand: _Candidate, history, seed: int, t0: float, evaluations: int) -> Plan:
+def _finish(problem: PlanProblem, cand: _Candidate, history, seed: int, t0: float, evaluators) -> Plan:
     ev = cand.ev
     opts = problem.search
     probes = ev.probes(cand.x)
@@ -328,5 +331,5 @@ def _finish(problem: PlanProblem, cand: _Candidate, history, seed: int, t0: floa
         history=tuple(history),
         seed=seed,
         seconds=time.perf_counter() - t0,
-        evaluations=evaluations + 1,
+        evaluations=sum(e.evaluations for e in evaluators),
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..._validation import as_float, as_unit_vector
+from ...catalog import default_catalog
 from ...errors import PlanningError, ValidationError
 from ...geometry.shapes import Ellipsoid
 from ...placement import MAX_ARRAY_PROBES
@@ -64,8 +65,6 @@ class PlannedStrategy:
 
 def parse_planned_strategy(s: dict, where: str, max_diameter_mm: float) -> PlannedStrategy:
     """A ``kind = "planned"`` strategy table (keys checked by the caller against :data:`PLANNED_KEYS`)."""
-    from ...catalog import default_catalog
-
     models = s.get("models")
     if isinstance(models, str):
         models = [models]
@@ -117,8 +116,6 @@ def _approach(s: PlannedStrategy, direction) -> Approach:
 
 
 def _problem(s: PlannedStrategy, tumor: Ellipsoid, direction, success_mm, isotherm_c, uncertainty, resolution_mm):
-    from ...catalog import default_catalog
-
     cat = default_catalog()
     devices = []
     for m in s.models:
