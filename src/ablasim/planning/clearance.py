@@ -45,23 +45,24 @@ class OrganSurface:
         return self.organ.center_mm + unit @ self.organ.linear_map.T
 
 
-def clearance(surface: OrganSurface, zone) -> float:
-    """Clearance (mm) between the organ of ``surface`` and ``zone`` (a list of Ellipsoids, or an implicit zone)."""
+def clearance(surface: OrganSurface, zone, *, refine_below: float = np.inf) -> float:
+    """Clearance (mm) between the organ of ``surface`` and ``zone`` (a list of Ellipsoids, or an implicit zone).
+
+    ``refine_below``: refine only when the sampled clearance is below this (the search asks whether a constraint
+    holds: far above it the sampled value, which can only overestimate, is enough)."""
     if isinstance(zone, ImplicitZone):
-        return _implicit(surface, zone)
-    return _union(surface, list(zone))
+        return _implicit(surface, zone, refine_below)
+    return _union_pair(surface, list(zone), refine_below)[0]
 
 
-def _union(surface: OrganSurface, zones: list[Ellipsoid]) -> float:
-    return _union_pair(surface, zones)[0]
-
-
-def _union_pair(surface: OrganSurface, zones: list[Ellipsoid]) -> tuple[float, np.ndarray]:
+def _union_pair(
+    surface: OrganSurface, zones: list[Ellipsoid], refine_below: float = np.inf
+) -> tuple[float, np.ndarray]:
     """``(clearance, organ point of the closest pair)``."""
     sd = np.array([z.signed_distance(surface.points) for z in zones])  # (zones, samples)
     k0, i0 = np.unravel_index(int(np.argmin(sd)), sd.shape)
     best, where = float(sd[k0, i0]), surface.points[i0]
-    if best <= 0.0:
+    if best <= 0.0 or best >= refine_below:
         return best, where
     for k, zone in enumerate(zones):
         row = sd[k]
@@ -92,7 +93,7 @@ def _project(organ: Ellipsoid, zone: Ellipsoid, p: np.ndarray) -> tuple[float, n
     return dist, p
 
 
-def _implicit(surface: OrganSurface, zone: ImplicitZone, step_mm: float = 0.5) -> float:
+def _implicit(surface: OrganSurface, zone: ImplicitZone, refine_below: float = np.inf, step_mm: float = 0.5) -> float:
     level = zone.level
     inside = zone.values(surface.points) <= level
     if inside.any():
@@ -113,6 +114,8 @@ def _implicit(surface: OrganSurface, zone: ImplicitZone, step_mm: float = 0.5) -
     hits = _first_hits(surface, zone, units, reach + step_mm, step_mm)
     i = int(np.argmin(hits))
     best, u = float(hits[i]), units[i]
+    if best >= refine_below:
+        return best
     # compass search over the foot point's position on the organ surface
     step = 0.05
     while step > 1e-4:

@@ -144,7 +144,9 @@ class Evaluator:
         return measure_margin(self.problem.tumor, zone, resolution_mm=resolution_mm, map_resolution_mm=SYNERGY_MAP_MM)
 
     # ---- constraints ----------------------------------------------------------------------------------------------
-    def check(self, probes) -> Check:
+    def check(self, probes, *, exact: bool = False) -> Check:
+        """Hard constraints of ``probes``; clearances are exact when ``exact`` or within 1 mm of their limit (the
+        search only needs to know whether they hold)."""
         ap = self.problem.approach
         viol: dict[str, float] = {}
         if len(probes) > 1:
@@ -167,7 +169,11 @@ class Evaluator:
                 viol["tip depth"] = over
         clear = {}
         for organ, surface, iso, spec in self.organs:
-            c = clearance(surface, self.zone(probes, iso, spec=spec))
+            c = clearance(
+                surface,
+                self.zone(probes, iso, spec=spec),
+                refine_below=np.inf if exact else organ.min_distance_mm + 1.0,
+            )
             clear[organ.name] = c
             if c < organ.min_distance_mm - ROUNDING_FLOOR_MM:
                 viol[f"organ at risk {organ.name}"] = organ.min_distance_mm - c

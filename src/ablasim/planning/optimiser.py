@@ -106,7 +106,8 @@ def plan(problem: PlanProblem, *, seed: int = 0, progress: Progress | None = Non
             say(f"{device.label}, {n} probe(s): searching placements")
             rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(2, di, n)))
             prev = previous.get(di)  # the best (n - 1)-probe plan of this device, if that count was searched
-            x, margin, chk = _search(ev, prev[1] if prev is not None and prev[0] == n - 1 else None, rng)
+            x, margin, _ = _search(ev, prev[1] if prev is not None and prev[0] == n - 1 else None, rng)
+            chk = ev.check(ev.probes(x), exact=True)  # the search's clearances may be sampled: decide on exact ones
             previous[di] = (n, x)
             if not chk.feasible:
                 broken = ", ".join(f"{k} by {v:.1f} mm" for k, v in chk.violations.items())
@@ -274,7 +275,7 @@ def _robust_polish(cand: _Candidate) -> None:
         return -ev.robust_value(margins)
 
     x = _nelder_mead(objective, cand.x, ev.layout.steps(0.5), opts.robust_polish_evals)
-    if np.array_equal(x, cand.x) or not ev.nominal(x)[2].feasible:
+    if np.array_equal(x, cand.x) or not ev.check(ev.probes(x), exact=True).feasible:
         return
     margins, bounds = ev.delivered(x, range(opts.n_samples), opts.resolution_mm)
     q = ev.robust_value(margins)
@@ -291,7 +292,7 @@ def _finish(problem: PlanProblem, cand: _Candidate, history, seed: int, t0: floa
     t = problem.target.min_margin_mm
     hits = int(np.count_nonzero(cand.margins >= t - ROUNDING_FLOOR_MM * max(1.0, abs(t))))
     p, lo, hi = wilson(hits, len(cand.margins), opts.confidence)
-    chk = ev.check(probes)
+    chk = ev.check(probes, exact=True)
     ap = problem.approach
     warnings = [
         w.message
