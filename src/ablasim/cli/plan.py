@@ -112,6 +112,8 @@ def print_plan(outcome: PlanOutcome) -> None:
         print(f"Organ at risk {o.name}: {where} stays {c:.2f} mm away (required {o.min_distance_mm:g} mm)")
     for w in pl.warnings:
         print(f"  warning: {w}")
+    for note in outcome.notes:
+        print(f"  note: {note}")
     print()
     print("Search:")
     for s in pl.history:

@@ -27,9 +27,10 @@ class PlanOutcome:
     document: dict
     scenario: Scenario
     source: str
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        return {"source": self.source, **self.plan.to_dict()}
+        return {"source": self.source, **self.plan.to_dict(), "notes": list(self.notes)}
 
 
 def plan_file(path: str | Path, *, seed: int = 0, progress: Progress | None = None) -> PlanOutcome:
@@ -40,7 +41,25 @@ def plan_file(path: str | Path, *, seed: int = 0, progress: Progress | None = No
     result = plan(problem, seed=seed, progress=progress)
     planned = planned_document(doc, result)
     scenario = parse_scenario(planned, source=str(p), base_dir=p.parent)
-    return PlanOutcome(result, planned, scenario, str(p))
+    return PlanOutcome(result, planned, scenario, str(p), _notes(scenario, result))
+
+
+def _notes(scenario: Scenario, result: Plan) -> tuple[str, ...]:
+    """What the planner did not use of the scenario, where `ablasim run` will."""
+    out = []
+    if scenario.exclude is not None:
+        out.append(
+            "the planner measures the whole tumour surface: `ablasim run` leaves out the capsule of [exclude], so its "
+            "margin can differ from the planned one"
+        )
+    m = scenario.measure
+    if m.method == "voxel" or m.resolution_mm != result.problem.search.final_resolution_mm:
+        out.append(
+            f"[measure] (method {m.method}, resolution {m.resolution_mm:g} mm) differs from the planner's final "
+            f"measurement (exact path, {result.problem.search.final_resolution_mm:g} mm): `ablasim run` may report "
+            "a slightly different margin"
+        )
+    return tuple(out)
 
 
 def planned_document(doc: dict, result: Plan) -> dict:
