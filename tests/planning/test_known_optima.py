@@ -88,3 +88,22 @@ def test_an_organ_at_risk_pushes_the_plan_away_by_the_required_distance(sphere_c
     assert pl.clearances_mm["bowel"] >= 5.0 - 1e-6  # a hard constraint: never broken
     assert pl.nominal.min_margin_mm == pytest.approx(4.0, abs=0.05)
     assert pl.probes[0].tip_mm[0] == pytest.approx(-2.0, abs=0.05)
+
+
+def test_a_confident_target_needs_the_lower_end_of_the_interval(sphere_catalog):
+    from ablasim import ValidationError
+
+    base = dict(
+        tumor=Ellipsoid([0.0, 0.0, 0.0], [8.0, 8.0, 8.0]),
+        devices=(Device("Sphere12"),),
+        target=Rule("two", 2.0),
+        probability=0.9,
+        max_probes=1,
+        uncertainty=Uncertainty(),
+        catalog=sphere_catalog,
+        confident=True,
+    )
+    with pytest.raises(ValidationError, match="cannot confirm"):  # 20 / 20 only confirms 83.9 %
+        PlanProblem(**base, search=small_search(n_samples=20))
+    pl = plan(PlanProblem(**base, search=small_search(n_samples=40)), seed=0)  # 40 / 40 confirms 91.2 %
+    assert pl.met and pl.ci_low >= 0.9

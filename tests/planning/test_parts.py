@@ -133,3 +133,13 @@ def test_toml_writer_round_trips():
         "inline": [{"a": 1}, 2],
     }
     assert tomllib.loads(dumps(doc, "a header\nsecond line")) == doc
+
+
+def test_required_successes_with_and_without_confidence():
+    from ablasim.planning.problem import required_successes
+
+    assert required_successes(100, 0.9) == 90
+    # Wilson 95 % lower bound (z = 1.96): 96 / 100 gives 0.9016, 95 / 100 gives 0.8882, so 96 are needed
+    assert required_successes(100, 0.9, 0.95) == 96
+    # 20 / 20 gives 20 / (20 + z^2) = 0.839 < 0.9: no number of successes out of 20 confirms 90 %
+    assert required_successes(20, 0.9, 0.95) == 21

@@ -81,9 +81,10 @@ def print_plan(outcome: PlanOutcome) -> None:
     iso = "" if pl.isotherm_c is None else f" at the {pl.isotherm_c:g} degC isotherm"
     axes = " x ".join(f"{2 * a:g}" for a in pb.tumor.semi_axes_mm)
     print(f"Plan: {outcome.scenario.name}, tumour {pb.tumor_name} ({axes} mm)")
+    sure = f" (the lower end of its {100 * pb.search.confidence:g} % CI)" if pb.confident else ""
     print(
-        f"Target: {t.name}, margin >= {t.min_margin_mm:g} mm{iso} in >= {100 * pb.probability:g} % of deliveries "
-        f"({pb.composition} zone model, {pl.n_samples} sampled deliveries, at most {pb.max_probes} probes)"
+        f"Target: {t.name}, margin >= {t.min_margin_mm:g} mm{iso} in >= {100 * pb.probability:g} % of deliveries"
+        f"{sure} ({pb.composition} zone model, {pl.n_samples} sampled deliveries, at most {pb.max_probes} probes)"
     )
     if pl.met:
         print(f"Answer: {pl.n_probes} x {pl.device.label} meets the target")

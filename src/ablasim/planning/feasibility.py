@@ -44,13 +44,14 @@ def grown_volume_lower_bound(tumor: Ellipsoid, t_mm: float) -> float:
 
 
 def volume_rules_out(problem: PlanProblem, zone_volume: float, n: int, volume_factors: np.ndarray) -> bool:
-    """True when fewer than ``ceil(p N)`` deliveries can meet the target: their ``n`` zones (each ``zone_volume``
-    times the delivery's zone-size factor) hold less than the grown tumour. Union of catalog zones only."""
+    """True when fewer deliveries than the decision needs (:meth:`PlanProblem.required_successes`) can meet the
+    target: their ``n`` zones (each ``zone_volume`` times the delivery's zone-size factor) hold less than the grown
+    tumour. Union of catalog zones only."""
     if problem.composition != "union":
         return False
     need = grown_volume_lower_bound(problem.tumor, problem.target.min_margin_mm)
     possible = int(np.count_nonzero(n * zone_volume * volume_factors >= need))
-    return possible < math.ceil(problem.probability * len(volume_factors) - 1e-9)
+    return possible < problem.required_successes(len(volume_factors))
 
 
 def volume_factors(draws: np.ndarray, n_probes: int, zone_scale_sd) -> np.ndarray:

@@ -15,7 +15,6 @@ margin, so ``Q >= target`` exactly when at least ``k`` deliveries meet it (P >= 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,9 +31,9 @@ from ..uncertainty import draws_per_case, perturbed_zones
 from ..zones import SynergyZone
 from .clearance import OrganSurface, clearance
 from .layout import Layout
-from .problem import Device, PlanProblem
+from .problem import Device, PlanProblem, required_successes
 
-__all__ = ["PENALTY_PER_MM", "Check", "Evaluator", "crn_draws", "quantile_index"]
+__all__ = ["PENALTY_PER_MM", "Check", "Evaluator", "crn_draws", "quantile_index", "required_successes"]
 
 PENALTY_PER_MM = 10.0  # a constraint broken by 1 mm costs a candidate as much as 10 mm of margin during the search
 COVERAGE_POLAR = 32  # ray grid of the coverage integral during the search (the margin does not depend on it)
@@ -55,11 +54,10 @@ def crn_draws(seed: int, n_samples: int, n_probes: int) -> np.ndarray:
     return out
 
 
-def quantile_index(n_samples: int, probability: float) -> int:
+def quantile_index(n_samples: int, probability: float, confidence: float | None = None) -> int:
     """Index, in the ascending sort of ``n_samples`` margins, of the robust objective ``Q`` (the ``k``-th largest,
-    ``k = ceil(p N)``)."""
-    k = max(1, math.ceil(probability * n_samples - 1e-9))
-    return n_samples - k
+    ``k`` from :func:`required_successes`; 0 when ``k`` exceeds the deliveries)."""
+    return max(0, n_samples - required_successes(n_samples, probability, confidence))
 
 
 @dataclass(frozen=True)
@@ -217,7 +215,7 @@ class Evaluator:
 
     def robust_value(self, margins: np.ndarray) -> float:
         """The robust objective ``Q`` of fully evaluated delivered margins."""
-        return float(np.sort(margins)[quantile_index(len(margins), self.problem.probability)])
+        return float(np.sort(margins)[self.problem.quantile_index(len(margins))])
 
 
 def _zone_of(probe: Probe, spec) -> Ellipsoid:

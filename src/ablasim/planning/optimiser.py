@@ -39,7 +39,7 @@ from ..rules import ROUNDING_FLOOR_MM
 from ..stats import wilson
 from .feasibility import check_possible, grown_volume_lower_bound, volume_factors, volume_rules_out, zone_volume_mm3
 from .layout import Layout, shadow_axes
-from .objective import PENALTY_PER_MM, Evaluator, quantile_index
+from .objective import PENALTY_PER_MM, Evaluator
 from .problem import PlanProblem
 from .result import Plan, Step
 
@@ -87,7 +87,7 @@ def plan(problem: PlanProblem, *, seed: int = 0, progress: Progress | None = Non
     t0 = time.perf_counter()
     opts = problem.search
     n_all = opts.n_samples
-    give_up = quantile_index(n_all, problem.probability)  # misses allowed: N - k
+    give_up = problem.quantile_index(n_all)  # misses allowed: N - k
     history: list[Step] = []
     found: list[_Candidate] = []
     previous: dict[int, tuple[int, np.ndarray]] = {}
@@ -310,7 +310,8 @@ def _finish(problem: PlanProblem, cand: _Candidate, history, seed: int, t0: floa
         warnings.insert(
             0,
             f"no plan with at most {problem.max_probes} probes meets the target: the best reaches "
-            f"{t:g} mm in {100 * p:.1f} % of the deliveries (required {100 * problem.probability:g} %)",
+            f"{t:g} mm in {100 * p:.1f} % of the deliveries (required {100 * problem.probability:g} %"
+            + (", by the lower end of the confidence interval)" if problem.confident else ")"),
         )
     pct = np.percentile(cand.margins, [5, 50, 95])
     return Plan(

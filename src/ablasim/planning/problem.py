@@ -7,6 +7,7 @@ is a separate question, answered by :func:`ablasim.planning.feasibility.impossib
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,10 +18,23 @@ from ..errors import PlanningError, ValidationError
 from ..geometry.shapes import Ellipsoid
 from ..placement import MAX_ARRAY_PROBES
 from ..rules import Rule
+from ..stats import wilson
 from ..uncertainty import Uncertainty
 from ..zones import COMPOSITIONS, DEFAULT_TAIL_MM
 
-__all__ = ["Approach", "Device", "OrganAtRisk", "PlanProblem", "SearchOptions"]
+__all__ = ["Approach", "Device", "OrganAtRisk", "PlanProblem", "SearchOptions", "required_successes"]
+
+
+def required_successes(n_samples: int, probability: float, confidence: float | None = None) -> int:
+    """How many of ``n_samples`` deliveries must meet the target: ``k = ceil(p N)`` (the estimate reaches ``p``);
+    with ``confidence``, the smallest ``k`` whose Wilson interval's lower end reaches ``p`` (``N + 1`` when none
+    does: then no plan can be confirmed with that many deliveries)."""
+    k = max(1, math.ceil(probability * n_samples - 1e-9))
+    if confidence is None:
+        return k
+    while k <= n_samples and wilson(k, n_samples, confidence)[1] < probability - 1e-12:
+        k += 1
+    return k
 
 
 def _count(value, name: str, lo: int, hi: int | None = None) -> int:
@@ -175,6 +189,8 @@ class PlanProblem:
     ice edge, for cryoprobes). ``probability``: the required P(delivered margin >= target) under ``uncertainty``.
     ``devices``: the allowed probe models and settings (one device for all probes of a plan). ``max_probes``: the
     probe budget. ``composition``: "union" (one catalog zone per probe) or "synergy" (the merged ice ball).
+    ``confident``: the target counts as met only when the lower end of P's confidence interval reaches
+    ``probability`` (default: when the estimate does).
     """
 
     tumor: Ellipsoid
@@ -193,6 +209,7 @@ class PlanProblem:
     search: SearchOptions = field(default_factory=SearchOptions)
     catalog: ProbeCatalog = field(default_factory=default_catalog)
     tumor_name: str = "tumour"
+    confident: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.tumor, Ellipsoid):
@@ -213,6 +230,15 @@ class PlanProblem:
         for name, kind in (("approach", Approach), ("search", SearchOptions)):
             if not isinstance(getattr(self, name), kind):
                 raise ValidationError(name, getattr(self, name), f"expected an ablasim.planning.{kind.__name__}")
+        if not isinstance(self.confident, bool):
+            raise ValidationError("confident", self.confident, "expected true or false")
+        if self.confident and self.required_successes(self.search.n_samples) > self.search.n_samples:
+            raise ValidationError(
+                "confident",
+                True,
+                f"{self.search.n_samples} deliveries cannot confirm P >= {self.probability:g} at "
+                f"{100 * self.search.confidence:g} % confidence even if all meet the target: raise search.n_samples",
+            )
         object.__setattr__(self, "organs", tuple(self.organs))
         for i, o in enumerate(self.organs):
             if not isinstance(o, OrganAtRisk):
@@ -232,6 +258,15 @@ class PlanProblem:
                     f"device {d.label} is {model.modality}"
                 )
         self._check_zones()
+
+    # ---- the decision ------------------------------------------------------------------------------------------
+    def required_successes(self, n_samples: int) -> int:
+        """Deliveries (of ``n_samples``) that must meet the target for the plan to count as meeting it."""
+        return required_successes(n_samples, self.probability, self.search.confidence if self.confident else None)
+
+    def quantile_index(self, n_samples: int) -> int:
+        """Index of the robust objective ``Q`` in the ascending sort of ``n_samples`` delivered margins."""
+        return max(0, n_samples - self.required_successes(n_samples))
 
     # ---- zones of a device ---------------------------------------------------------------------------------------
     def modality(self, device: Device) -> str:

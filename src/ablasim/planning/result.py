@@ -88,6 +88,7 @@ class Plan:
                 "min_margin_mm": pb.target.min_margin_mm,
                 "isotherm_c": self.isotherm_c,
                 "required_probability": pb.probability,
+                "confident": pb.confident,
             },
             "probes": [
                 {"model": p.model, "tip_mm": [float(v) for v in p.tip_mm], "direction": [float(v) for v in p.direction]}
