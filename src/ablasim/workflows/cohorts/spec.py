@@ -255,24 +255,21 @@ def _strategies(entries) -> tuple:
     cat = default_catalog()
     for i, s in enumerate(entries):
         where = f"strategy[{i}]"
-        kind = s.get("kind", "fixed") if isinstance(s, dict) else None
+        kind = s.get("kind", "fixed") if isinstance(s, dict) else "fixed"
         if kind not in ("fixed", "planned"):
             raise ValidationError(f"{where}.kind", kind, "expected fixed (a probe table) or planned (docs/cohorts.md)")
         _keys(s, PLANNED_KEYS if kind == "planned" else _STRATEGY, where)
-        if kind == "planned":
-            top = as_float(s.get("max_diameter_mm", 1e9), f"{where}.max_diameter_mm", positive=True)
-            if top <= last:
-                raise ValidationError(f"{where}.max_diameter_mm", top, "strategies must be listed by increasing size")
-            last = top
-            out.append(parse_planned_strategy(s, where, top))
-            continue
-        if "model" not in s:
-            raise ValidationError(f"{where}.model", None, "required")
-        cat[s["model"]]  # unknown model: error listing the choices
+        if kind == "fixed":
+            if "model" not in s:
+                raise ValidationError(f"{where}.model", None, "required")
+            cat[s["model"]]  # unknown model: error listing the choices
         top = as_float(s.get("max_diameter_mm", 1e9), f"{where}.max_diameter_mm", positive=True)
         if top <= last:
             raise ValidationError(f"{where}.max_diameter_mm", top, "strategies must be listed by increasing size")
         last = top
+        if kind == "planned":
+            out.append(parse_planned_strategy(s, where, top))
+            continue
         n = _int(s.get("n_probes", 1), f"{where}.n_probes")
         if n > MAX_ARRAY_PROBES:
             raise ValidationError(f"{where}.n_probes", n, f"the parallel arrays go up to {MAX_ARRAY_PROBES} probes")
