@@ -105,9 +105,9 @@ def problem_for(case: Case, search: SearchOptions | None = None) -> PlanProblem:
 
 def evaluate(case: Case, probes, n: int = N_EVAL) -> dict:
     """P(margin >= 5 mm) on fresh deliveries with its Wilson interval, and the hard constraints a plan breaks."""
-    out = {"probes": len(probes), "violations": []}
-    if not probes:
-        out.update(probability=0.0, ci=(0.0, 0.0), met=False, violations=["no plan"])
+    out = {"probes": len(probes), "violations": [], "no_plan": not probes}
+    if not probes:  # the method said no plan can exist: nothing delivered, nothing broken
+        out.update(probability=0.0, ci=(0.0, 0.0), met=False)
         return out
     res = sample_margins(case.tumor, probes, UNCERTAINTY, n, EVAL_SEED)
     p, lo, hi = res.probability(TARGET_MM)

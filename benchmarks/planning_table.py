@@ -75,6 +75,7 @@ def summary(rows: list[dict]) -> list[dict]:
                 "mean P": float(np.mean([r["probability"] for r in mine])),
                 "probes (mean)": float(np.mean([r["probes"] for r in mine])),
                 "cases with violations": sum(bool(r["violations"]) for r in mine),
+                "no plan (said why)": sum(bool(r.get("no_plan")) for r in mine),
                 "met by both: ablasim uses no more probes": f"{fewer}/{len(both)}",
                 "median s": float(np.median([r["seconds"] for r in mine])),
                 "max s": float(np.max([r["seconds"] for r in mine])),
@@ -96,7 +97,7 @@ def main(argv=None) -> int:
             print(
                 f"case {r['case']:2d} ({r['diameter_mm']:4.1f} mm{', organ' if r['organ'] else ''}) {r['method']:<40}"
                 f" probes {r['probes']:2d}  P {100 * r['probability']:5.1f} %  {r['seconds']:7.2f} s"
-                f"  {'MET' if r['ok'] else '-'} {'; '.join(r['violations'])}",
+                f"  {'MET' if r['ok'] else '-'} {'no plan' if r['no_plan'] else '; '.join(r['violations'])}",
                 flush=True,
             )
     load = os.getloadavg()
