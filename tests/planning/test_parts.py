@@ -3,18 +3,20 @@ draws, the volume bound and the TOML writer."""
 
 import math
 import tomllib
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ablasim import Ellipsoid, Probe, compose, rotation_from_euler_deg
+from ablasim import Ellipsoid, Probe, Rule, compose, rotation_from_euler_deg
 from ablasim.placement import segment_distance
+from ablasim.planning import Device, PlanProblem
 from ablasim.planning.clearance import OrganSurface, clearance
 from ablasim.planning.feasibility import grown_volume_lower_bound
 from ablasim.planning.layout import Layout
-from ablasim.planning.objective import crn_draws, quantile_index
+from ablasim.planning.objective import crn_draws
 from ablasim.workflows._toml import dumps
 from reference.planning_reference import fibonacci_sphere, segment_distance_brute
 
@@ -99,12 +101,15 @@ def test_deliveries_of_n_probes_are_a_prefix_of_those_of_n_plus_one():
     assert np.array_equal(a[:, 10:], b[:, 15:])  # the per-case numbers
 
 
-def test_quantile_index_reads_the_required_probability():
+def test_the_robust_objective_reads_the_required_probability(sphere_catalog):
     # N = 100, p = 0.9: k = 90 deliveries must meet the target; Q is the 90th largest = index 10 ascending
-    assert quantile_index(100, 0.9) == 10
-    assert quantile_index(20, 1.0) == 0 and quantile_index(20, 0.05) == 19
+    problem = PlanProblem(
+        Ellipsoid([0, 0, 0], [5, 5, 5]), (Device("Sphere12"),), Rule("t", 1.0), catalog=sphere_catalog
+    )
+    assert problem.quantile_index(100) == 10
     margins = np.arange(100.0)  # 90 of them >= 10
-    assert np.sort(margins)[quantile_index(100, 0.9)] == 10.0
+    assert np.sort(margins)[problem.quantile_index(100)] == 10.0
+    assert replace(problem, probability=1.0).quantile_index(20) == 0  # all 20 must meet it
 
 
 def test_the_volume_bound_is_exact_for_a_sphere_and_below_otherwise():

@@ -31,9 +31,9 @@ from ..uncertainty import draws_per_case, perturbed_zones
 from ..zones import SynergyZone
 from .clearance import OrganSurface, clearance
 from .layout import Layout
-from .problem import Device, PlanProblem, required_successes
+from .problem import Device, PlanProblem
 
-__all__ = ["PENALTY_PER_MM", "Check", "Evaluator", "crn_draws", "quantile_index", "required_successes"]
+__all__ = ["PENALTY_PER_MM", "Check", "Evaluator", "crn_draws"]
 
 PENALTY_PER_MM = 10.0  # a constraint broken by 1 mm costs a candidate as much as 10 mm of margin during the search
 COVERAGE_POLAR = 32  # ray grid of the coverage integral during the search (the margin does not depend on it)
@@ -52,12 +52,6 @@ def crn_draws(seed: int, n_samples: int, n_probes: int) -> np.ndarray:
         out[i, : 5 * n_probes] = u[9:]
         out[i, 5 * n_probes :] = u[:9]
     return out
-
-
-def quantile_index(n_samples: int, probability: float, confidence: float | None = None) -> int:
-    """Index, in the ascending sort of ``n_samples`` margins, of the robust objective ``Q`` (the ``k``-th largest,
-    ``k`` from :func:`required_successes`; 0 when ``k`` exceeds the deliveries)."""
-    return max(0, n_samples - required_successes(n_samples, probability, confidence))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from ..stats import wilson
 from ..uncertainty import Uncertainty
 from ..zones import COMPOSITIONS, DEFAULT_TAIL_MM
 
-__all__ = ["Approach", "Device", "OrganAtRisk", "PlanProblem", "SearchOptions", "required_successes"]
+__all__ = ["Approach", "Device", "OrganAtRisk", "PlanProblem", "SearchOptions", "devices_for", "required_successes"]
 
 
 def required_successes(n_samples: int, probability: float, confidence: float | None = None) -> int:
@@ -78,6 +78,19 @@ class Device:
         if self.duration_s is not None:
             parts.append(f"{self.duration_s:g} s")
         return self.model + (f" ({', '.join(parts)})" if parts else "")
+
+
+def devices_for(models, catalog: ProbeCatalog) -> tuple[Device, ...]:
+    """Every setting the catalog holds for ``models``: each protocol of a cryoprobe, each power x time point of an
+    RF / MW table."""
+    out: list[Device] = []
+    for name in models:
+        model = catalog[str(name)]
+        if model.table:
+            out += [Device(model.name, power_w=r.power_w, duration_s=r.duration_s) for r in model.table]
+        else:
+            out += [Device(model.name, protocol=p) for p in model.protocols]
+    return tuple(out)
 
 
 @dataclass(frozen=True)

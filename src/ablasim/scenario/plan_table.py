@@ -14,6 +14,7 @@ from .._validation import as_float
 from ..catalog import ProbeCatalog, default_catalog
 from ..errors import AblasimError, ScenarioError, ValidationError
 from ..planning import Approach, Device, OrganAtRisk, PlanProblem, SearchOptions
+from ..planning.problem import devices_for
 from ..rules import Rule
 from ..uncertainty import Uncertainty
 from .parse import _SHAPE, _check_keys, _ellipsoid, _list, _rules, _zone_model, read_toml
@@ -119,14 +120,7 @@ def _devices(plan: dict, cat: ProbeCatalog) -> tuple[Device, ...]:
                 raise ValidationError(f"plan.devices[{i}].model", None, "missing")
             out.append(Device(**d))
         return tuple(out)
-    out = []
-    for name in _list(plan, "models"):
-        model = cat[str(name)]
-        if model.table:  # RF / MW: every point of its power x time table
-            out += [Device(model.name, power_w=r.power_w, duration_s=r.duration_s) for r in model.table]
-        else:  # cryo: every protocol
-            out += [Device(model.name, protocol=p) for p in model.protocols]
-    return tuple(out)
+    return devices_for(_list(plan, "models"), cat)
 
 
 def _target(plan: dict, doc: dict, base: Path, source: str) -> Rule:

@@ -19,7 +19,8 @@ from ...catalog import default_catalog
 from ...errors import PlanningError, ValidationError
 from ...geometry.shapes import Ellipsoid
 from ...placement import MAX_ARRAY_PROBES
-from ...planning import Approach, Device, PlanProblem, SearchOptions, plan
+from ...planning import Approach, PlanProblem, SearchOptions, plan
+from ...planning.problem import devices_for
 from ...rules import Rule
 
 __all__ = ["PLANNED_KEYS", "PlannedStrategy", "check_planned", "parse_planned_strategy", "planned_probes"]
@@ -57,10 +58,6 @@ class PlannedStrategy:
     max_spacing_mm: float
     n_samples: int
     polish_evals: int
-
-    @property
-    def model(self) -> str:
-        return self.models[0]
 
 
 def parse_planned_strategy(s: dict, where: str, max_diameter_mm: float) -> PlannedStrategy:
@@ -117,16 +114,10 @@ def _approach(s: PlannedStrategy, direction) -> Approach:
 
 def _problem(s: PlannedStrategy, tumor: Ellipsoid, direction, success_mm, isotherm_c, uncertainty, resolution_mm):
     cat = default_catalog()
-    devices = []
-    for m in s.models:
-        model = cat[m]
-        if model.table:  # RF / MW: every point of the power x time table
-            devices += [Device(m, power_w=r.power_w, duration_s=r.duration_s) for r in model.table]
-        else:  # cryo: every protocol
-            devices += [Device(m, protocol=p) for p in model.protocols]
+    devices = devices_for(s.models, cat)
     return PlanProblem(
         tumor=tumor,
-        devices=tuple(devices),
+        devices=devices,
         target=Rule("cohort success", success_mm, isotherm_c),
         probability=s.probability,
         max_probes=s.max_probes,
