@@ -116,7 +116,10 @@ class Layout:
         k = np.arange(n)
         line = -1.0 + (2.0 * k + 1.0) / n
         out.append(("line along the long axis", np.column_stack([line, 0 * line, 0 * line])))
-        out.append(("tandem along the shaft", np.column_stack([0 * line, 0 * line, line])))
+        # layered patterns stagger their layers across the shaft: collinear parallel probes would share a working
+        # segment (spacing 0), which the spacing limits forbid
+        stagger = np.where(k % 2 == 0, -0.25, 0.25)
+        out.append(("tandem along the shaft", np.column_stack([stagger, 0 * line, line])))
         ang = 2.0 * np.pi * k / n
         out.append(("ring", np.column_stack([np.cos(ang), np.sin(ang), 0 * ang])))
         if n >= 4:
@@ -126,7 +129,8 @@ class Layout:
         if n >= 5:
             ang3 = 2.0 * np.pi * np.arange(n - 2) / (n - 2)
             ring = np.column_stack([np.cos(ang3), np.sin(ang3), 0 * ang3])
-            out.append(("ring and a tandem pair on the axis", np.vstack([[[0.0, 0.0, -0.5], [0.0, 0.0, 0.5]], ring])))
+            pair = [[-0.25, 0.0, -0.5], [0.25, 0.0, 0.5]]
+            out.append(("ring and a staggered tandem pair", np.vstack([pair, ring])))
         if n >= 4 and n % 2 == 0:
             m = n // 2
             row = -1.0 + (2.0 * np.arange(m) + 1.0) / m
@@ -140,8 +144,13 @@ class Layout:
             )
             out.append(
                 (
-                    "two layers",
-                    np.vstack([np.column_stack([row, np.zeros(m), np.full(m, s)]) for s in (-0.5, 0.5)]),
+                    "two staggered layers",
+                    np.vstack(
+                        [
+                            np.column_stack([row + dx, np.full(m, dy), np.full(m, s)])
+                            for s, dx, dy in ((-0.5, 0.0, -0.25), (0.5, 1.0 / m, 0.25))
+                        ]
+                    ),
                 )
             )
         return out

@@ -4,15 +4,15 @@ For each probe count ``n = 1, 2, ...`` up to the budget, and each allowed device
 
 1. **Volume bound** (union only): ``n`` zones too small to hold the tumour grown by the target margin in enough of
    the sampled deliveries rule ``n`` out without a search (:mod:`.feasibility`).
-2. **Nominal search** (global, then local): structured layouts (a line along the tumour's long axis, a tandem along
-   the shaft, rings, ring and centre, ring and a tandem pair, two rows or layers) at four spreads, seen along the
-   entry direction and, when the cone allows, along the direction nearest the tumour's long axis; the best
-   ``n - 1``-probe plan plus one probe (at the tumour centre, towards its thinnest point, or at eight places
-   across it); seeded random perturbations of the best start. Candidates rank feasible first, then by the planned
-   margin minus :data:`~.objective.PENALTY_PER_MM` per mm of broken hard constraint. The best start is polished by
-   Nelder-Mead on that score, and so is a second one: the best ``n - 1``-plus-one start when its planned margin
-   beats the best start's score (its new probe then still breaks a constraint), else a distinct start nearly as
-   good.
+2. **Nominal search** (global, then local): structured layouts (a line along the tumour's long axis, a staggered
+   tandem along the shaft, rings, ring and centre, ring and a staggered tandem pair, two rows, two staggered layers)
+   at four spreads, seen along the entry direction and, when the cone allows, along the direction nearest the
+   tumour's long axis; the best ``n - 1``-probe plan plus one probe (at the tumour centre, towards its thinnest
+   point, or at eight places across it); seeded random perturbations of the best start. Candidates rank feasible
+   first, then by the planned margin minus :data:`~.objective.PENALTY_PER_MM` per mm of broken hard constraint.
+   The best start is polished by Nelder-Mead on that score, and so is a second one: the best ``n - 1``-plus-one
+   start when its planned margin beats the best start's score (its new probe then still breaks a constraint),
+   else a distinct start nearly as good.
 3. **Robust check**: the best candidate's deliveries, sampled with common random numbers, stop as soon as too many
    miss the target for it to be met.
 
