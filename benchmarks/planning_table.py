@@ -63,6 +63,8 @@ def run_case(case, methods=METHODS) -> list[dict]:
 def summary(rows: list[dict]) -> list[dict]:
     out = []
     ours = {r["case"]: r for r in rows if r["method"] == "ablasim"}
+    if not ours:
+        ours = {r["case"]: {"ok": False, "probes": 0} for r in rows}
     for name in dict.fromkeys(r["method"] for r in rows):
         mine = [r for r in rows if r["method"] == name]
         both = [r for r in mine if r["ok"] and ours[r["case"]]["ok"]]
@@ -88,11 +90,13 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", type=int, default=None, help="only the first N cases")
     ap.add_argument("--json", help="write every row and the summary as JSON")
+    ap.add_argument("--methods", nargs="+", choices=list(METHODS), help="only these methods (default: all)")
     args = ap.parse_args(argv)
     cases = benchmark_cases()[: args.cases]
+    methods = {k: v for k, v in METHODS.items() if not args.methods or k in args.methods}
     rows = []
     for case in cases:
-        for r in run_case(case):
+        for r in run_case(case, methods):
             rows.append(r)
             print(
                 f"case {r['case']:2d} ({r['diameter_mm']:4.1f} mm{', organ' if r['organ'] else ''}) {r['method']:<40}"
