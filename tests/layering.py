@@ -29,6 +29,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("zones, physics", ("ablasim.zones", "ablasim.physics", "ablasim.uncertainty", "ablasim.placement")),
     ("metrics", ("ablasim.metrics", "ablasim.sampling")),
     ("rules", ("ablasim.rules",)),
+    ("planning", ("ablasim.planning",)),
     ("outcomes", ("ablasim.outcomes",)),
     ("scenario", ("ablasim.scenario",)),
     ("workflows", ("ablasim.workflows",)),

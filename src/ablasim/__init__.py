@@ -15,8 +15,9 @@ True
 
 The layers, bottom up: geometry (:class:`Grid`, :class:`Ellipsoid`, :class:`Mask`); devices (:class:`Probe`, the
 probe catalog) and zones (:func:`compose`); metrics (:func:`measure_margin`) and physics (:func:`simulate`); rules;
-scenarios (:class:`Scenario`, :func:`load_scenario`); workflows (:func:`run_scenario`, :func:`sample_scenario`,
-:func:`cycles_to_rule`, :func:`run_cohort`); the ``ablasim`` command line and :mod:`ablasim.render` on top.
+planning (:func:`plan`); scenarios (:class:`Scenario`, :func:`load_scenario`); workflows (:func:`run_scenario`,
+:func:`sample_scenario`, :func:`cycles_to_rule`, :func:`run_cohort`, :func:`plan_file`); the ``ablasim`` command
+line and :mod:`ablasim.render` on top.
 """
 
 from ._version import __version__
@@ -25,6 +26,7 @@ from .errors import (
     AblasimError,
     DisplayUnavailableError,
     GridTooLargeError,
+    PlanningError,
     ScenarioError,
     SimulationError,
     UnknownNameError,
@@ -36,6 +38,7 @@ from .metrics.measure import measure_margin
 from .metrics.result import MarginMap, MarginResult
 from .physics import BioheatResult, Cryoprobe, Protocol, Tissue, simulate
 from .placement import PlacementWarning, check_placement, parallel_array
+from .planning import Plan, PlanProblem, plan
 from .probes import Probe
 from .rules import Rule, RuleCheck, RuleSet, check_rule, default_rules
 from .sampling import SampleResult, sample_margins
@@ -48,12 +51,14 @@ from .scenario import (
     Scenario,
     TumorSpec,
     ZoneModel,
+    load_plan_problem,
     load_scenario,
     parse_scenario,
 )
 from .uncertainty import Uncertainty
 from .workflows.cohorts import CohortResult, CohortSpec, load_cohort_spec, parse_cohort_spec, run_cohort
 from .workflows.freezing import CyclesAnswer, FreezingCurve, cycles_to_rule, margin_during_protocol
+from .workflows.plan import PlanOutcome, plan_file
 from .workflows.run import ScenarioResult, TumorOutcome, run_scenario
 from .workflows.sample import SampledCheck, check_sampling, sample_scenario
 from .zones import SynergyZone, compose
@@ -79,6 +84,10 @@ __all__ = [
     "Mask",
     "MeasureOptions",
     "PlacementWarning",
+    "Plan",
+    "PlanOutcome",
+    "PlanProblem",
+    "PlanningError",
     "Probe",
     "ProbeCatalog",
     "ProbeModel",
@@ -111,6 +120,7 @@ __all__ = [
     "default_catalog",
     "default_rules",
     "load_cohort_spec",
+    "load_plan_problem",
     "load_scenario",
     "margin_during_protocol",
     "measure_margin",
@@ -118,6 +128,8 @@ __all__ = [
     "parallel_array",
     "parse_cohort_spec",
     "parse_scenario",
+    "plan",
+    "plan_file",
     "rotation_from_euler_deg",
     "rotation_with_z_axis",
     "run_cohort",

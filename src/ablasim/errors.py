@@ -10,6 +10,7 @@ __all__ = [
     "AblasimError",
     "DisplayUnavailableError",
     "GridTooLargeError",
+    "PlanningError",
     "ScenarioError",
     "SimulationError",
     "UnknownNameError",
@@ -46,6 +47,11 @@ class UnknownNameError(ValidationError):
         self.choices = tuple(sorted(choices))
         listed = ", ".join(self.choices) if self.choices else "(none available)"
         super().__init__(field, value, f"unknown name; valid choices: {listed}")
+
+
+class PlanningError(AblasimError, ValueError):
+    """No plan can exist for a planning problem (no feasible placement, an organ at risk in the way, a target no
+    allowed device can reach); the message says why."""
 
 
 class SimulationError(AblasimError, RuntimeError):

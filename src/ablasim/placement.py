@@ -21,7 +21,15 @@ from .errors import ValidationError
 from .geometry.shapes import Ellipsoid, rotation_with_z_axis
 from .probes import Probe
 
-__all__ = ["MAX_ARRAY_PROBES", "PlacementWarning", "check_placement", "parallel_array"]
+__all__ = [
+    "MAX_ARRAY_PROBES",
+    "PlacementWarning",
+    "check_placement",
+    "parallel_array",
+    "segment_distance",
+    "segment_distances",
+    "working_segments",
+]
 
 MAX_ARRAY_PROBES = 12  # the layouts of parallel_array go up to a ring of 12
 
@@ -83,13 +91,52 @@ def parallel_array(
     return [Probe(t, d, model) for t in tips]
 
 
-def _segment_distance(p0, p1, q0, q1, n=200):
-    """Minimum distance between segments p0-p1 and q0-q1 (dense sampling of one, exact projection on the other)."""
-    t = np.linspace(0.0, 1.0, n)[:, None]
-    pts = p0 + t * (p1 - p0)
-    u = q1 - q0
-    lam = np.clip(((pts - q0) @ u) / max(u @ u, 1e-12), 0.0, 1.0)
-    return float(np.linalg.norm(pts - (q0 + lam[:, None] * u), axis=1).min())
+def segment_distance(p0, p1, q0, q1) -> float:
+    """Exact minimum distance between the segments ``p0-p1`` and ``q0-q1`` (mm): the closest pair of points,
+    parameters clamped to the segments (parallel and degenerate segments included)."""
+    d1, d2, r = p1 - p0, q1 - q0, p0 - q0
+    a, e, f = float(d1 @ d1), float(d2 @ d2), float(d2 @ r)
+    tiny = 1e-12
+    if a <= tiny and e <= tiny:
+        return float(np.sqrt(r @ r))
+    if a <= tiny:
+        s, t = 0.0, min(max(f / e, 0.0), 1.0)
+    else:
+        c = float(d1 @ r)
+        if e <= tiny:
+            s, t = min(max(-c / a, 0.0), 1.0), 0.0
+        else:
+            b = float(d1 @ d2)
+            denom = a * e - b * b
+            s = min(max((b * f - c * e) / denom, 0.0), 1.0) if denom > tiny * a * e else 0.0
+            t = (b * s + f) / e
+            if t < 0.0:
+                s, t = min(max(-c / a, 0.0), 1.0), 0.0
+            elif t > 1.0:
+                s, t = min(max((b - c) / a, 0.0), 1.0), 1.0
+    gap = p0 + s * d1 - (q0 + t * d2)
+    return float(np.sqrt(gap @ gap))
+
+
+def working_segments(probes, specs) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each probe's working segment ``(distal end, proximal end)``: the part of its shaft its zone (``specs``,
+    one ZoneSpec per probe) spans, from the zone's distal end beyond the tip to its proximal end."""
+    return [
+        (
+            p.tip_mm + s.distal_beyond_tip_mm * p.direction,
+            p.tip_mm - (s.center_offset_mm + s.semi_axes_mm[2]) * p.direction,
+        )
+        for p, s in zip(probes, specs)
+    ]
+
+
+def segment_distances(segments) -> np.ndarray:
+    """Symmetric matrix of the distances between working segments (``inf`` on the diagonal)."""
+    n = len(segments)
+    dist = np.full((n, n), np.inf)
+    for i, j in combinations(range(n), 2):
+        dist[i, j] = dist[j, i] = segment_distance(*segments[i], *segments[j])
+    return dist
 
 
 def _lateral_edge_distance(probe: Probe, tumor: Ellipsoid) -> float:
@@ -133,18 +180,10 @@ def check_placement(
         if cryo
         else ("ablation zone", "ablation zones", "untreated tissue between them")
     )
-    segs = [
-        (
-            p.tip_mm + s.distal_beyond_tip_mm * p.direction,
-            p.tip_mm - (s.center_offset_mm + s.semi_axes_mm[2]) * p.direction,
-        )
-        for p, s in zip(plist, specs)
-    ]
     out = []
     n = len(plist)
-    dist = np.full((n, n), np.inf)
+    dist = segment_distances(working_segments(plist, specs))
     for i, j in combinations(range(n), 2):
-        dist[i, j] = dist[j, i] = _segment_distance(*segs[i], *segs[j])
         if dist[i, j] < lo_gap:
             out.append(
                 PlacementWarning(

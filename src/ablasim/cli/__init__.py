@@ -1,5 +1,5 @@
 """Command line: ``ablasim run``, ``report``, ``confirm``, ``cohort``, ``validate``, ``calibrate``, ``probes``,
-``rules``. Thin: parse, call the workflows, print. Each sub-command lives in its own module with
+``rules``, ``plan``. Thin: parse, call the workflows, print. Each sub-command lives in its own module with
 ``add_parser(sub)`` and ``run_command(args)``.
 
 Errors are one line on stderr (``ablasim: error: ...``) with exit status 2; ``--debug`` shows the traceback.
@@ -13,13 +13,14 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import AblasimError
-from . import calibrate, cohort, confirm, listings, run, validate
+from . import calibrate, cohort, confirm, listings, plan, run, validate
 
 __all__ = ["main"]
 
 COMMANDS = {
     "run": run,
     "report": run,
+    "plan": plan,
     "confirm": confirm,
     "cohort": cohort,
     "validate": validate,

@@ -6,6 +6,11 @@ from __future__ import annotations
 import sys
 import time
 
+from .._io import atomic_write_json, atomic_write_text
+from ..errors import UnknownNameError, ValidationError
+from ..physics import calibrate as cal
+from ..physics.devices import device
+
 __all__ = ["add_parser", "run_command"]
 
 
@@ -30,17 +35,10 @@ def add_parser(sub) -> None:
 
 
 def run_command(args) -> int:
-    from .._io import atomic_write_json, atomic_write_text
-    from ..errors import ValidationError
-    from ..physics import calibrate as cal
-    from ..physics.devices import device
-
     specs = cal.fit_specs()
     names = args.device or list(specs)
     for n in names:
         if n not in specs:
-            from ..errors import UnknownNameError
-
             raise UnknownNameError("--device", n, sorted(specs))
     if args.write and args.device:
         raise ValidationError("--write", "with --device", "stores every device: run it without --device")

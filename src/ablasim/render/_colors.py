@@ -18,6 +18,7 @@ __all__ = [
     "MARGIN_PALETTE",
     "NAN_RGB",
     "NEUTRAL_RGB",
+    "ORGAN_COLOR",
     "hex_to_rgb",
     "line_color",
     "margin_colors",
@@ -101,6 +102,9 @@ def margin_colors(margins_mm, threshold_mm: float, half_range_mm: float | None =
     out = lut[idx]
     out[~np.isfinite(flat)] = NAN_RGB
     return out
+
+
+ORGAN_COLOR = "#ff9f80"  # organs at risk: salmon, one of the spare shell colours (its darker twin exists for lines)
 
 
 def shell_color(isotherm_c: float | None, index: int = 0) -> str:

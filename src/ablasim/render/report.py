@@ -10,7 +10,7 @@ import base64
 import html
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +19,8 @@ from .._version import __version__
 from ..errors import ValidationError
 from ..workflows.run import ScenarioResult
 from ._camera import CAMERA_PRESETS, check_window_size
-from ._model import scene_for_outcome
+from ._colors import ORGAN_COLOR
+from ._model import ZoneShell, scene_for_outcome
 from .plots import cumulative_margin, margin_histogram
 
 __all__ = ["ReportFiles", "write_report"]
@@ -292,6 +293,8 @@ def write_report(
     slices: bool = True,
     save_images: bool = True,
     generated: datetime | None = None,
+    organs=(),
+    summary_rows=(),
 ) -> ReportFiles:
     """Write ``<name>.html`` (self-contained) and ``<name>.json`` for a :class:`~ablasim.workflows.run.ScenarioResult`.
 
@@ -302,6 +305,8 @@ def write_report(
     slices : add orthogonal slices through the thinnest point
     save_images : also write each picture as a PNG next to the HTML (``<name>_<tumour>_<kind>.png``)
     generated : the report's date (default: now, UTC)
+    organs : ``(name, Ellipsoid)`` pairs drawn as organs at risk (translucent shells) in every 3D view
+    summary_rows : ``(quantity, value)`` rows of a "Plan" table after the summary (e.g. ``ablasim plan``'s answer)
 
     The JSON holds the run's ``to_dict()`` plus ``report``: the HTML file, the images made, the software version
     and the date.
@@ -323,6 +328,9 @@ def write_report(
     sections, manifest, written = [], [], []
     for i, outcome in enumerate(scenario_result.outcomes):
         scene = scene_for_outcome(scenario_result, i, isotherm_shells=isotherm_shells)
+        if organs:
+            extra = tuple(ZoneShell(f"organ at risk: {name}", shape, ORGAN_COLOR) for name, shape in organs)
+            scene = replace(scene, shells=scene.shells + extra)
         images = _images_for(outcome, scene, cams, size, slices)
         for kind, _, data, cam in images:
             entry = {"tumor": outcome.name, "kind": kind, "camera": cam, "file": None}
@@ -366,6 +374,9 @@ def write_report(
         "Lengths in mm.</p>",
         "<h2>Summary</h2>",
         summary,
+        ("<h2>Plan</h2>" + _table(["quantity", "value"], [[str(a), str(b)] for a, b in summary_rows]))
+        if summary_rows
+        else "",
         "<h2>Zone model</h2>",
         "<div class='note'>" + "".join(f"<p>{_e(n)}</p>" for n in _zone_note(scenario_result)) + "</div>",
         "<h2>Probes</h2>",

@@ -12,6 +12,7 @@ from .model import (
     ZoneModel,
 )
 from .parse import load_scenario, parse_scenario, read_toml
+from .plan_table import load_plan_problem, parse_plan_problem
 
 __all__ = [
     "DeviceSettings",
@@ -22,7 +23,9 @@ __all__ = [
     "Scenario",
     "TumorSpec",
     "ZoneModel",
+    "load_plan_problem",
     "load_scenario",
+    "parse_plan_problem",
     "parse_scenario",
     "read_toml",
 ]

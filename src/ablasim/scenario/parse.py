@@ -51,6 +51,7 @@ _TOP = {
     "rule_files",
     "custom_rules",
     "uncertainty",
+    "plan",  # the planning problem: read by scenario/plan_table.py (ablasim plan), ignored by ablasim run
 }
 _MEASURE = {"method", "resolution_mm", "map_resolution_mm", "crop_padding_mm"}
 _GRID = {"spacing_mm", "padding_mm", "shape", "origin_mm", "direction"}
@@ -256,7 +257,8 @@ def _parse(doc: dict, source: str, catalog: ProbeCatalog | None, base: Path) -> 
     zones = tuple(_ellipsoid(z, f"zones[{i}]") for i, z in enumerate(_list(doc, "zones")))
     probes = tuple(_probe(pt, f"probes[{i}]") for i, pt in enumerate(_list(doc, "probes")))
     if not zones and not probes:
-        raise ValidationError("zones/probes", None, "needs at least one [[zones]] or [[probes]] entry")
+        hint = " (this file has a [plan] table: `ablasim plan` writes the probes)" if "plan" in doc else ""
+        raise ValidationError("zones/probes", None, "needs at least one [[zones]] or [[probes]] entry" + hint)
     uncertainty = None
     if "uncertainty" in doc:
         if not isinstance(doc["uncertainty"], dict):

@@ -15,6 +15,7 @@ from ...geometry.shapes import Ellipsoid
 from ...metrics.exact import exact_margin
 from ...placement import parallel_array
 from ...uncertainty import case_rng, draws_per_case, perturbed_zones
+from .planned import PlannedStrategy, planned_probes
 
 __all__ = ["COLUMNS", "FEATURES", "case_rng", "make_case", "run_chunk"]
 
@@ -65,12 +66,21 @@ def make_case(spec, index: int):
     s = spec.strategies[k]
     direction = np.asarray(s.direction) if s.direction is not None else dz / np.linalg.norm(dz)
     cat = default_catalog()
-    zone_kw = {key: v for key, v in s.settings.items() if key != "zone_scale"}
-    iso = measured_isotherm(cat[s.model].modality, spec.isotherm_c)
-    probes = parallel_array(
-        tumor, s.n_probes, s.model, spacing_mm=s.spacing_mm, direction=direction, catalog=cat, **zone_kw
-    )
-    spec_zone = probes[0].zone_spec(cat, isotherm_c=iso, zone_scale=s.settings.get("zone_scale", 1.0), **zone_kw)
+    if isinstance(s, PlannedStrategy):  # planned per case (workflows/cohorts/planned.py)
+        probes, device = planned_probes(spec, s, tumor, direction, index)
+        if not probes:
+            return tumor, k, [], diameter
+        zone_kw, scale = device.settings(), 1.0
+    else:
+        zone_kw, scale = (
+            {key: v for key, v in s.settings.items() if key != "zone_scale"},
+            s.settings.get("zone_scale", 1.0),
+        )
+        probes = parallel_array(
+            tumor, s.n_probes, s.model, spacing_mm=s.spacing_mm, direction=direction, catalog=cat, **zone_kw
+        )
+    iso = measured_isotherm(cat[probes[0].model].modality, spec.isotherm_c)
+    spec_zone = probes[0].zone_spec(cat, isotherm_c=iso, zone_scale=scale, **zone_kw)
     z = rng.standard_normal(draws_per_case(len(probes)))
     zones = perturbed_zones(probes, [spec_zone] * len(probes), spec.uncertainty, z, tumor.center_mm)
     return tumor, k, zones, diameter
@@ -82,10 +92,13 @@ def run_chunk(spec, start: int, stop: int) -> dict:
     out = {name: np.empty(n, dtype=dt) for name, dt in COLUMNS.items()}
     for row, i in enumerate(range(start, stop)):
         tumor, k, zones, diameter = make_case(spec, i)
+        out["case"][row] = i
+        if not zones:  # a planned strategy with no possible plan: nothing delivered
+            _no_zone(out, row, tumor, diameter, k)
+            continue
         res = exact_margin(
             tumor, zones, resolution_mm=spec.resolution_mm, map_resolution_mm=None, coverage_polar=spec.coverage_polar
         )
-        out["case"][row] = i
         out["diameter_mm"][row] = diameter
         out["semi_a_mm"][row], out["semi_b_mm"][row], out["semi_c_mm"][row] = tumor.semi_axes_mm
         out["strategy"][row] = k
@@ -98,3 +111,12 @@ def run_chunk(spec, start: int, stop: int) -> dict:
         out["feature"][row] = FEATURES.index(res.feature)
         out["error_bound_mm"][row] = res.error_bound_mm
     return out
+
+
+def _no_zone(out: dict, row: int, tumor, diameter: float, k: int) -> None:
+    out["diameter_mm"][row] = diameter
+    out["semi_a_mm"][row], out["semi_b_mm"][row], out["semi_c_mm"][row] = tumor.semi_axes_mm
+    out["strategy"][row], out["n_probes"][row] = k, 0
+    out["min_margin_mm"][row], out["coverage"][row] = -np.inf, 0.0
+    out["uncovered_volume_mm3"][row] = out["tumor_volume_mm3"][row] = tumor.volume_mm3
+    out["success"][row], out["feature"][row], out["error_bound_mm"][row] = False, -1, 0.0

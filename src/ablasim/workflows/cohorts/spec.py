@@ -18,6 +18,7 @@ from ...rules import default_rules
 from ...stats import efficacy_by_bin
 from ...uncertainty import Uncertainty
 from .distributions import Distribution, parse_distribution
+from .planned import PLANNED_KEYS, PlannedStrategy, check_planned, parse_planned_strategy
 
 __all__ = ["CohortSpec", "Strategy", "load_cohort_spec", "parse_cohort_spec"]
 
@@ -35,6 +36,7 @@ _TOP = {
 }
 _TUMOR = {"organ", "diameter_mm", "elongation", "orientation"}
 _STRATEGY = {
+    "kind",
     "max_diameter_mm",
     "model",
     "n_probes",
@@ -51,7 +53,8 @@ _MEASURE = {"resolution_mm", "coverage_polar"}
 
 @dataclass(frozen=True)
 class Strategy:
-    """Probes for tumours whose largest diameter is below ``max_diameter_mm`` (the first matching entry wins)."""
+    """Probes for tumours whose largest diameter is below ``max_diameter_mm`` (the first matching entry wins): a
+    fixed parallel array (this class) or a plan per case (:class:`~.planned.PlannedStrategy`)."""
 
     max_diameter_mm: float
     model: str
@@ -176,6 +179,9 @@ def _parse(doc: dict) -> CohortSpec:
     polar = _int(m.get("coverage_polar", 64), "measure.coverage_polar", lo=8)
     cat = default_catalog()
     for i, s in enumerate(strategies):  # every strategy resolves to a zone now, not in the middle of a run
+        if isinstance(s, PlannedStrategy):
+            check_planned(s, success, iso, unc, f"strategy[{i}]")
+            continue
         model = cat[s.model]
         if iso is not None and model.modality != "cryo":
             raise ValidationError(f"strategy[{i}].model", s.model, "outcome.isotherm_c applies to cryoprobes only")
@@ -249,14 +255,21 @@ def _strategies(entries) -> tuple:
     cat = default_catalog()
     for i, s in enumerate(entries):
         where = f"strategy[{i}]"
-        _keys(s, _STRATEGY, where)
-        if "model" not in s:
-            raise ValidationError(f"{where}.model", None, "required")
-        cat[s["model"]]  # unknown model: error listing the choices
+        kind = s.get("kind", "fixed") if isinstance(s, dict) else "fixed"
+        if kind not in ("fixed", "planned"):
+            raise ValidationError(f"{where}.kind", kind, "expected fixed (a probe table) or planned (docs/cohorts.md)")
+        _keys(s, PLANNED_KEYS if kind == "planned" else _STRATEGY, where)
+        if kind == "fixed":
+            if "model" not in s:
+                raise ValidationError(f"{where}.model", None, "required")
+            cat[s["model"]]  # unknown model: error listing the choices
         top = as_float(s.get("max_diameter_mm", 1e9), f"{where}.max_diameter_mm", positive=True)
         if top <= last:
             raise ValidationError(f"{where}.max_diameter_mm", top, "strategies must be listed by increasing size")
         last = top
+        if kind == "planned":
+            out.append(parse_planned_strategy(s, where, top))
+            continue
         n = _int(s.get("n_probes", 1), f"{where}.n_probes")
         if n > MAX_ARRAY_PROBES:
             raise ValidationError(f"{where}.n_probes", n, f"the parallel arrays go up to {MAX_ARRAY_PROBES} probes")
