@@ -1,12 +1,15 @@
 """The plan of a virtual case: the ONE function the virtual series take their probes from.
 
-:func:`plan_case` is a documented placeholder until the planner of issue 11 (``ablasim.planning.plan``) lands, which
-replaces it here and nowhere else. Placeholder strategy, a small deterministic search: parallel arrays
+:func:`plan_case` is a small deterministic array search, not the planner of :mod:`ablasim.planning`. The planner
+spends a median 11 s per case on the 32-tumour planning benchmark (docs/planning.md); the series plan 200 cases each
+(several thousand plans per full run, and again in every sensitivity rerun), which the documented ~30-minute run
+cannot afford. Changing the plan is also a change of the outcome model, so it would need a new prediction-log entry
+(docs/validation.md), never a silent swap. Strategy: parallel arrays
 (:func:`ablasim.placement.parallel_array`) along the case's approach direction, with 1, 2, ... up to the arm's
 probe budget probes, each of the arm's probe models and spacings in the order listed; the first array whose nominal
 zone (catalog, no error; :func:`ablasim.outcomes.zones.series_zone`) covers the tumour with the arm's target margin
 wins. When no array within the budget reaches the target, the array with the largest nominal margin is used (fewest
-probes on ties). No optimisation of positions, angles or settings: that is the planner's job.
+probes on ties). No optimisation of positions, angles or settings (which the planner does).
 """
 
 from __future__ import annotations
@@ -62,8 +65,8 @@ def plan_case(
 ) -> Plan:
     """Probes for ``tumor`` treated by ``arm`` (an :class:`ablasim.outcomes.series.Arm`) along ``direction``.
 
-    The placeholder search of the module docstring; deterministic (the same tumour, arm and direction always give the
-    same plan). Replaced by ``ablasim.planning.plan`` when it lands.
+    The array search of the module docstring; deterministic (the same tumour, arm and direction always give the
+    same plan).
     """
     cat = catalog if catalog is not None else default_catalog()
     d = np.asarray(direction, dtype=float)
