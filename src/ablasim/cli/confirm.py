@@ -60,11 +60,11 @@ def run_command(args) -> int:
             args.batch, args.out, method=args.method, exclude_mm=args.exclude_mm, progress=_progress(args.quiet)
         )
         print(f"{'case':<16} {'min margin':>11} {'coverage':>9}  error")
-        for r in rows:
-            if r.get("error"):
-                print(f"{r['case']:<16} {'-':>11} {'-':>9}  {r['error']}")
+        for row in rows:
+            if row.get("error"):
+                print(f"{row['case']:<16} {'-':>11} {'-':>9}  {row['error']}")
             else:
-                print(f"{r['case']:<16} {r['min_margin_mm']:>+8.2f} mm {100 * r['coverage']:>8.2f}%")
+                print(f"{row['case']:<16} {row['min_margin_mm']:>+8.2f} mm {100 * row['coverage']:>8.2f}%")
         print(f"wrote {args.out}")
         return 0
     if not (args.tumor and args.zone):
@@ -77,6 +77,8 @@ def run_command(args) -> int:
     print(f"min margin {r.min_margin_mm:+.2f} mm ({r.method}, error bound {r.error_bound_mm:.2f} mm) at ({p}) LPS")
     print(f"coverage {100 * r.coverage:.2f} %, uncovered {r.uncovered_volume_mm3:.1f} mm3")
     mm = r.margin_map
+    if mm is None:  # confirm_case always measures the map
+        raise RuntimeError("internal error: the confirmation measured no margin map")
     print(
         f"surface margin 5th/50th percentile {mm.percentile(5):.2f}/{mm.percentile(50):.2f} mm; "
         f"{100 * mm.fraction_below(5.0):.1f} % of the surface below 5 mm"
@@ -89,8 +91,8 @@ def run_command(args) -> int:
         from pathlib import Path
 
         out = Path(args.export)
-        tmesh = SurfaceMesh(r.margin_map.points_mm, r.margin_map.faces)
-        tmesh_file = write_mesh(out / "tumor.vtp", tmesh, {"margin_mm": r.margin_map.margins_mm})
+        tmesh = SurfaceMesh(mm.points_mm, mm.faces)
+        tmesh_file = write_mesh(out / "tumor.vtp", tmesh, {"margin_mm": mm.margins_mm})
         zmesh_file = write_mesh(out / "zone.vtp", surface_from_mask(res.zone, name="zone"))
         seg = write_seg_nrrd(out / "zone.seg.nrrd", {"zone": res.zone})
         nii = write_nifti(out / "margin.nii.gz", margin_volume(r, res.tumor.grid, res.tumor), res.tumor.grid)

@@ -194,7 +194,7 @@ def surface_from_mask(
     return mesh_mask(mask, lo, hi, sigma, correct_shrinkage, name)
 
 
-def crop_bounds(array: np.ndarray, lo, hi):
+def crop_bounds(array: np.ndarray, lo, hi) -> tuple[np.ndarray, np.ndarray] | None:
     """The index box ``[lo', hi')`` of the set voxels of ``array`` within ``[lo, hi)``; None when there are none."""
     lo, hi = np.maximum(np.asarray(lo), 0), np.minimum(np.asarray(hi), array.shape)
     if np.any(hi <= lo):

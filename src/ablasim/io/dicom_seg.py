@@ -96,10 +96,10 @@ def read_dicom_seg(path, names=None, *, level: float = 0.5) -> dict[str, Mask]:
         k_float = (uniq - uniq[0]) / dz
         if np.abs(k_float - np.round(k_float)).max() > 1e-3:
             raise ValidationError(f"{src} [PlanePositionSequence]", steps.tolist(), "planes are not evenly spaced")
-        nk = int(round(k_float[-1])) + 1  # noqa: RUF046
+        nk = int(round(float(k_float[-1]))) + 1  # noqa: RUF046
     else:
         sm = getattr(measures, "SpacingBetweenSlices", None) or getattr(measures, "SliceThickness", 1.0)
-        dz, nk = float(sm), 1
+        dz, nk = float(sm if sm is not None else 1.0), 1
     origin = pos[order[0]]
     grid = grid_from_axes(
         (int(ds.Columns), int(ds.Rows), nk),
@@ -115,8 +115,8 @@ def read_dicom_seg(path, names=None, *, level: float = 0.5) -> dict[str, Mask]:
         if name not in by_label:
             raise UnknownNameError(f"{src} [SegmentLabel]", name, list(by_label))
         arr = np.zeros(grid.shape, dtype=np.bool_)
-        for f in np.flatnonzero(seg_of == by_label[name]):
-            k = int(round((along[f] - uniq[0]) / dz))  # noqa: RUF046
-            arr[:, :, k] |= frames[f].T
+        for fi in np.flatnonzero(seg_of == by_label[name]):
+            k = int(round((along[fi] - uniq[0]) / dz))  # noqa: RUF046
+            arr[:, :, k] |= frames[fi].T
         out[name] = Mask(arr, grid)
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ def read_nifti(path) -> tuple[np.ndarray, Grid]:
     if not Path(src).is_file():
         raise ValidationError(src, "missing", "no such file")
     try:
-        img = nib.load(src)
+        img: Any = nib.load(src)  # a Nifti1/2Image (typed as the FileBasedImage base)
         data = np.asanyarray(img.dataobj)
     except Exception as exc:  # nibabel raises many types for truncated or malformed files
         raise ValidationError(f"{src} [data]", type(exc).__name__, f"could not be read as NIfTI: {exc}") from None

@@ -71,6 +71,14 @@ class _Candidate:
     def q(self) -> float | None:
         return self.ev.robust_value(self.margins) if self.complete else None
 
+    @property
+    def score(self) -> float:
+        """``q`` of a complete candidate (ranking an incomplete one is a bug)."""
+        q = self.q
+        if q is None:
+            raise RuntimeError("internal error: ranking a plan whose deliveries are not all measured")
+        return q
+
 
 def plan(problem: PlanProblem, *, seed: int = 0, progress: Progress | None = None) -> Plan:
     """Plan ``problem`` (see the module docstring); ``progress(message)`` is called at each step.
@@ -143,13 +151,13 @@ def plan(problem: PlanProblem, *, seed: int = 0, progress: Progress | None = Non
             if opts.robust_polish_evals:
                 say(f"{cand.ev.device.label}, {cand.ev.n} probe(s): target met; robust polish")
                 _robust_polish(cand)
-        choice = max(met_here, key=lambda c: c.q)
+        choice = max(met_here, key=lambda c: c.score)
     else:
         for cand in found:
             if not cand.complete:
                 say(f"{cand.ev.device.label}, {cand.ev.n} probe(s): completing the deliveries")
                 cand.margins, cand.bounds = cand.ev.delivered(cand.x, range(n_all), opts.resolution_mm)
-        choice = max(found, key=lambda c: c.q)  # ties: the first found (fewest probes, first device)
+        choice = max(found, key=lambda c: c.score)  # ties: the first found (fewest probes, first device)
     say("measuring the plan")
     return _finish(problem, choice, history, int(seed), t0, evaluators)
 
@@ -279,7 +287,7 @@ def _robust_polish(cand: _Candidate) -> None:
         return
     margins, bounds = ev.delivered(x, range(opts.n_samples), opts.resolution_mm)
     q = ev.robust_value(margins)
-    if q > cand.q:
+    if q > cand.score:
         cand.x, cand.margin, cand.margins, cand.bounds = x, ev.nominal(x)[1], margins, bounds
 
 

@@ -250,7 +250,7 @@ def _compare(table, bins) -> tuple:
 def _strategies(entries) -> tuple:
     if not isinstance(entries, list) or not entries:
         raise ValidationError("strategy", entries, "give at least one [[strategy]] table")
-    out = []
+    out: list[Strategy | PlannedStrategy] = []
     last = 0.0
     cat = default_catalog()
     for i, s in enumerate(entries):
