@@ -1,22 +1,27 @@
-"""Numba kernel: signed distance from tumour-surface points to the boundary of a union of ellipsoids.
+"""Numba kernel: signed distance from tumour-surface points to the boundary of a union of ellipsoids (margin map).
 
-Outside the union the distance is exact: ``min_k`` of the exact distances to each ellipsoid. Inside, the nearest
-boundary point lies (a) on an exposed part of some surface k, where it is a local nearest point of that surface,
-or (b) on a crease, or (c) at a triple point (a crease's end). We take (a) from the exact global nearest point of
-every surface when it is exposed; (b) by Newton on the optimality conditions from the nearest crease sample of
-every pair of surfaces whose crease could beat the current best, (c) from the triple points computed once; and when
-the global nearest point of surface k is covered by another
+Outside the union the distance is exact: ``min_k`` of the exact distances to each ellipsoid (zones whose cheap
+lower bound cannot beat the current minimum are skipped). Inside, a point at depth ``d`` in ellipsoid ``k`` is at
+least ``d`` from the union's boundary (every boundary point lies outside the open ellipsoid ``k``), and at most
+``d`` when the nearest point of surface ``k`` is exposed: if the deepest containing ellipsoid's nearest point is
+exposed, the distance is that depth (the common case, one or two exact distances per point, warm-started from the
+previous point). Otherwise the nearest boundary point lies (a) on an exposed part of some surface k, where it is a
+local nearest point of that surface, or (b) on a crease, or (c) at a triple point (a crease's end). We take (a)
+from the exact global nearest point of every surface when it is exposed; (b) by Newton on the optimality
+conditions from the nearest crease sample of every pair of surfaces whose crease could beat the current best;
+(c) from the triple points computed once; and when the global nearest point of surface k is covered by another
 ellipsoid while ``|sd_k(p)|`` (a lower bound for every point of surface k) is below the best value, a non-global
-local nearest point of k may be the answer: those are computed exactly (:func:`secondary_feet_local`); only for
-points on a symmetry plane of k (a degenerate case) we refine the nearest exposed sample of a coarse mesh of k. Every
-candidate is a true boundary point, so inside values are never below the exact
-distance.
+local nearest point of k may be the answer: those are computed exactly (``secondary_feet_local``); only for points
+on a symmetry plane of k (a degenerate case) we refine the nearest exposed sample of a coarse mesh of k. Every
+candidate is a true boundary point, so inside values are never below the exact distance.
 
-Crease pruning: a crease of surfaces a and b is at least ``max(|sd_a(p)|, |sd_b(p)|)`` from p. Its samples lie on the
-crease no more than ``gap`` apart along it. If the nearest sample is at
-distance ``d`` and the crease is at distance ``D`` from p, then ``d^2 <= D^2 + (gap/2)^2 (1 + D kappa)``, with
-``kappa`` bounding the crease curvature; the refinement is skipped when even that lower bound on ``D`` cannot beat
-the best value found so far (we use twice that slack).
+Creases: a crease of surfaces a and b is at least ``max(|sd_a(p)|, |sd_b(p)|)`` from p (pruned when that cannot
+beat the best value). Its samples lie on the crease no more than ``gap`` apart along it and are linked to their
+neighbours along it. Newton starts from every sample nearer to p than its neighbours (the distance along a crease
+can have several local minima of almost equal depth, so the nearest sample alone is not enough), unless even the
+lower bound from the sampling cannot beat the best value: if a sample is at distance ``d`` and a crease point
+within half a gap of it is at distance ``D``, then ``d^2 <= D^2 + (gap/2)^2 (1 + D kappa)``, with ``kappa``
+bounding the crease curvature (we use twice that slack).
 """
 
 from __future__ import annotations
@@ -26,23 +31,78 @@ import math
 import numpy as np
 
 from .._jit import kernel
-from ..geometry._kernels.ellipsoid import implicit, secondary_feet_local, signed_distance
+from ..geometry._kernels.ellipsoid import implicit, secondary_feet_local, signed_distance, signed_distance_warm
+from ._features import crease_graph, surface_point, triple_points
 from ._refine import OBJ_POINT, SIDE_EXPOSED, refine_patch, side_ok
 from ._refine_curve import crease_nearest, implicit_hessians
 
 
 @kernel
-def _coarse_search(p, k, best, zc, zr, ze, coarse_u, coarse_pts, coarse_exposed, coarse_gap, u, xo):
+def _prep(verts, face_edges, edges, zc, zr, ze, coarse_nv, pts, nbs, ptr, tri, abc, coarse_pts, coarse_exp):
+    """Exposed crease samples of the whole boundary sorted by pair (``pts[ptr[a * n + b]:ptr[a * n + b + 1]]``)
+    with their exposed neighbours along the crease (``nbs``, -1: none), the triple points, and the coarse samples
+    of every surface. Returns (crease samples, triple points)."""
+    n = zc.shape[0]
+    nf = face_edges.shape[0]
+    fzone = np.empty(n * nf, dtype=np.int64)
+    fidx = np.empty(n * nf, dtype=np.int64)
+    for q in range(n * nf):
+        fzone[q] = q // nf
+        fidx[q] = q - (q // nf) * nf
+    cap = pts.shape[0]
+    cpts = np.empty((cap, 3))
+    cpair = np.empty((cap, 2), dtype=np.int64)
+    cnb = np.empty((cap, 2), dtype=np.int64)
+    ccov = np.empty(cap, dtype=np.int64)
+    slot = np.full(edges.shape[0], -1, dtype=np.int64)
+    ncs = crease_graph(fzone, fidx, n * nf, face_edges, edges, verts, zc, zr, ze, slot, cpts, cpair, cnb, ccov)
+    if ncs < 0:
+        ncs = cap
+    nt = triple_points(cpts, cpair, cnb, ccov, ncs, zc, zr, ze, tri, abc) if n > 2 else 0
+    # exposed samples, counting sort by pair
+    for q in range(n * n + 1):
+        ptr[q] = 0
+    for s in range(ncs):
+        if ccov[s] == -1:
+            ptr[cpair[s, 0] * n + cpair[s, 1] + 1] += 1
+    for q in range(n * n):
+        ptr[q + 1] += ptr[q]
+    fill = np.empty(n * n, dtype=np.int64)
+    for q in range(n * n):
+        fill[q] = ptr[q]
+    where = np.full(max(ncs, 1), -1, dtype=np.int64)
+    for s in range(ncs):
+        if ccov[s] == -1:
+            q = cpair[s, 0] * n + cpair[s, 1]
+            for c in range(3):
+                pts[fill[q], c] = cpts[s, c]
+            where[s] = fill[q]
+            fill[q] += 1
+    for s in range(ncs):
+        if where[s] >= 0:
+            for side in range(2):
+                o = cnb[s, side]
+                nbs[where[s], side] = where[o] if o >= 0 else -1
+    for k in range(n):
+        for v in range(coarse_nv):
+            x0, x1, x2 = surface_point(zc[k], zr[k], ze[k], verts[v, 0], verts[v, 1], verts[v, 2])
+            coarse_pts[k, v, 0] = x0
+            coarse_pts[k, v, 1] = x1
+            coarse_pts[k, v, 2] = x2
+            coarse_exp[k, v] = side_ok(SIDE_EXPOSED, x0, x1, x2, zc, zr, ze, k, -1, 0.0)
+    return ncs, nt
+
+
+@kernel
+def _coarse_search(p0, p1, p2, k, best, zc, zr, ze, verts, coarse_pts, coarse_exp, coarse_gap):
     """Degenerate positions only (p on a symmetry plane of surface k): nearest exposed coarse sample of k,
     refined by Newton on the surface."""
     near = np.inf
     near_i = -1
     for c in range(coarse_pts.shape[1]):
-        if coarse_exposed[k, c]:
+        if coarse_exp[k, c]:
             d = math.sqrt(
-                (coarse_pts[k, c, 0] - p[0]) ** 2
-                + (coarse_pts[k, c, 1] - p[1]) ** 2
-                + (coarse_pts[k, c, 2] - p[2]) ** 2
+                (coarse_pts[k, c, 0] - p0) ** 2 + (coarse_pts[k, c, 1] - p1) ** 2 + (coarse_pts[k, c, 2] - p2) ** 2
             )
             if d < near:
                 near = d
@@ -50,119 +110,121 @@ def _coarse_search(p, k, best, zc, zr, ze, coarse_u, coarse_pts, coarse_exposed,
     if near_i < 0 or near - coarse_gap >= best:
         return best
     best = min(best, near)
-    u[:] = coarse_u[near_i]
-    dummy = np.zeros(3)
-    val = refine_patch(u, zc[k], zr[k], ze[k], OBJ_POINT, dummy, np.eye(3), np.ones(3), p, 50, xo)
-    if val < best and side_ok(SIDE_EXPOSED, xo, zc, zr, ze, k, -1, 1e-12):
+    val, x0, x1, x2, _, _, _, _ = refine_patch(
+        verts[near_i, 0],
+        verts[near_i, 1],
+        verts[near_i, 2],
+        zc[k],
+        zr[k],
+        ze[k],
+        OBJ_POINT,
+        zc[k],
+        zr[k],
+        ze[k],
+        p0,
+        p1,
+        p2,
+        50,
+    )
+    if val < best and side_ok(SIDE_EXPOSED, x0, x1, x2, zc, zr, ze, k, -1, 1e-12):
         best = val
     return best
 
 
 @kernel
-def margin_map(
-    points,
+def _fast(p0, p1, p2, zc, zr, ze, emin, emax, uw):
+    """The common cases. Returns (done, value, zone whose distance formula gives the value)."""
+    n = zc.shape[0]
+    inside = False
+    for k in range(n):
+        if implicit(p0, p1, p2, zc[k], zr[k], ze[k]) < 0.0:
+            inside = True
+            break
+    if not inside:  # exact: the minimum of the distances, skipping zones whose cheap lower bound cannot win
+        best = np.inf
+        arg = -1
+        for k in range(n):
+            rho = math.sqrt(implicit(p0, p1, p2, zc[k], zr[k], ze[k]) + 1.0)
+            if (rho - 1.0) * emin[k] >= best:
+                continue
+            sd, _, _, _, _, _, _, uw[k] = signed_distance_warm(p0, p1, p2, zc[k], zr[k], ze[k], uw[k])
+            if sd < best:
+                best, arg = sd, k
+        return True, -best, arg
+    depth = 0.0
+    arg = -1
+    f0 = f1 = f2 = 0.0
+    for k in range(n):  # the deepest containing ellipsoid (cheap upper bound (1 - rho) e_max on each depth)
+        fk = implicit(p0, p1, p2, zc[k], zr[k], ze[k])
+        if fk >= 0.0 or (1.0 - math.sqrt(fk + 1.0)) * emax[k] <= depth:
+            continue
+        sd, a0, a1, a2, _, _, _, uw[k] = signed_distance_warm(p0, p1, p2, zc[k], zr[k], ze[k], uw[k])
+        if -sd > depth:
+            depth, arg, f0, f1, f2 = -sd, k, a0, a1, a2
+    if arg >= 0 and side_ok(SIDE_EXPOSED, f0, f1, f2, zc, zr, ze, arg, -1, 1e-12):
+        return True, depth, arg
+    return False, 0.0, -1
+
+
+@kernel
+def _dist(pts, m, p0, p1, p2):
+    return math.sqrt((pts[m, 0] - p0) ** 2 + (pts[m, 1] - p1) ** 2 + (pts[m, 2] - p2) ** 2)
+
+
+@kernel
+def _full(
+    p0,
+    p1,
+    p2,
     zc,
     zr,
     ze,
-    crease_pts,
-    chunk_ptr,
-    chunk_center,
-    chunk_radius,
-    pair_chunk_ptr,
-    pair_ab,
+    hz,
+    cpts,
+    nbs,
+    ptr,
     gap,
     kappa,
-    triple_pts,
-    coarse_u,
+    tri,
+    abc,
+    nt,
+    verts,
     coarse_pts,
-    coarse_exposed,
+    coarse_exp,
     coarse_gap,
-    out_val,
+    a5,
+    b5,
+    sdk,
+    foot_ok,
 ):
-    """``crease_pts`` are grouped by unordered pair of surfaces (``pair_ab``), ordered along the crease and cut
-    into chunks (``chunk_ptr`` into the points, ``pair_chunk_ptr`` into the chunks) with bounding spheres, so the
-    nearest sample is found by skipping chunks that cannot contain it."""
+    """Inside the union, when the deepest ellipsoid's nearest point is covered (see the module docstring).
+    Returns (value, zone whose formula gives it or -1)."""
     n = zc.shape[0]
-    npair = pair_ab.shape[0]
-    xo = np.empty(3)
-    p = np.empty(3)
-    np.zeros(3)
-    np.eye(3)
-    np.ones(3)
-    sdk = np.empty(n)
-    foot_ok = np.empty(n, dtype=np.bool_)
-    u = np.empty(3)
-    hz = np.empty((n, 3, 3))
-    implicit_hessians(zc, zr, ze, hz)
-    a5 = np.empty((5, 5))
-    b5 = np.empty(5)
-    g1 = np.empty(3)
-    g2 = np.empty(3)
-    xw = np.empty(3)
-    for v in range(points.shape[0]):
-        p[:] = points[v]
-        f = np.inf
-        best = np.inf
-        for k in range(n):
-            sd, fx, fy, fz, _, _, _ = signed_distance(p[0], p[1], p[2], zc[k], zr[k], ze[k])
-            sdk[k] = sd
-            if sd < f:
-                f = sd
-            ok = True
-            for j in range(n):
-                if j != k and implicit(fx, fy, fz, zc[j], zr[j], ze[j]) < -1e-12:
-                    ok = False
-                    break
-            foot_ok[k] = ok
-            if ok and abs(sd) < best:
-                best = abs(sd)
-        if f > 0.0:
-            out_val[v] = -f
-            continue
-        # crease ends (exact points where three surfaces meet)
-        for t in range(triple_pts.shape[0]):
-            d = math.sqrt(
-                (triple_pts[t, 0] - p[0]) ** 2 + (triple_pts[t, 1] - p[1]) ** 2 + (triple_pts[t, 2] - p[2]) ** 2
-            )
-            if d < best:
-                best = d
-        # creases
-        for q in range(npair):
-            # every crease point lies on both surfaces: it is at least max(|sd_a|, |sd_b|) away
-            if max(abs(sdk[pair_ab[q, 0]]), abs(sdk[pair_ab[q, 1]])) >= best:
-                continue
-            near = np.inf
-            near_m = -1
-            for ch in range(pair_chunk_ptr[q], pair_chunk_ptr[q + 1]):
-                lb = (
-                    math.sqrt(
-                        (chunk_center[ch, 0] - p[0]) ** 2
-                        + (chunk_center[ch, 1] - p[1]) ** 2
-                        + (chunk_center[ch, 2] - p[2]) ** 2
-                    )
-                    - chunk_radius[ch]
-                )
-                if lb >= near or lb - gap >= best:
+    best = np.inf
+    arg = -1
+    for k in range(n):
+        sd, fx, fy, fz, _, _, _ = signed_distance(p0, p1, p2, zc[k], zr[k], ze[k])
+        sdk[k] = sd
+        foot_ok[k] = side_ok(SIDE_EXPOSED, fx, fy, fz, zc, zr, ze, k, -1, 1e-12)
+        if foot_ok[k] and abs(sd) < best:
+            best, arg = abs(sd), k
+    for t in range(nt):  # crease ends (exact points where three surfaces meet)
+        d = _dist(tri, t, p0, p1, p2)
+        if d < best:
+            best, arg = d, -1
+        if d - gap < best:
+            # an exposed crease arc shorter than the sample gap may hold no sample: Newton from its ends
+            for e in range(3):
+                a, b = abc[t, e], abc[t, (e + 1) % 3]
+                if max(abs(sdk[a]), abs(sdk[b])) >= best:
                     continue
-                for m in range(chunk_ptr[ch], chunk_ptr[ch + 1]):
-                    d = math.sqrt(
-                        (crease_pts[m, 0] - p[0]) ** 2 + (crease_pts[m, 1] - p[1]) ** 2 + (crease_pts[m, 2] - p[2]) ** 2
-                    )
-                    if d < near:
-                        near = d
-                        near_m = m
-            if near_m < 0:
-                continue
-            if near < best:
-                best = near  # the sample itself is a boundary point
-            slack = gap if near < 2.0 * gap else 2.0 * (0.25 * gap * gap * (1.0 + near * kappa)) / (2.0 * (near - gap))
-            if near - slack < best:
-                a, b = pair_ab[q, 0], pair_ab[q, 1]
-                # Newton on the optimality conditions from the nearest sample. If it lands on a covered part of
-                # the crease, the nearest exposed crease point is an arc end: a triple point, already counted.
-                val = crease_nearest(
-                    crease_pts[near_m],
-                    p,
+                val, x0, x1, x2 = crease_nearest(
+                    tri[t, 0],
+                    tri[t, 1],
+                    tri[t, 2],
+                    p0,
+                    p1,
+                    p2,
                     zc[a],
                     zr[a],
                     ze[a],
@@ -173,30 +235,139 @@ def margin_map(
                     hz[b],
                     a5,
                     b5,
-                    g1,
-                    g2,
-                    xw,
-                    xo,
                 )
-                if val < best and side_ok(SIDE_EXPOSED, xo, zc, zr, ze, a, b, 1e-12):
-                    best = val
-        # non-global nearest points of surfaces whose global one is covered
-        for k in range(n):
-            if foot_ok[k] or abs(sdk[k]) >= best:
+                if val < best and side_ok(SIDE_EXPOSED, x0, x1, x2, zc, zr, ze, a, b, 1e-12):
+                    best, arg = val, -1
+    for a in range(n):
+        for b in range(a + 1, n):
+            # every crease point lies on both surfaces: it is at least max(|sd_a|, |sd_b|) away
+            q = a * n + b
+            if ptr[q + 1] == ptr[q] or max(abs(sdk[a]), abs(sdk[b])) >= best:
                 continue
-            w0, w1, w2 = p[0] - zc[k, 0], p[1] - zc[k, 1], p[2] - zc[k, 2]
-            y0 = zr[k, 0, 0] * w0 + zr[k, 1, 0] * w1 + zr[k, 2, 0] * w2
-            y1 = zr[k, 0, 1] * w0 + zr[k, 1, 1] * w1 + zr[k, 2, 1] * w2
-            y2 = zr[k, 0, 2] * w0 + zr[k, 1, 2] * w1 + zr[k, 2, 2] * w2
-            cnt, a0, a1, a2, b0, b1, b2 = secondary_feet_local(y0, y1, y2, ze[k, 0], ze[k, 1], ze[k, 2])
-            if cnt == 2:
-                for side in range(2):
-                    l0, l1, l2 = (a0, a1, a2) if side == 0 else (b0, b1, b2)
-                    for q in range(3):
-                        xo[q] = zc[k, q] + zr[k, q, 0] * l0 + zr[k, q, 1] * l1 + zr[k, q, 2] * l2
-                    d = math.sqrt((xo[0] - p[0]) ** 2 + (xo[1] - p[1]) ** 2 + (xo[2] - p[2]) ** 2)
-                    if d < best and side_ok(SIDE_EXPOSED, xo, zc, zr, ze, k, -1, 1e-12):
-                        best = d
-            elif cnt == -1:
-                best = _coarse_search(p, k, best, zc, zr, ze, coarse_u, coarse_pts, coarse_exposed, coarse_gap, u, xo)
-        out_val[v] = best
+            for m in range(ptr[q], ptr[q + 1]):
+                d = _dist(cpts, m, p0, p1, p2)
+                if d < best:
+                    best, arg = d, -1  # the sample itself is a boundary point
+                # Newton from every sample that is nearer than its neighbours along the crease and near enough
+                # (see the module docstring) to have the crease's nearest point within its half-gap
+                if (nbs[m, 0] >= 0 and _dist(cpts, nbs[m, 0], p0, p1, p2) < d) or (
+                    nbs[m, 1] >= 0 and _dist(cpts, nbs[m, 1], p0, p1, p2) < d
+                ):
+                    continue
+                slack = gap if d < 2.0 * gap else 2.0 * (0.25 * gap * gap * (1.0 + d * kappa)) / (2.0 * (d - gap))
+                if d - slack >= best:
+                    continue
+                # If Newton lands on a covered part of the crease, the nearest exposed crease point is an arc end:
+                # a triple point, already counted.
+                val, x0, x1, x2 = crease_nearest(
+                    cpts[m, 0],
+                    cpts[m, 1],
+                    cpts[m, 2],
+                    p0,
+                    p1,
+                    p2,
+                    zc[a],
+                    zr[a],
+                    ze[a],
+                    hz[a],
+                    zc[b],
+                    zr[b],
+                    ze[b],
+                    hz[b],
+                    a5,
+                    b5,
+                )
+                if val < best and side_ok(SIDE_EXPOSED, x0, x1, x2, zc, zr, ze, a, b, 1e-12):
+                    best, arg = val, -1
+    for k in range(n):  # non-global nearest points of surfaces whose global one is covered
+        if foot_ok[k] or abs(sdk[k]) >= best:
+            continue
+        w0, w1, w2 = p0 - zc[k, 0], p1 - zc[k, 1], p2 - zc[k, 2]
+        y0 = zr[k, 0, 0] * w0 + zr[k, 1, 0] * w1 + zr[k, 2, 0] * w2
+        y1 = zr[k, 0, 1] * w0 + zr[k, 1, 1] * w1 + zr[k, 2, 1] * w2
+        y2 = zr[k, 0, 2] * w0 + zr[k, 1, 2] * w1 + zr[k, 2, 2] * w2
+        cnt, a0, a1, a2, b0, b1, b2 = secondary_feet_local(y0, y1, y2, ze[k, 0], ze[k, 1], ze[k, 2])
+        if cnt == 2:
+            for side in range(2):
+                l0, l1, l2 = (a0, a1, a2) if side == 0 else (b0, b1, b2)
+                x0 = zc[k, 0] + zr[k, 0, 0] * l0 + zr[k, 0, 1] * l1 + zr[k, 0, 2] * l2
+                x1 = zc[k, 1] + zr[k, 1, 0] * l0 + zr[k, 1, 1] * l1 + zr[k, 1, 2] * l2
+                x2 = zc[k, 2] + zr[k, 2, 0] * l0 + zr[k, 2, 1] * l1 + zr[k, 2, 2] * l2
+                d = math.sqrt((x0 - p0) ** 2 + (x1 - p1) ** 2 + (x2 - p2) ** 2)
+                if d < best and side_ok(SIDE_EXPOSED, x0, x1, x2, zc, zr, ze, k, -1, 1e-12):
+                    best, arg = d, -1
+        elif cnt == -1:
+            nb = _coarse_search(p0, p1, p2, k, best, zc, zr, ze, verts, coarse_pts, coarse_exp, coarse_gap)
+            if nb < best:
+                best, arg = nb, -1
+    return best, arg
+
+
+@kernel
+def margin_map(points, zc, zr, ze, verts, face_edges, edges, coarse_nv, gap, coarse_gap, kappa, out_val, out_zone):
+    """Signed distance (> 0 inside the zone) from each point to the union's boundary, and the zone k whose
+    formula ``-sd_k`` gives it (-1: a crease, triple point or non-global nearest point).
+
+    ``verts``, ``face_edges`` and ``edges`` are a sphere mesh on which every surface's creases are sampled (no more
+    than ``gap`` apart); its first ``coarse_nv`` vertices are the coarse samples for the degenerate case.
+    """
+    n = zc.shape[0]
+    emin = np.empty(n)
+    emax = np.empty(n)
+    uw = np.empty(n)
+    for k in range(n):
+        emin[k] = min(ze[k, 0], min(ze[k, 1], ze[k, 2]))
+        emax[k] = max(ze[k, 0], max(ze[k, 1], ze[k, 2]))
+        uw[k] = -1.0
+    cap = (edges.shape[0] * n * (n - 1)) // 2 + 16
+    cpts = np.empty((cap, 3))
+    nbs = np.empty((cap, 2), dtype=np.int64)
+    ptr = np.empty(n * n + 1, dtype=np.int64)
+    tri = np.empty((2 * n * n * n + 16, 3))
+    abc = np.empty((2 * n * n * n + 16, 3), dtype=np.int64)
+    coarse_pts = np.empty((n, coarse_nv, 3))
+    coarse_exp = np.empty((n, coarse_nv), dtype=np.bool_)
+    hz = np.empty((n, 3, 3))
+    implicit_hessians(zc, zr, ze, hz)
+    prepared = False
+    nt = 0
+    a5 = np.empty((5, 5))
+    b5 = np.empty(5)
+    sdk = np.empty(n)
+    foot_ok = np.empty(n, dtype=np.bool_)
+    for v in range(points.shape[0]):
+        p0, p1, p2 = points[v, 0], points[v, 1], points[v, 2]
+        done, value, arg = _fast(p0, p1, p2, zc, zr, ze, emin, emax, uw)
+        if not done:
+            if not prepared:
+                _, nt = _prep(
+                    verts, face_edges, edges, zc, zr, ze, coarse_nv, cpts, nbs, ptr, tri, abc, coarse_pts, coarse_exp
+                )
+                prepared = True
+            value, arg = _full(
+                p0,
+                p1,
+                p2,
+                zc,
+                zr,
+                ze,
+                hz,
+                cpts,
+                nbs,
+                ptr,
+                gap,
+                kappa,
+                tri,
+                abc,
+                nt,
+                verts,
+                coarse_pts,
+                coarse_exp,
+                coarse_gap,
+                a5,
+                b5,
+                sdk,
+                foot_ok,
+            )
+        out_val[v] = value
+        out_zone[v] = arg
