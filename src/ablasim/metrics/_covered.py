@@ -9,9 +9,10 @@ another zone ellipsoid (the patch is covered). Children of the remaining faces a
 the finest level is the one whose covering radius meets ``resolution_mm``. Every point whose value lies within
 the window of the minimum is therefore sampled exactly as densely as a full sampling at that level would.
 
-On the remaining finest faces: discrete local minima of exposed vertices (patches), crease samples with their
-neighbours along the crease (local minima along it), and the triple points at the ends of exposed crease arcs.
-Candidates inside the window are refined (:mod:`._refine`, :mod:`._refine_curve`).
+On the remaining finest faces: discrete local minima of exposed vertices (patches) and of crease samples along the
+crease (samples are linked to their neighbours along it). Candidates inside the window are refined
+(:mod:`._refine`, :mod:`._refine_curve`); a crease search that reaches the end of an exposed crease arc stops at
+the triple point there.
 
 numba's compile time grows faster than linearly with a function's size, so the search is cut into small kernels;
 only :func:`covered_search` is called from Python (one compiled entry point, one cache entry to load).
@@ -25,7 +26,7 @@ import numpy as np
 
 from .._jit import kernel
 from ..geometry._kernels.ellipsoid import implicit, signed_distance, signed_distance_warm
-from ._features import children, crease_graph, pick, radius_bounds, surface_point, triple_points
+from ._features import children, crease_graph, minus_ones, pick, radius_bounds, surface_point
 from ._refine import OBJ_DIST, SIDE_EXPOSED, refine_patch, side_ok
 from ._refine_curve import CURVE_CREASE, STATUS_ENDPOINT, STATUS_FAILED, refine_curve
 
@@ -64,7 +65,7 @@ def _evaluate(act_z, act_f, nact, faces, base, verts, zc, zr, ze, tc, tr, te, em
                     if fj < 0.0:
                         exposed = False
                         dep = max(dep, (1.0 - math.sqrt(max(fj + 1.0, 0.0))) * emin[j])
-            expo[k, v] = exposed
+            expo[k, v] = 1 if exposed else 0
             cdep[k, v] = dep
             lo, hi = radius_bounds(x0, x1, x2, tc, tr, te, temin, temax)
             val[k, v] = lo
@@ -193,16 +194,16 @@ def _refine_patches(chosen, m, kg, ki, verts, nbr_ptr, nbr_idx, st, expo, zc, zr
             zc[k],
             zr[k],
             ze[k],
-            OBJ_DIST,
+            np.int64(OBJ_DIST),
             tc,
             tr,
             te,
             0.0,
             0.0,
             0.0,
-            REFINE_ITERS,
+            np.int64(REFINE_ITERS),
         )
-        if side_ok(SIDE_EXPOSED, x0, x1, x2, zc, zr, ze, k, -1, 1e-12):
+        if side_ok(np.int64(SIDE_EXPOSED), x0, x1, x2, zc, zr, ze, k, np.int64(-1), 1e-12):
             conv_all = conv_all and conv
             if rv < best:
                 best, bx, by, bz, improved = rv, x0, x1, x2, True
@@ -231,7 +232,7 @@ def _refine_creases(chosen, m, ki, cpts, cpair, zc, zr, ze, tc, tr, te, best):
             cpts[s, 0],
             cpts[s, 1],
             cpts[s, 2],
-            CURVE_CREASE,
+            np.int64(CURVE_CREASE),
             zc[a],
             zr[a],
             ze[a],
@@ -242,7 +243,7 @@ def _refine_creases(chosen, m, ki, cpts, cpair, zc, zr, ze, tc, tr, te, best):
             tr,
             te,
             0.0,
-            OBJ_DIST,
+            np.int64(OBJ_DIST),
             tc,
             tr,
             te,
@@ -251,8 +252,8 @@ def _refine_creases(chosen, m, ki, cpts, cpair, zc, zr, ze, tc, tr, te, best):
             ze,
             a,
             b,
-            SIDE_EXPOSED,
-            REFINE_ITERS,
+            np.int64(SIDE_EXPOSED),
+            np.int64(REFINE_ITERS),
         )
         if status == STATUS_FAILED:
             conv_all = False
@@ -262,21 +263,6 @@ def _refine_creases(chosen, m, ki, cpts, cpair, zc, zr, ze, tc, tr, te, best):
             best, bx, by, bz = rv, x0, x1, x2
             feature = FEATURE_TRIPLE if status == STATUS_ENDPOINT else FEATURE_CREASE
     return best, bx, by, bz, feature, conv_all
-
-
-@kernel
-def _triples(cpts, cpair, cnb, ccov, ncs, zc, zr, ze, tc, tr, te, best):
-    """Exact triple points at the ends of exposed crease arcs. Returns (best value, point, improved)."""
-    tri = np.empty((ncs + 1, 3))
-    abc = np.empty((ncs + 1, 3), dtype=np.int64)
-    nt = triple_points(cpts, cpair, cnb, ccov, ncs, zc, zr, ze, tri, abc)
-    bx = by = bz = 0.0
-    improved = False
-    for t in range(nt):
-        sd = signed_distance(tri[t, 0], tri[t, 1], tri[t, 2], tc, tr, te)[0]
-        if sd < best:
-            best, bx, by, bz, improved = sd, tri[t, 0], tri[t, 1], tri[t, 2], True
-    return best, bx, by, bz, improved
 
 
 @kernel
@@ -314,12 +300,17 @@ def covered_search(
     for k in range(n):
         amax[k] = max(ze[k, 0], max(ze[k, 1], ze[k, 2]))
         emin[k] = min(ze[k, 0], min(ze[k, 1], ze[k, 2]))
-    amax_all = amax.max()
+    amax_all = 0.0
+    for k in range(n):
+        amax_all = max(amax_all, amax[k])
     slack = 2.0 * amax_all * cover[level] + 1e-9
-    st = np.zeros((n, nv), dtype=np.int8)  # 0: not evaluated, 1: cheap bounds, 2: exact, 3: listed candidate
+    st = np.empty((n, nv), dtype=np.int64)  # 0: not evaluated, 1: cheap bounds, 2: exact, 3: listed candidate
+    for k in range(n):
+        for v in range(nv):
+            st[k, v] = 0
     pos = np.empty((n, nv, 3))
     val = np.empty((n, nv))
-    expo = np.empty((n, nv), dtype=np.bool_)
+    expo = np.empty((n, nv), dtype=np.int64)  # 1: not inside another zone ellipsoid
     cdep = np.empty((n, nv))
     best = np.inf  # best exact exposed value, attained at (bx, by, bz)
     bx = by = bz = 0.0
@@ -364,7 +355,7 @@ def covered_search(
     cval = np.empty(cap)
     ncs = nact - nact
     if n > 1:
-        slot = np.full(edges.shape[0], -1, dtype=np.int64)
+        slot = minus_ones(edges.shape[0])
         ncs = crease_graph(act_z, act_f, nact, face_edges, edges, verts, zc, zr, ze, slot, cpts, cpair, cnb, ccov)
         if ncs < 0:
             ncs = cap
@@ -423,10 +414,6 @@ def covered_search(
         if feat >= 0:
             best, bx, by, bz, feature = rv, x0, x1, x2, feat
         conv_all = conv_all and conv_c and not trunc_c
-        if n > 2:
-            rv, x0, x1, x2, improved = _triples(cpts, cpair, cnb, ccov, ncs, zc, zr, ze, tc, tr, te, best)
-            if improved:
-                best, bx, by, bz, feature = rv, x0, x1, x2, FEATURE_TRIPLE
     _, f0, f1, f2, _, _, _ = signed_distance(bx, by, bz, tc, tr, te)
     out[0] = 1.0 if best > 0.0 else 0.0
     out[1] = best

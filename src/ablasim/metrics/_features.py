@@ -99,8 +99,8 @@ def crease_graph(fzone, fidx, nface, face_edges, edges, verts, zc, zr, ze, slot,
                 if fzone[q] != i:
                     continue
                 f = fidx[q]
-                s_a = -1
-                s_b = -1
+                s_a = np.int64(-1)
+                s_b = np.int64(-1)
                 for k in range(3):
                     ed = face_edges[f, k]
                     if slot[ed] == -1:
@@ -245,7 +245,9 @@ def new_crease_buffers(cap: int):
 def pick(vals, px, py, pz, group, count, spacing, limit, chosen):
     """The best candidates by value (indices into the first ``count`` entries, written to ``chosen``), skipping
     any within ``spacing`` of a chosen one of the same group, at most ``limit``. Returns (number, truncated)."""
-    used = np.zeros(count, dtype=np.bool_)
+    used = np.empty(count, dtype=np.int64)
+    for q in range(count):
+        used[q] = 0
     m = 0
     for _ in range(count):
         c = -1
@@ -254,7 +256,7 @@ def pick(vals, px, py, pz, group, count, spacing, limit, chosen):
                 c = q
         if c < 0:
             break
-        used[c] = True
+        used[c] = 1
         near = False
         for p in range(m):
             o = chosen[p]
@@ -280,3 +282,12 @@ def children(act_z, act_f, nact, nfl):
             cz[4 * q + j] = act_z[q]
             cf[4 * q + j] = j * nfl + act_f[q]
     return cz, cf
+
+
+@kernel
+def minus_ones(n):
+    """An int64 array of n times -1."""
+    out = np.empty(n, dtype=np.int64)
+    for q in range(n):
+        out[q] = -1
+    return out

@@ -107,18 +107,18 @@ def interior_search(tc, tr, te, zc, zr, ze, emin, emax, resolution, floor, out):
     while True:
         r = amax * h * math.sqrt(3.0)
         fv = np.empty(nc)
-        keep = np.empty(nc, dtype=np.bool_)
+        keep = np.empty(nc, dtype=np.int64)
         for q in range(nc):
             f, near = _cube_eval(tc, tr, te, cw[q, 0], cw[q, 1], cw[q, 2], zc, zr, ze, r)
             fv[q] = f
             wn = math.sqrt(cw[q, 0] ** 2 + cw[q, 1] ** 2 + cw[q, 2] ** 2)
             if f > best and wn <= 1.0:
                 best, bw0, bw1, bw2 = f, cw[q, 0], cw[q, 1], cw[q, 2]
-            keep[q] = near >= 4 and wn - h * math.sqrt(3.0) <= 1.0
+            keep[q] = 1 if near >= 4 and wn - h * math.sqrt(3.0) <= 1.0 else 0
         nk = 0
         ub_all = -np.inf
         for q in range(nc):
-            keep[q] = keep[q] and fv[q] + r >= max(best, floor)
+            keep[q] = 1 if keep[q] == 1 and fv[q] + r >= max(best, floor) else 0
             if keep[q]:
                 nk += 1
                 ub_all = max(ub_all, fv[q] + r)

@@ -32,7 +32,7 @@ import numpy as np
 
 from .._jit import kernel
 from ..geometry._kernels.ellipsoid import implicit, secondary_feet_local, signed_distance_warm
-from ._features import crease_graph, surface_point, triple_points
+from ._features import crease_graph, minus_ones, surface_point, triple_points
 from ._refine import OBJ_POINT, SIDE_EXPOSED, refine_patch, side_ok
 from ._refine_curve import crease_nearest, implicit_hessians
 
@@ -50,8 +50,10 @@ def _order(cpts, cpair, cnb, ccov, ncs, n, ptr, pts, nbs):
             ptr[cpair[s, 0] * n + cpair[s, 1] + 1] += 1
     for q in range(n * n):
         ptr[q + 1] += ptr[q]
-    fill = ptr[: n * n].copy()
-    where = np.full(max(ncs, 1), -1, dtype=np.int64)
+    fill = minus_ones(n * n)
+    for q in range(n * n):
+        fill[q] = ptr[q]
+    where = minus_ones(max(ncs, 1))
     for sweep in range(2):
         for s in range(ncs):
             if ccov[s] != -1 or where[s] >= 0:
@@ -126,7 +128,7 @@ def _prep(
     cpair = np.empty((cap, 2), dtype=np.int64)
     cnb = np.empty((cap, 2), dtype=np.int64)
     ccov = np.empty(cap, dtype=np.int64)
-    slot = np.full(edges.shape[0], -1, dtype=np.int64)
+    slot = minus_ones(edges.shape[0])
     ncs = crease_graph(fzone, fidx, n * nf, face_edges, edges, verts, zc, zr, ze, slot, cpts, cpair, cnb, ccov)
     if ncs < 0:
         ncs = cap
@@ -161,7 +163,7 @@ def _prep(
             coarse_pts[k, v, 0] = x0
             coarse_pts[k, v, 1] = x1
             coarse_pts[k, v, 2] = x2
-            coarse_exp[k, v] = side_ok(SIDE_EXPOSED, x0, x1, x2, zc, zr, ze, k, -1, 0.0)
+            coarse_exp[k, v] = 1 if side_ok(np.int64(SIDE_EXPOSED), x0, x1, x2, zc, zr, ze, k, np.int64(-1), 0.0) else 0
     return ncs, nt
 
 
@@ -189,16 +191,16 @@ def _coarse_search(p0, p1, p2, k, best, zc, zr, ze, verts, coarse_pts, coarse_ex
         zc[k],
         zr[k],
         ze[k],
-        OBJ_POINT,
+        np.int64(OBJ_POINT),
         zc[k],
         zr[k],
         ze[k],
         p0,
         p1,
         p2,
-        50,
+        np.int64(50),
     )
-    if val < best and side_ok(SIDE_EXPOSED, x0, x1, x2, zc, zr, ze, k, -1, 1e-12):
+    if val < best and side_ok(np.int64(SIDE_EXPOSED), x0, x1, x2, zc, zr, ze, k, np.int64(-1), 1e-12):
         best = val
     return best
 
@@ -229,7 +231,7 @@ def _fast(p0, p1, p2, zc, zr, ze, emin, sdk, foot_ok, uw):
     for k in range(n):
         sd, f0, f1, f2, _, _, _, uw[k] = signed_distance_warm(p0, p1, p2, zc[k], zr[k], ze[k], uw[k])
         sdk[k] = sd
-        foot_ok[k] = side_ok(SIDE_EXPOSED, f0, f1, f2, zc, zr, ze, k, -1, 1e-12)
+        foot_ok[k] = 1 if side_ok(np.int64(SIDE_EXPOSED), f0, f1, f2, zc, zr, ze, k, np.int64(-1), 1e-12) else 0
         if -sd > depth:
             depth, arg = -sd, k
     if arg >= 0 and foot_ok[arg]:
@@ -248,7 +250,7 @@ def _crease_try(y0, y1, y2, p0, p1, p2, zc, zr, ze, hz, a, b, best):
     Newton lands on a covered part of the crease, the nearest exposed crease point is an arc end: a triple point,
     counted on its own."""
     val, x0, x1, x2 = crease_nearest(y0, y1, y2, p0, p1, p2, zc[a], zr[a], ze[a], hz[a], zc[b], zr[b], ze[b], hz[b])
-    if val < best and side_ok(SIDE_EXPOSED, x0, x1, x2, zc, zr, ze, a, b, 1e-12):
+    if val < best and side_ok(np.int64(SIDE_EXPOSED), x0, x1, x2, zc, zr, ze, a, b, 1e-12):
         return val
     return best
 
@@ -348,7 +350,7 @@ def _full(p0, p1, p2, zc, zr, ze, feat, gap, kappa, nt, coarse_gap, sdk, foot_ok
                 x1 = zc[k, 1] + zr[k, 1, 0] * l0 + zr[k, 1, 1] * l1 + zr[k, 1, 2] * l2
                 x2 = zc[k, 2] + zr[k, 2, 0] * l0 + zr[k, 2, 1] * l1 + zr[k, 2, 2] * l2
                 d = math.sqrt((x0 - p0) ** 2 + (x1 - p1) ** 2 + (x2 - p2) ** 2)
-                if d < best and side_ok(SIDE_EXPOSED, x0, x1, x2, zc, zr, ze, k, -1, 1e-12):
+                if d < best and side_ok(np.int64(SIDE_EXPOSED), x0, x1, x2, zc, zr, ze, k, np.int64(-1), 1e-12):
                     best, arg = d, -1
         elif cnt == -1:
             nb = _coarse_search(p0, p1, p2, k, best, zc, zr, ze, verts, coarse_pts, coarse_exp, coarse_gap)
@@ -378,7 +380,7 @@ def margin_map(points, zc, zr, ze, verts, face_edges, edges, coarse_nv, gap, coa
     tri = np.empty((2 * n * n * n + 16, 3))
     abc = np.empty((2 * n * n * n + 16, 6), dtype=np.int64)
     coarse_pts = np.empty((n, coarse_nv, 3))
-    coarse_exp = np.empty((n, coarse_nv), dtype=np.bool_)
+    coarse_exp = np.empty((n, coarse_nv), dtype=np.int64)
     hz = np.empty((n, 3, 3))
     implicit_hessians(zc, zr, ze, hz)
     prepared = False
@@ -386,7 +388,7 @@ def margin_map(points, zc, zr, ze, verts, face_edges, edges, coarse_nv, gap, coa
     chunks = np.empty((cap // CHUNK + n * n + 1, 4))
     feat = (cpts, nbs, ptr, chunks, tri, abc, hz, verts, coarse_pts, coarse_exp)
     sdk = np.empty(n)
-    foot_ok = np.empty(n, dtype=np.bool_)
+    foot_ok = np.empty(n, dtype=np.int64)
     cand = np.empty(64)  # Newton candidates of one point: (lower bound, sample, pair)
     cand_m = np.empty(64, dtype=np.int64)
     cand_q = np.empty(64, dtype=np.int64)

@@ -17,7 +17,7 @@ import numpy as np
 from .._jit import kernel
 from ..geometry._kernels.ellipsoid import signed_distance
 from ._covered import MAX_CANDIDATES, REFINE_ITERS
-from ._features import _link, arc_point, children, pick, radius_bounds, surface_point
+from ._features import _link, arc_point, children, minus_ones, pick, radius_bounds, surface_point
 from ._refine import OBJ_NEG_DIST, SIDE_NEAREST, refine_patch, side_ok
 from ._refine_curve import CURVE_RIDGE, STATUS_FAILED, refine_curve
 
@@ -169,8 +169,8 @@ def _ridges(act_f, nact, face_edges, edges, verts, st, val, arg, tc, tr, te, zc,
     m = 0
     for q in range(nact):
         f = act_f[q]
-        sa = -1
-        sb = -1
+        sa = np.int64(-1)
+        sb = np.int64(-1)
         for c in range(3):
             ed = face_edges[f, c]
             if slot[ed] == -1:
@@ -198,7 +198,7 @@ def _ridges(act_f, nact, face_edges, edges, verts, st, val, arg, tc, tr, te, zc,
                         ze[j],
                     )
                     di = signed_distance(x0, x1, x2, zc[i], zr[i], ze[i])[0]
-                    if ok and di > 0.0 and side_ok(SIDE_NEAREST, x0, x1, x2, zc, zr, ze, i, j, 0.0):
+                    if ok and di > 0.0 and side_ok(np.int64(SIDE_NEAREST), x0, x1, x2, zc, zr, ze, i, j, 0.0):
                         rpts[m, 0], rpts[m, 1], rpts[m, 2] = x0, x1, x2
                         rpair[m, 0], rpair[m, 1] = min(i, j), max(i, j)
                         rval[m] = di
@@ -251,16 +251,16 @@ def _refine_protrusions(chosen, m, kg, ki, verts, tc, tr, te, zc, zr, ze, best):
             tc,
             tr,
             te,
-            OBJ_NEG_DIST,
+            np.int64(OBJ_NEG_DIST),
             zc[k],
             zr[k],
             ze[k],
             0.0,
             0.0,
             0.0,
-            REFINE_ITERS,
+            np.int64(REFINE_ITERS),
         )
-        if side_ok(SIDE_NEAREST, x0, x1, x2, zc, zr, ze, k, -1, 1e-12):
+        if side_ok(np.int64(SIDE_NEAREST), x0, x1, x2, zc, zr, ze, k, np.int64(-1), 1e-12):
             conv_all = conv_all and conv
             if -rv > best:
                 best, bx, by, bz, improved = -rv, x0, x1, x2, True
@@ -280,7 +280,7 @@ def _refine_ridges(chosen, m, ki, rpts, rpair, tc, tr, te, zc, zr, ze, best):
             rpts[s, 0],
             rpts[s, 1],
             rpts[s, 2],
-            CURVE_RIDGE,
+            np.int64(CURVE_RIDGE),
             zc[i],
             zr[i],
             ze[i],
@@ -291,7 +291,7 @@ def _refine_ridges(chosen, m, ki, rpts, rpair, tc, tr, te, zc, zr, ze, best):
             tr,
             te,
             0.0,
-            OBJ_NEG_DIST,
+            np.int64(OBJ_NEG_DIST),
             zc[i],
             zr[i],
             ze[i],
@@ -300,8 +300,8 @@ def _refine_ridges(chosen, m, ki, rpts, rpair, tc, tr, te, zc, zr, ze, best):
             ze,
             i,
             j,
-            SIDE_NEAREST,
-            REFINE_ITERS,
+            np.int64(SIDE_NEAREST),
+            np.int64(REFINE_ITERS),
         )
         if status == STATUS_FAILED:
             conv_all = False
@@ -348,7 +348,9 @@ def uncovered_search(
         emax[k] = max(ze[k, 0], max(ze[k, 1], ze[k, 2]))
     amax = max(te[0], max(te[1], te[2]))
     slack = 2.0 * amax * cover[level] + 1e-9
-    st = np.zeros(nv, dtype=np.int8)
+    st = np.empty(nv, dtype=np.int64)
+    for v in range(nv):
+        st[v] = 0
     pos = np.empty((nv, 3))
     val = np.empty(nv)
     arg = np.empty(nv, dtype=np.int64)
@@ -361,7 +363,9 @@ def uncovered_search(
     act_f = np.empty(nact, dtype=np.int64)
     for q in range(nact):
         act_f[q] = q
-    act_z = np.zeros(nact, dtype=np.int64)
+    act_z = np.empty(nact, dtype=np.int64)
+    for q in range(nact):
+        act_z[q] = 0
     for lv in range(l0, level + 1):
         base = face_off[lv]
         new = np.empty(3 * nact, dtype=np.int64)
@@ -404,7 +408,7 @@ def uncovered_search(
     conv_all = conv_all and not trunc
     ridge_in = False
     if n > 1:
-        slot = np.full(edges.shape[0], -1, dtype=np.int64)
+        slot = minus_ones(edges.shape[0])
         cap = 3 * nact + 1
         rpts = np.empty((cap, 3))
         rpair = np.empty((cap, 2), dtype=np.int64)

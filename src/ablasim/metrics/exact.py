@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._jit import await_background
 from ..geometry._kernels.ellipsoid import signed_distance_many
 from ..geometry._sphere_mesh import hierarchy, icosphere, level_for_cover
 from ._covered import covered_search
@@ -142,6 +143,7 @@ class _Best:
 
 
 def _uncovered(tumor, pk, resolution_mm, kappa_t, zone_res) -> _Best:
+    await_background("uncovered")
     th = hierarchy(level_for_cover(float(pk.te.max()), resolution_mm))
     out = _search(uncovered_search, th, pk, kappa_t)
     if out[0] == 1.0:
@@ -183,6 +185,8 @@ def _map_and_exclusion(tumor, pk, zh, map_resolution_mm, exclusion, covered, bes
     amax = float(pk.ze.max())
     kappa = 4.0 * max(float((pk.ze.max(axis=1) / pk.ze.min(axis=1) ** 2).max()), 1e-9)
     n_coarse = len(icosphere(COARSE_LEVEL).vertices)
+
+    await_background("map")
 
     def evaluate(points):
         """The exact margin function at points (signed distance to the zone boundary, > 0 inside) and the zone

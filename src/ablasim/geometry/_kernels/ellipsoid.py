@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..._jit import kernel
 
 _GROUP_TOL = 1e-12  # relative tolerance for "this axis is a shortest axis"
@@ -168,10 +170,22 @@ def implicit(px, py, pz, c, rot, e):
     return y0 * y0 + y1 * y1 + y2 * y2 - 1.0
 
 
-@kernel
 def signed_distance_many(points, c, rot, e, out_sd, out_foot):
     """Signed distance and nearest surface point for each row of ``points`` (each warm-started from the previous
-    row's root: consecutive rows are usually close)."""
+    row's root: consecutive rows are usually close). The ellipsoid's arrays are copied first: read-only arrays (an
+    Ellipsoid's are) would make numba compile every kernel below once more."""
+    _signed_distance_many(
+        points,
+        np.array(c, dtype=np.float64),
+        np.array(rot, dtype=np.float64),
+        np.array(e, dtype=np.float64),
+        out_sd,
+        out_foot,
+    )
+
+
+@kernel
+def _signed_distance_many(points, c, rot, e, out_sd, out_foot):
     u = -1.0
     for i in range(points.shape[0]):
         sd, fx, fy, fz, _, _, _, u = signed_distance_warm(points[i, 0], points[i, 1], points[i, 2], c, rot, e, u)

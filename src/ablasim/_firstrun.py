@@ -1,0 +1,49 @@
+"""First runs: say when numerical kernels will be compiled, and compile them on two cores.
+
+numba compiles on first use and caches the result (``NUMBA_CACHE_DIR``); a first run therefore spends most of its
+time compiling. The command line calls :func:`prepare` once, before a command runs: when a kernel the command needs
+is not cached yet it prints one line on stderr and starts compiling the independent kernel groups in a background
+process (this process compiles the others as it reaches them). ``make demo`` leaves the cache warm.
+"""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["NOTICE", "prepare"]
+
+NOTICE = "ablasim: compiling numerical kernels, first run only (cached for later runs) ..."
+
+
+def _plan(args) -> tuple[list[str], list[str], bool]:
+    """(groups this process compiles, groups a background process compiles, wait for them before the command)."""
+    command = getattr(args, "command", None)
+    if command in ("run", "report"):
+        extra = ["uncovered"] if getattr(args, "samples", None) else []
+        return ["exact"], ["map", *extra], False
+    if command == "cohort":
+        # compiled here, before any worker starts: each worker would otherwise compile them all over again
+        return ["exact"], ["uncovered"], True
+    return [], [], False
+
+
+def prepare(args, stream=None) -> bool:
+    """Print the notice and start background compiles when ``args`` (the parsed command line) needs kernels that
+    are not cached. Returns whether anything needs compiling."""
+    from ._jit import await_background, compile_in_background, is_cached
+    from .metrics._warm import compile_groups, entry_points
+
+    here, there, wait = _plan(args)
+    missing = [g for g in here + there if not all(is_cached(k) for k in entry_points(g))]
+    if not missing:
+        return False
+    print(NOTICE, file=stream or sys.stderr, flush=True)
+    background = [g for g in there if g in missing]
+    if background:
+        code = f"from ablasim.metrics._warm import compile_groups; compile_groups({background!r})"
+        compile_in_background(background, code)
+    if wait:
+        compile_groups([g for g in here if g in missing], report=False)
+        for g in background:
+            await_background(g)
+    return True

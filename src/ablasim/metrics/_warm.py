@@ -1,0 +1,54 @@
+"""Compile groups of the exact path's kernels on tiny cases, through the same code paths (and so with the same
+argument types) as real measurements: the first-run helper runs some of them in a background process."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["GROUPS", "compile_groups", "entry_points"]
+
+GROUPS = ("exact", "map", "uncovered")
+
+
+def entry_points(group: str) -> list:
+    """The kernels called from Python that a group compiles (their cache entries tell whether it is compiled)."""
+    if group == "exact":
+        from ._covered import covered_search
+
+        return [covered_search]
+    if group == "map":
+        from ._map_kernels import margin_map
+
+        return [margin_map]
+    from ._interior import interior_search
+    from ._uncovered import uncovered_search
+    from .coverage import _coverage_kernel
+
+    return [uncovered_search, interior_search, _coverage_kernel]
+
+
+def _compile(group: str) -> None:
+    from ..geometry.shapes import Ellipsoid
+    from . import exact
+
+    tumor = Ellipsoid([0.0, 0.0, 0.0], [2.0, 1.5, 1.8])
+    if group == "exact":
+        exact.exact_margin(tumor, [Ellipsoid.sphere([0.5, 0, 0], 3.0)], resolution_mm=1.0, map_resolution_mm=None)
+    elif group == "map":
+        zones = [Ellipsoid.sphere([-1.0, 0, 0], 3.0), Ellipsoid.sphere([1.0, 0, 0], 3.0)]
+        pk = exact._Pack(tumor, zones)
+        out = np.zeros(13)
+        out[1] = 1.0
+        exact._map_and_exclusion(tumor, pk, exact.hierarchy(2), 1.0, None, True, exact._Best(out, 0.0))
+    else:
+        zones = [Ellipsoid.sphere(c, 1.5) for c in ([2, 0, 0], [-2, 0, 0], [0, 2, 0], [0, -2, 0])]
+        exact.exact_margin(tumor, zones, resolution_mm=1.0, map_resolution_mm=None, coverage_polar=16)
+
+
+def compile_groups(groups, report: bool = True) -> None:
+    """Compile each group in turn; with ``report``, print its name when done (a parent process waits on these
+    lines)."""
+    for g in groups:
+        _compile(g)
+        if report:
+            print(g, flush=True)
