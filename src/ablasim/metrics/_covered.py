@@ -266,6 +266,22 @@ def _refine_creases(chosen, m, ki, cpts, cpair, zc, zr, ze, tc, tr, te, best):
 
 
 @kernel
+def _windows(best, rho_p, rho_c, kappa_z, kappa_t):
+    """Sampling bounds (patches, creases): how far above a smooth minimum its nearest sample can lie. A sample within
+    rho of a minimum on a patch is at most ``(kappa_z + kappa_eff) rho^2 / 2`` above it (the tumour's parallel
+    surface at distance s bends at most ``kappa_eff = kappa_t / (1 + kappa_t s)``; s >= best - 2 rho by the
+    Lipschitz bound); never more than rho. Along a crease the samples are up to rho_c apart and the crease bends up to
+    ``(kappa_a + kappa_b) / sin(angle)``, taken here as ``2 kappa_z`` (surfaces that meet at a shallow angle bend it
+    more: then only the Lipschitz bound rho_c holds)."""
+    s_min = max(best - 2.0 * rho_p, 0.0)
+    k_eff = kappa_t / (1.0 + kappa_t * s_min)
+    return (
+        min(rho_p, 0.5 * (kappa_z + k_eff) * rho_p * rho_p),
+        min(rho_c, 0.5 * (2.0 * kappa_z + k_eff) * rho_c * rho_c),
+    )
+
+
+@kernel
 def covered_search(
     verts,
     faces,
@@ -303,7 +319,8 @@ def covered_search(
     amax_all = 0.0
     for k in range(n):
         amax_all = max(amax_all, amax[k])
-    slack = 2.0 * amax_all * cover[level] + 1e-9
+    rho_p = amax_all * cover[level]
+    rho_c = amax_all * edge_ang[level]
     st = np.empty((n, nv), dtype=np.int64)  # 0: not evaluated, 1: cheap bounds, 2: exact, 3: listed candidate
     for k in range(n):
         for v in range(nv):
@@ -325,6 +342,8 @@ def covered_search(
         act_f[q] = q - (q // nf0) * nf0
     nact = n * nf0
     for lv in range(l0, level + 1):
+        # keep every face that may hold a value within the candidate window of the minimum (see below)
+        slack = 2.0 * max(_windows(best, rho_p, rho_c, kappa_z, kappa_t)) + 1e-9
         base = face_off[lv]
         new = np.empty(3 * nact, dtype=np.int64)
         nnew, hi = _evaluate(
@@ -346,7 +365,6 @@ def covered_search(
     # ---- finest level: samples and candidates ---------------------------------------------------------------------
     base = face_off[level]
     feature = FEATURE_SURFACE
-    rho_c = amax_all * edge_ang[level]
     cap = 2 * nact * max(n - 1, 1) + 16
     cpts = np.empty((cap, 3))
     cpair = np.empty((cap, 2), dtype=np.int64)
@@ -362,11 +380,7 @@ def covered_search(
         best, bx, by, bz, found = _crease_values(cpts, ccov, ncs, tc, tr, te, cval, best, bx, by, bz, u_warm)
         if found:
             feature = FEATURE_CREASE
-    # window: a sample within rho of a smooth minimum is at most b above it (curvature of the distance at the
-    # actual distance: the tumour's parallel surface at distance s bends at most kappa_t / (1 + kappa_t s))
-    rho_p = amax_all * cover[level]
-    s_min = max(best - 2.0 * rho_p, 0.0)
-    b_p = min(rho_p, 0.5 * (kappa_z + kappa_t / (1.0 + kappa_t * s_min)) * rho_p * rho_p)
+    b_p, b_c = _windows(best, rho_p, rho_c, kappa_z, kappa_t)
     size = 3 * nact + ncs + 1
     kv = np.empty(size)
     kx = np.empty(size)
@@ -406,7 +420,7 @@ def covered_search(
     crease_in_window = False
     if ncs > 0:
         nk, crease_in_window = _crease_minima(
-            cpts, cpair, cnb, ccov, cval, ncs, n, best + 2.0 * rho_c + 1e-9, kv, kx, ky, kz, kg, ki
+            cpts, cpair, cnb, ccov, cval, ncs, n, best + 2.0 * b_c + 1e-9, kv, kx, ky, kz, kg, ki
         )
         m, trunc_c = pick(kv, kx, ky, kz, kg, nk, rho_c, MAX_CANDIDATES, chosen)
         nref += m
@@ -421,6 +435,6 @@ def covered_search(
     out[5], out[6], out[7] = bx, by, bz
     out[8] = feature
     out[9] = b_p
-    out[10] = rho_c if crease_in_window else 0.0
+    out[10] = b_c if crease_in_window else 0.0
     out[11] = 1.0 if conv_all else 0.0
     out[12] = nref

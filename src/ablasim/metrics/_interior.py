@@ -15,27 +15,42 @@ import math
 import numpy as np
 
 from .._jit import kernel
-from ..geometry._kernels.ellipsoid import implicit, signed_distance
-from ._features import surface_point
+from ..geometry._kernels.ellipsoid import implicit, signed_distance, signed_distance_warm
+from ._features import radius_bounds, surface_point
 from ._uncovered import zone_distance
 
 
 @kernel
-def _cube_eval(tc, tr, te, w0, w1, w2, zc, zr, ze, r):
-    """F at the cube centre w and how many zones are within 2 r of it there (an interior local maximum of F has
-    at least four equally far zones: with three or fewer there is always a direction in which all of them grow)."""
+def _cube_eval(tc, tr, te, w0, w1, w2, zc, zr, ze, emin, emax, r, floor, uw):
+    """F at the cube centre w (or an upper bound on it when the cube cannot reach ``floor``: exact = False), how many
+    zones are within 2 r of it there (an interior local maximum of F has at least four equally far zones: with three or fewer
+    there is always a direction in which all of them grow). Cheap ellipsoidal-radius bounds first; exact distances
+    only for the zones that may be among the nearest."""
     x0, x1, x2 = surface_point(tc, tr, te, w0, w1, w2)
     n = zc.shape[0]
-    sd = np.empty(n)
-    f = np.inf
+    lo = np.empty(n)
+    f_hi = np.inf
     for k in range(n):
-        sd[k] = signed_distance(x0, x1, x2, zc[k], zr[k], ze[k])[0]
-        f = min(f, sd[k])
+        a, b = radius_bounds(x0, x1, x2, zc[k], zr[k], ze[k], emin[k], emax[k])
+        lo[k] = a
+        f_hi = min(f_hi, b)
     near = 0
     for k in range(n):
-        if sd[k] <= f + 2.0 * r:
+        if lo[k] <= f_hi + 2.0 * r:
             near += 1
-    return f, near
+    if near < 4 or f_hi + r < floor:
+        return f_hi, near, False  # no interior maximum above floor here: the upper bound is enough
+    f = np.inf
+    for k in range(n):
+        if lo[k] <= f_hi:
+            sd, _, _, _, _, _, _, uw[k] = signed_distance_warm(x0, x1, x2, zc[k], zr[k], ze[k], uw[k])
+            lo[k] = sd  # exact now
+            f = min(f, sd)
+    near = 0
+    for k in range(n):
+        if lo[k] <= f + 2.0 * r:
+            near += 1
+    return f, near, True
 
 
 @kernel
@@ -94,6 +109,9 @@ def interior_search(tc, tr, te, zc, zr, ze, emin, emax, resolution, floor, out):
     centre inside the tumour is polished by compass search. ``out``: F, point (3), the largest upper bound of a
     kept cube (-inf: no interior point can beat ``floor``), whether the point is a certified local maximum."""
     amax = max(te[0], max(te[1], te[2]))
+    uw = np.empty(zc.shape[0])
+    for k in range(zc.shape[0]):
+        uw[k] = -1.0
     h = 0.25
     nc = 64
     cw = np.empty((nc, 3))
@@ -109,10 +127,10 @@ def interior_search(tc, tr, te, zc, zr, ze, emin, emax, resolution, floor, out):
         fv = np.empty(nc)
         keep = np.empty(nc, dtype=np.int64)
         for q in range(nc):
-            f, near = _cube_eval(tc, tr, te, cw[q, 0], cw[q, 1], cw[q, 2], zc, zr, ze, r)
+            f, near, exact = _cube_eval(tc, tr, te, cw[q, 0], cw[q, 1], cw[q, 2], zc, zr, ze, emin, emax, r, floor, uw)
             fv[q] = f
             wn = math.sqrt(cw[q, 0] ** 2 + cw[q, 1] ** 2 + cw[q, 2] ** 2)
-            if f > best and wn <= 1.0:
+            if exact and f > best and wn <= 1.0:
                 best, bw0, bw1, bw2 = f, cw[q, 0], cw[q, 1], cw[q, 2]
             keep[q] = 1 if near >= 4 and wn - h * math.sqrt(3.0) <= 1.0 else 0
         nk = 0
@@ -153,7 +171,7 @@ def interior_search(tc, tr, te, zc, zr, ze, emin, emax, resolution, floor, out):
             ok, y0, y1, y2 = _equidistant(x0, x1, x2, zc, zr, ze, a, b, c, d)
             if not ok or implicit(y0, y1, y2, tc, tr, te) > 0.0:
                 continue
-            fy = zone_distance(y0, y1, y2, zc, zr, ze, emin, emax, np.inf)[0]
+            fy = zone_distance(y0, y1, y2, zc, zr, ze, emin, emax, uw)[0]
             if fy >= best:
                 best, x0, x1, x2 = fy, y0, y1, y2
                 certified = _is_local_max(y0, y1, y2, zc, zr, ze, a, b, c, d)
@@ -174,7 +192,7 @@ def interior_search(tc, tr, te, zc, zr, ze, emin, emax, resolution, floor, out):
             y2 = x2 + (s if d % 3 == 2 else 0.0)
             if implicit(y0, y1, y2, tc, tr, te) > 0.0:
                 continue
-            fy = zone_distance(y0, y1, y2, zc, zr, ze, emin, emax, np.inf)[0]
+            fy = zone_distance(y0, y1, y2, zc, zr, ze, emin, emax, uw)[0]
             if fy > best:
                 best, x0, x1, x2, moved = fy, y0, y1, y2, True
                 break

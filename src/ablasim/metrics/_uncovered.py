@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import kernel
-from ..geometry._kernels.ellipsoid import signed_distance
+from ..geometry._kernels.ellipsoid import signed_distance, signed_distance_warm
 from ._covered import MAX_CANDIDATES, REFINE_ITERS
 from ._features import _link, arc_point, children, minus_ones, pick, radius_bounds, surface_point
 from ._refine import OBJ_NEG_DIST, SIDE_NEAREST, refine_patch, side_ok
@@ -26,18 +26,19 @@ FEATURE_RIDGE = 4
 
 
 @kernel
-def zone_distance(x0, x1, x2, zc, zr, ze, emin, emax, stop):
-    """F(x) = min_k sd_k(x), its argmin and foot; zones whose cheap lower bound reaches ``stop`` or the current
-    minimum are skipped (their distance cannot be the minimum). Returns (F, argmin, f0, f1, f2)."""
+def zone_distance(x0, x1, x2, zc, zr, ze, emin, emax, uw):
+    """F(x) = min_k sd_k(x), its argmin and foot; zones whose cheap lower bound reaches the current minimum are
+    skipped (their distance cannot be the minimum). ``uw``: per-zone warm starts (updated; -1: none).
+    Returns (F, argmin, f0, f1, f2)."""
     n = zc.shape[0]
     best = np.inf
     arg = -1
     f0 = f1 = f2 = np.nan
     for k in range(n):
         lo, _ = radius_bounds(x0, x1, x2, zc[k], zr[k], ze[k], emin[k], emax[k])
-        if lo >= best or lo > stop:
+        if lo >= best:
             continue
-        sd, a0, a1, a2, _, _, _ = signed_distance(x0, x1, x2, zc[k], zr[k], ze[k])
+        sd, a0, a1, a2, _, _, _, uw[k] = signed_distance_warm(x0, x1, x2, zc[k], zr[k], ze[k], uw[k])
         if sd < best:
             best, arg, f0, f1, f2 = sd, k, a0, a1, a2
     return best, arg, f0, f1, f2
@@ -79,11 +80,14 @@ def _t_evaluate(act_f, nact, faces, base, verts, zc, zr, ze, tc, tr, te, emin, e
 @kernel
 def _t_exact(new, nnew, thr, zc, zr, ze, emin, emax, st, pos, val, arg, foot, best, bv):
     """Exact F at the new vertices whose cheap upper bound reaches ``thr``. Returns the best (value, vertex)."""
+    uw = np.empty(zc.shape[0])
+    for k in range(zc.shape[0]):
+        uw[k] = -1.0
     for q in range(nnew):
         v = new[q]
         if val[v] < thr:
             continue
-        f, a, f0, f1, f2 = zone_distance(pos[v, 0], pos[v, 1], pos[v, 2], zc, zr, ze, emin, emax, np.inf)
+        f, a, f0, f1, f2 = zone_distance(pos[v, 0], pos[v, 1], pos[v, 2], zc, zr, ze, emin, emax, uw)
         val[v] = f
         arg[v] = a
         foot[v, 0], foot[v, 1], foot[v, 2] = f0, f1, f2
@@ -163,9 +167,13 @@ def _ridge_root(tc, tr, te, ua0, ua1, ua2, ub0, ub1, ub2, ci, ri, ei, cj, rj, ej
 
 
 @kernel
-def _ridges(act_f, nact, face_edges, edges, verts, st, val, arg, tc, tr, te, zc, zr, ze, slot, rpts, rpair, rval, rnb):
+def _ridges(
+    min_value, act_f, nact, face_edges, edges, verts, st, val, arg, tc, tr, te, zc, zr, ze, slot, rpts, rpair, rval, rnb
+):
     """Ridge samples on the edges of the finest active faces whose ends have different nearest zones, linked to
-    their neighbours along the ridge (the other such edge of the same pair in each face). Returns the count."""
+    their neighbours along the ridge (the other such edge of the same pair in each face). Edges whose larger end
+    value is below ``min_value`` are skipped (a ridge point on them is within the edge of an end, F is 1-Lipschitz:
+    ``min_value`` is the window less the edge length). Returns the count."""
     m = 0
     for q in range(nact):
         f = act_f[q]
@@ -176,7 +184,7 @@ def _ridges(act_f, nact, face_edges, edges, verts, st, val, arg, tc, tr, te, zc,
             if slot[ed] == -1:
                 slot[ed] = -2
                 va, vb = edges[ed, 0], edges[ed, 1]
-                if st[va] >= 2 and st[vb] >= 2 and arg[va] != arg[vb] and max(val[va], val[vb]) > 0.0:
+                if st[va] >= 2 and st[vb] >= 2 and arg[va] != arg[vb] and max(val[va], val[vb]) > max(min_value, 0.0):
                     if val[va] > val[vb]:
                         va, vb = vb, va
                     i, j = arg[va], arg[vb]  # h = sd_i - sd_j <= 0 at va, > 0 at vb
@@ -331,6 +339,7 @@ def uncovered_search(
     tr,
     te,
     kappa_t,
+    kappa_z,
     out,
 ):
     """Largest distance F from the tumour surface to the zone (see the module docstring).
@@ -347,7 +356,15 @@ def uncovered_search(
         emin[k] = min(ze[k, 0], min(ze[k, 1], ze[k, 2]))
         emax[k] = max(ze[k, 0], max(ze[k, 1], ze[k, 2]))
     amax = max(te[0], max(te[1], te[2]))
-    slack = 2.0 * amax * cover[level] + 1e-9
+    rho_t = amax * cover[level]
+    rho_r = amax * edge_ang[level]
+    # a sample within rho of a smooth maximum on the surface is at most kappa_t rho^2 / 2 below it (F's second
+    # derivative along the surface is >= -kappa_t: the distances to convex zones are convex); along a ridge the
+    # samples are up to rho_r apart and F bends there no more than the surface and the zones do (taken as
+    # kappa_t + kappa_z; a ridge that turns faster is covered by the Lipschitz bound only). Never more than rho.
+    b_t = min(rho_t, 0.5 * kappa_t * rho_t * rho_t)
+    b_r = min(rho_r, 0.5 * (kappa_t + kappa_z) * rho_r * rho_r)
+    slack = 2.0 * max(b_t, b_r) + 1e-9  # faces kept: those that may reach the candidate windows
     st = np.empty(nv, dtype=np.int64)
     for v in range(nv):
         st[v] = 0
@@ -384,9 +401,6 @@ def uncovered_search(
     if not best > 0.0:
         return
     base = face_off[level]
-    rho_t = amax * cover[level]
-    b_t = min(rho_t, 0.5 * (amax / min(te[0], min(te[1], te[2])) ** 2) * rho_t * rho_t)
-    rho_r = amax * edge_ang[level]
     bx, by, bz = pos[bv, 0], pos[bv, 1], pos[bv, 2]
     feature = FEATURE_PROTRUSION
     size = 3 * nact + 1
@@ -415,25 +429,44 @@ def uncovered_search(
         rval = np.empty(cap)
         rnb = np.empty((cap, 2), dtype=np.int64)
         nr = _ridges(
-            act_f, nact, face_edges, edges, verts, st, val, arg, tc, tr, te, zc, zr, ze, slot, rpts, rpair, rval, rnb
+            best - 2.0 * b_r - rho_r,
+            act_f,
+            nact,
+            face_edges,
+            edges,
+            verts,
+            st,
+            val,
+            arg,
+            tc,
+            tr,
+            te,
+            zc,
+            zr,
+            ze,
+            slot,
+            rpts,
+            rpair,
+            rval,
+            rnb,
         )
         for s in range(nr):
             if rval[s] > best:
                 best, bx, by, bz, feature = rval[s], rpts[s, 0], rpts[s, 1], rpts[s, 2], FEATURE_RIDGE
-        nk, ridge_in = _ridge_maxima(rpts, rpair, rval, rnb, nr, n, best - 2.0 * rho_r - 1e-9, kv, kx, ky, kz, kg, ki)
+        nk, ridge_in = _ridge_maxima(rpts, rpair, rval, rnb, nr, n, best - 2.0 * b_r - 1e-9, kv, kx, ky, kz, kg, ki)
         m, trunc = pick(kv, kx, ky, kz, kg, nk, rho_r, MAX_CANDIDATES, chosen)
         nref += m
         rv, x0, x1, x2, improved, conv_r = _refine_ridges(chosen, m, ki, rpts, rpair, tc, tr, te, zc, zr, ze, best)
         if improved:
             best, bx, by, bz, feature = rv, x0, x1, x2, FEATURE_RIDGE
         conv_all = conv_all and conv_r and not trunc
-    f, _, f0, f1, f2 = zone_distance(bx, by, bz, zc, zr, ze, emin, emax, np.inf)
+    f, _, f0, f1, f2 = zone_distance(bx, by, bz, zc, zr, ze, emin, emax, emin * 0.0 - 1.0)
     out[0] = 1.0
     out[1] = -f
     out[2], out[3], out[4] = bx, by, bz
     out[5], out[6], out[7] = f0, f1, f2
     out[8] = feature
     out[9] = b_t
-    out[10] = rho_r if ridge_in else 0.0
+    out[10] = b_r if ridge_in else 0.0
     out[11] = 1.0 if conv_all else 0.0
     out[12] = nref

@@ -30,7 +30,7 @@ from ._interior import interior_search
 from ._map_kernels import margin_map
 from ._refine import CONVERGED_BOUND_MM
 from ._uncovered import uncovered_search
-from .coverage import ray_coverage
+from .coverage import ray_coverage_arrays
 from .result import MarginMap, MarginResult
 
 __all__ = ["exact_margin"]
@@ -51,6 +51,14 @@ class _Pack:
         self.zr = np.array([z.rotation for z in zones], dtype=np.float64)
         self.ze = np.array([z.semi_axes_mm for z in zones], dtype=np.float64)
         self.n = len(zones)
+
+    @classmethod
+    def from_arrays(cls, tc, tr, te, zc, zr, ze):
+        pk = cls.__new__(cls)
+        pk.tc, pk.tr, pk.te = (np.array(a, dtype=np.float64) for a in (tc, tr, te))
+        pk.zc, pk.zr, pk.ze = (np.array(a, dtype=np.float64) for a in (zc, zr, ze))
+        pk.n = len(pk.zc)
+        return pk
 
     def zone_distance(self, k, p):
         """Signed distance from p to zone ellipsoid k and the nearest point on it."""
@@ -100,20 +108,12 @@ def exact_margin(
     if map_resolution_mm is None and exclusion is not None:
         map_resolution_mm = 1.0
     pk = _Pack(tumor, zones)
-    kappa_t = tumor.max_curvature_per_mm
-    kappa_z = max(z.max_curvature_per_mm for z in zones)
-    zh = hierarchy(level_for_cover(float(pk.ze.max()), resolution_mm))
-    res = _search(covered_search, zh, pk, kappa_z, kappa_t)
-    covered = bool(res[0] == 1.0) and _center_inside(pk)
-    if covered:
-        best = _Best(res, 0.0 if res[11] == 1.0 else max(res[9], res[10]))
-    else:
-        best = _uncovered(tumor, pk, resolution_mm, kappa_t, res)
+    covered, best, zh = _margin(pk, resolution_mm)
     mm = None
     excluded_fraction = 0.0
     if map_resolution_mm is not None:
         mm, excluded_fraction, best = _map_and_exclusion(tumor, pk, zh, map_resolution_mm, exclusion, covered, best)
-    coverage, coverage_error = (1.0, 0.0) if covered else ray_coverage(tumor, zones, coverage_polar)
+    coverage, coverage_error = (1.0, 0.0) if covered else _coverage(pk, coverage_polar)
     tvol = tumor.volume_mm3
     return MarginResult(
         min_margin_mm=best.value,
@@ -131,6 +131,34 @@ def exact_margin(
     )
 
 
+def _margin(pk, resolution_mm):
+    """The regime, the optimum and the zone surfaces' mesh hierarchy."""
+    kappa_t = float(pk.te.max() / pk.te.min() ** 2)  # largest principal curvature of an ellipsoid: a_max / a_min^2
+    kappa_z = float((pk.ze.max(axis=1) / pk.ze.min(axis=1) ** 2).max())
+    zh = hierarchy(level_for_cover(float(pk.ze.max()), resolution_mm))
+    res = _search(covered_search, zh, pk, kappa_z, kappa_t)
+    covered = bool(res[0] == 1.0) and _center_inside(pk)
+    if covered:
+        best = _Best(res, 0.0 if res[11] == 1.0 else max(res[9], res[10]))
+    else:
+        best = _uncovered(pk, resolution_mm, kappa_t, kappa_z, res)
+    return covered, best, zh
+
+
+def _coverage(pk, n_polar):
+    return ray_coverage_arrays(pk.tc, pk.tr, pk.te, pk.zc, pk.zr, pk.ze, n_polar)
+
+
+def margin_arrays(tc, tr, te, zc, zr, ze, resolution_mm: float, coverage_polar: int) -> tuple:
+    """The exact margin without the surface map, for arrays (tumour centre, rotation, semi-axes; zones stacked):
+    (margin, coverage, coverage error, feature index into FEATURES, error bound). Cohorts and sampling call this
+    for each case, skipping the result objects; inputs are not validated (they come from validated ones)."""
+    pk = _Pack.from_arrays(tc, tr, te, zc, zr, ze)
+    covered, best, _ = _margin(pk, resolution_mm)
+    coverage, coverage_error = (1.0, 0.0) if covered else _coverage(pk, coverage_polar)
+    return best.value, coverage, coverage_error, best.feature, max(best.bound, CONVERGED_BOUND_MM)
+
+
 class _Best:
     """The reported optimum: value, the pair of points attaining it, feature and error bound."""
 
@@ -142,10 +170,10 @@ class _Best:
         self.bound = float(bound)
 
 
-def _uncovered(tumor, pk, resolution_mm, kappa_t, zone_res) -> _Best:
+def _uncovered(pk, resolution_mm, kappa_t, kappa_z, zone_res) -> _Best:
     await_background("uncovered")
     th = hierarchy(level_for_cover(float(pk.te.max()), resolution_mm))
-    out = _search(uncovered_search, th, pk, kappa_t)
+    out = _search(uncovered_search, th, pk, kappa_t, kappa_z)
     if out[0] == 1.0:
         best = _Best(out, 0.0 if out[11] == 1.0 else max(out[9], out[10]))
     else:
