@@ -23,25 +23,51 @@ def _plan(args) -> tuple[list[str], list[str], bool]:
         return ["exact"], ["map", *extra], False
     if command == "cohort":
         # compiled here, before any worker starts: each worker would otherwise compile them all over again
-        return ["exact"], ["uncovered"], True
+        return ["exact", "cases"], ["uncovered"], True
     return [], [], False
+
+
+def _entry_points(group: str) -> list:
+    if group == "cases":
+        from .workflows.cohorts import cases
+
+        return [cases._zones, cases._frame]
+    from .metrics._warm import entry_points
+
+    return entry_points(group)
+
+
+def compile_groups(groups, report: bool = True) -> None:
+    """Compile each group in turn; with ``report``, print its name when done (a parent process waits on these
+    lines)."""
+    from .metrics._warm import compile_group
+
+    for g in groups:
+        if g == "cases":
+            from .workflows.cohorts.cases import _warm
+
+            _warm()
+        else:
+            compile_group(g)
+        if report:
+            print(g, flush=True)
 
 
 def prepare(args, stream=None) -> bool:
     """Print the notice and start background compiles when ``args`` (the parsed command line) needs kernels that
     are not cached. Returns whether anything needs compiling."""
     from ._jit import await_background, compile_in_background, is_cached
-    from .metrics._warm import compile_groups, entry_points
 
     here, there, wait = _plan(args)
-    missing = [g for g in here + there if not all(is_cached(k) for k in entry_points(g))]
+    missing = [g for g in here + there if not all(is_cached(k) for k in _entry_points(g))]
     if not missing:
         return False
     print(NOTICE, file=stream or sys.stderr, flush=True)
     background = [g for g in there if g in missing]
     if background:
-        code = f"from ablasim.metrics._warm import compile_groups; compile_groups({background!r})"
-        compile_in_background(background, code)
+        compile_in_background(
+            background, f"from ablasim._firstrun import compile_groups; compile_groups({background!r})"
+        )
     if wait:
         compile_groups([g for g in here if g in missing], report=False)
         for g in background:

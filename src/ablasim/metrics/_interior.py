@@ -23,9 +23,9 @@ from ._uncovered import zone_distance
 @kernel
 def _cube_eval(tc, tr, te, w0, w1, w2, zc, zr, ze, emin, emax, r, floor, uw):
     """F at the cube centre w (or an upper bound on it when the cube cannot reach ``floor``: exact = False), how many
-    zones are within 2 r of it there (an interior local maximum of F has at least four equally far zones: with three or fewer
-    there is always a direction in which all of them grow). Cheap ellipsoidal-radius bounds first; exact distances
-    only for the zones that may be among the nearest."""
+    zones are within 2 r of it there (an interior local maximum of F has at least four equally far zones: with three
+    or fewer there is always a direction in which all of them grow). Cheap ellipsoidal-radius bounds first; exact
+    distances only for the zones that may be among the nearest."""
     x0, x1, x2 = surface_point(tc, tr, te, w0, w1, w2)
     n = zc.shape[0]
     lo = np.empty(n)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["GROUPS", "compile_groups", "entry_points"]
+__all__ = ["GROUPS", "compile_group", "entry_points"]
 
 GROUPS = ("exact", "map", "uncovered")
 
@@ -27,7 +27,7 @@ def entry_points(group: str) -> list:
     return [uncovered_search, interior_search, _coverage_kernel]
 
 
-def _compile(group: str) -> None:
+def compile_group(group: str) -> None:
     from ..geometry.shapes import Ellipsoid
     from . import exact
 
@@ -43,12 +43,3 @@ def _compile(group: str) -> None:
     else:
         zones = [Ellipsoid.sphere(c, 1.5) for c in ([2, 0, 0], [-2, 0, 0], [0, 2, 0], [0, -2, 0])]
         exact.exact_margin(tumor, zones, resolution_mm=1.0, map_resolution_mm=None, coverage_polar=16)
-
-
-def compile_groups(groups, report: bool = True) -> None:
-    """Compile each group in turn; with ``report``, print its name when done (a parent process waits on these
-    lines)."""
-    for g in groups:
-        _compile(g)
-        if report:
-            print(g, flush=True)

@@ -250,10 +250,11 @@ def _map_and_exclusion(tumor, pk, zh, map_resolution_mm, exclusion, covered, bes
         excluded_fraction = float(areas[~included].sum() / areas.sum())
         if not included.all():
             best = constrained_minimum(tumor, pk, exclusion, mesh_map, tpts, mvals, mzone, included, evaluate, best)
-    # Every included map vertex is a candidate too: its value is attained by a real pair of points.
+    # Every included map vertex is a candidate too: its value is attained by a real pair of points. (Below the
+    # search's optimum by more than rounding only if the search missed a basin: then its bound no longer holds.)
     if included.any():
         i = int(np.flatnonzero(included)[np.argmin(mvals[included])])
-        if mvals[i] < best.value:
+        if mvals[i] < best.value - 1e-9 * max(1.0, abs(best.value)):
             best.value = float(mvals[i])
             best.tumor_pt = tpts[i].copy()
             best.zone_pt = _nearest_zone_point(pk, tpts[i], int(mzone[i]))

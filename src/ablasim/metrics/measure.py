@@ -79,9 +79,18 @@ def measure_margin(
         if method == "exact":
             raise ValidationError("method", method, "an implicit zone is measured on its isosurface; use auto")
         if method == "auto" and isinstance(tumor, Ellipsoid):
+            from ..zones.synergy import SynergyZone
             from .isosurface import isosurface_margin
 
-            return isosurface_margin(tumor, zone, resolution_mm=res, map_resolution_mm=map_res, exclusion=exclude)
+            if isinstance(zone, SynergyZone) and exclude is None:
+                from .level_set import level_set_margin
+
+                fast = level_set_margin(tumor, zone, resolution_mm=res, map_resolution_mm=map_res)
+                if fast is not None:  # a covered tumour; otherwise the isosurface search below
+                    return fast
+            return isosurface_margin(
+                tumor, zone, resolution_mm=res, map_resolution_mm=1.0 if map_res is None else map_res, exclusion=exclude
+            )
         vgrid = tumor.grid if isinstance(tumor, Mask) else _voxel_grid(tumor, None, grid)
         zone_mask = _rasterise_implicit(zone, tumor, vgrid, pad)
         zones = []

@@ -235,3 +235,13 @@ def run_chunk(spec, start: int, stop: int) -> dict:
         out["feature"][row] = feature
         out["error_bound_mm"][row] = bound
     return out
+
+
+def _warm() -> None:
+    """Compile the case kernels (the first-run helper calls this before a cohort's workers start)."""
+    f = _frame(0.0, 0.0, 1.0)
+    zc, zr, ze = np.empty((2, 3)), np.empty((2, 3, 3)), np.empty((2, 3))
+    d, e1 = np.array(f[3:]), np.array(f[:3])
+    _zones(
+        np.zeros(3), d, e1, _layout(2, 10.0), 1.0, 1.0, np.ones(3), np.zeros(draws_per_case(2)), np.zeros(8), zc, zr, ze
+    )
