@@ -73,3 +73,9 @@ def prepare(args, stream=None) -> bool:
         for g in background:
             await_background(g)
     return True
+
+
+ALL_GROUPS = ("exact", "map", "uncovered", "cases")
+
+if __name__ == "__main__":  # ``python -m ablasim._firstrun``: compile every group now (make demo does)
+    compile_groups(list(ALL_GROUPS), report=False)

@@ -79,5 +79,7 @@ def await_background(group: str) -> None:
         _DONE.add(name)
         _BACKGROUND.pop(name, None)
         if name == group:
-            return
-    proc.wait()  # the child ended without reporting the group: its kernels compile here on demand
+            break
+    if not any(p is proc for p in _BACKGROUND.values()):  # nothing more to wait for from this child
+        proc.stdout.close()
+        proc.wait()
