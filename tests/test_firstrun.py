@@ -1,11 +1,17 @@
 """First runs: the notice, and compiling kernel groups in a background process."""
 
 import io
-import sys
 from types import SimpleNamespace
+
+import pytest
 
 import ablasim._firstrun as fr
 import ablasim._jit as jit
+
+
+@pytest.fixture(autouse=True)
+def fresh(monkeypatch):
+    monkeypatch.setattr(fr, "_PREPARED", set())
 
 
 def test_a_cached_command_prints_nothing(monkeypatch):
@@ -46,6 +52,5 @@ def test_waiting_for_a_background_group(monkeypatch):
     monkeypatch.setattr(jit, "_DONE", set())
     jit.compile_in_background(["a", "b"], "print('a', flush=True); print('b', flush=True)")
     jit.await_background("b")
-    assert jit._DONE == {"a", "b"} and jit._BACKGROUND == {}
+    assert {"a", "b"} == jit._DONE and jit._BACKGROUND == {}
     jit.await_background("a")  # already done: returns at once
-    assert sys.executable  # the child ran with this interpreter

@@ -53,11 +53,18 @@ def compile_groups(groups, report: bool = True) -> None:
             print(g, flush=True)
 
 
+_PREPARED: set = set()
+
+
 def prepare(args, stream=None) -> bool:
     """Print the notice and start background compiles when ``args`` (the parsed command line) needs kernels that
-    are not cached. Returns whether anything needs compiling."""
+    are not cached. Returns whether anything needs compiling. Once per command and process."""
     from ._jit import await_background, compile_in_background, is_cached
 
+    key = getattr(args, "command", None)
+    if key in _PREPARED:
+        return False
+    _PREPARED.add(key)
     here, there, wait = _plan(args)
     missing = [g for g in here + there if not all(is_cached(k) for k in _entry_points(g))]
     if not missing:
