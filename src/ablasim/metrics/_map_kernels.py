@@ -11,8 +11,8 @@ from the exact global nearest point of every surface when it is exposed; (b) by 
 conditions from the nearest crease sample of every pair of surfaces whose crease could beat the current best;
 (c) from the triple points computed once; and when the global nearest point of surface k is covered by another
 ellipsoid while ``|sd_k(p)|`` (a lower bound for every point of surface k) is below the best value, a non-global
-local nearest point of k may be the answer: those are computed exactly (``secondary_feet_local``); only for points
-on a symmetry plane of k (a degenerate case) we refine the nearest exposed sample of a coarse mesh of k. Every
+local nearest point of k may be the answer: those are computed exactly (``secondary_feet_local``; a point on a
+symmetry plane of k, a degenerate case, is first moved 1e-7 mm off it). Every
 candidate is a true boundary point, so inside values are never below the exact distance.
 
 Creases: a crease of surfaces a and b is at least ``max(|sd_a(p)|, |sd_b(p)|)`` from p (pruned when that cannot
@@ -32,8 +32,8 @@ import numpy as np
 
 from .._jit import kernel
 from ..geometry._kernels.ellipsoid import implicit, secondary_feet_local, signed_distance_warm
-from ._features import crease_graph, minus_ones, surface_point, triple_points
-from ._refine import OBJ_POINT, SIDE_EXPOSED, refine_patch, side_ok
+from ._features import crease_graph, minus_ones, triple_points
+from ._refine import SIDE_EXPOSED, side_ok
 from ._refine_curve import crease_nearest, implicit_hessians
 
 CHUNK = 8  # crease samples per bounding sphere
@@ -108,14 +108,11 @@ def _chunks(pts, ptr, n, chunks):
 
 
 @kernel
-def _prep(
-    verts, face_edges, edges, zc, zr, ze, coarse_nv, gap, pts, nbs, ptr, chunks, tri, abc, coarse_pts, coarse_exp
-):
+def _prep(verts, face_edges, edges, zc, zr, ze, gap, pts, nbs, ptr, chunks, tri, abc):
     """Exposed crease samples of the whole boundary grouped by pair (``pts[ptr[a * n + b]:ptr[a * n + b + 1]]``),
     in order along the crease, with their exposed neighbours along it (``nbs``, -1: none) and bounding spheres of
     runs of ``CHUNK`` of them (``chunks[c] = (centre, radius)``, chunk c starting at sample ``c * CHUNK`` of its
-    pair's run: see :func:`_chunks`), the triple points, and the coarse samples of every surface. Returns (crease
-    samples, triple points)."""
+    pair's run: see :func:`_chunks`) and the triple points. Returns (crease samples, triple points)."""
     n = zc.shape[0]
     nf = face_edges.shape[0]
     fzone = np.empty(n * nf, dtype=np.int64)
@@ -157,51 +154,34 @@ def _prep(
                     bare = 0
                     break
             abc[t, 3 + e] = bare
-    for k in range(n):
-        for v in range(coarse_nv):
-            x0, x1, x2 = surface_point(zc[k], zr[k], ze[k], verts[v, 0], verts[v, 1], verts[v, 2])
-            coarse_pts[k, v, 0] = x0
-            coarse_pts[k, v, 1] = x1
-            coarse_pts[k, v, 2] = x2
-            coarse_exp[k, v] = 1 if side_ok(np.int64(SIDE_EXPOSED), x0, x1, x2, zc, zr, ze, k, np.int64(-1), 0.0) else 0
     return ncs, nt
 
 
 @kernel
-def _coarse_search(p0, p1, p2, k, best, zc, zr, ze, verts, coarse_pts, coarse_exp, coarse_gap):
-    """Degenerate positions only (p on a symmetry plane of surface k): nearest exposed coarse sample of k,
-    refined by Newton on the surface."""
-    near = np.inf
-    near_i = -1
-    for c in range(coarse_pts.shape[1]):
-        if coarse_exp[k, c]:
-            d = math.sqrt(
-                (coarse_pts[k, c, 0] - p0) ** 2 + (coarse_pts[k, c, 1] - p1) ** 2 + (coarse_pts[k, c, 2] - p2) ** 2
-            )
-            if d < near:
-                near = d
-                near_i = c
-    if near_i < 0 or near - coarse_gap >= best:
+def _secondary(p0, p1, p2, k, zc, zr, ze, best):
+    """The nearest exposed non-global local nearest point of surface k to p, if nearer than ``best`` (exact, closed
+    form). On a symmetry plane of k (a degenerate position) p is first moved 1e-7 mm off it: the points found are
+    then real surface points within ~1e-7 mm of the degenerate ones, so the distance stays attained."""
+    w0, w1, w2 = p0 - zc[k, 0], p1 - zc[k, 1], p2 - zc[k, 2]
+    y0 = zr[k, 0, 0] * w0 + zr[k, 1, 0] * w1 + zr[k, 2, 0] * w2
+    y1 = zr[k, 0, 1] * w0 + zr[k, 1, 1] * w1 + zr[k, 2, 1] * w2
+    y2 = zr[k, 0, 2] * w0 + zr[k, 1, 2] * w1 + zr[k, 2, 2] * w2
+    cnt, a0, a1, a2, b0, b1, b2 = secondary_feet_local(y0, y1, y2, ze[k, 0], ze[k, 1], ze[k, 2])
+    if cnt == -1:
+        y0 = y0 if abs(y0) >= 1e-7 else 1e-7
+        y1 = y1 if abs(y1) >= 1e-7 else 1e-7
+        y2 = y2 if abs(y2) >= 1e-7 else 1e-7
+        cnt, a0, a1, a2, b0, b1, b2 = secondary_feet_local(y0, y1, y2, ze[k, 0], ze[k, 1], ze[k, 2])
+    if cnt != 2:
         return best
-    best = min(best, near)
-    val, x0, x1, x2, _, _, _, _ = refine_patch(
-        verts[near_i, 0],
-        verts[near_i, 1],
-        verts[near_i, 2],
-        zc[k],
-        zr[k],
-        ze[k],
-        np.int64(OBJ_POINT),
-        zc[k],
-        zr[k],
-        ze[k],
-        p0,
-        p1,
-        p2,
-        np.int64(50),
-    )
-    if val < best and side_ok(np.int64(SIDE_EXPOSED), x0, x1, x2, zc, zr, ze, k, np.int64(-1), 1e-12):
-        best = val
+    for side in range(2):
+        l0, l1, l2 = (a0, a1, a2) if side == 0 else (b0, b1, b2)
+        x0 = zc[k, 0] + zr[k, 0, 0] * l0 + zr[k, 0, 1] * l1 + zr[k, 0, 2] * l2
+        x1 = zc[k, 1] + zr[k, 1, 0] * l0 + zr[k, 1, 1] * l1 + zr[k, 1, 2] * l2
+        x2 = zc[k, 2] + zr[k, 2, 0] * l0 + zr[k, 2, 1] * l1 + zr[k, 2, 2] * l2
+        d = math.sqrt((x0 - p0) ** 2 + (x1 - p1) ** 2 + (x2 - p2) ** 2)
+        if d < best and side_ok(np.int64(SIDE_EXPOSED), x0, x1, x2, zc, zr, ze, k, np.int64(-1), 1e-12):
+            best = d
     return best
 
 
@@ -256,13 +236,13 @@ def _crease_try(y0, y1, y2, p0, p1, p2, zc, zr, ze, hz, a, b, best):
 
 
 @kernel
-def _full(p0, p1, p2, zc, zr, ze, feat, gap, kappa, nt, coarse_gap, sdk, foot_ok, cand, cand_m, cand_q):
+def _full(p0, p1, p2, zc, zr, ze, feat, gap, kappa, nt, sdk, foot_ok, cand, cand_m, cand_q):
     """Inside the union, when the deepest ellipsoid's nearest point is covered (see the module docstring); ``sdk``
     and ``foot_ok`` from :func:`_fast`.
     ``feat`` = (crease samples, their neighbours, pair offsets, triple points, their surfaces, implicit Hessians,
-    sphere-mesh vertices, coarse samples, coarse exposure).
+    ).
     Returns (value, zone whose formula gives it or -1)."""
-    cpts, nbs, ptr, chunks, tri, abc, hz, verts, coarse_pts, coarse_exp = feat
+    cpts, nbs, ptr, chunks, tri, abc, hz = feat
     n = zc.shape[0]
     best = np.inf
     arg = -1
@@ -336,36 +316,20 @@ def _full(p0, p1, p2, zc, zr, ze, feat, gap, kappa, nt, coarse_gap, sdk, foot_ok
         if nb < best:
             best, arg = nb, -1
     for k in range(n):  # non-global nearest points of surfaces whose global one is covered
-        if foot_ok[k] or abs(sdk[k]) >= best:
-            continue
-        w0, w1, w2 = p0 - zc[k, 0], p1 - zc[k, 1], p2 - zc[k, 2]
-        y0 = zr[k, 0, 0] * w0 + zr[k, 1, 0] * w1 + zr[k, 2, 0] * w2
-        y1 = zr[k, 0, 1] * w0 + zr[k, 1, 1] * w1 + zr[k, 2, 1] * w2
-        y2 = zr[k, 0, 2] * w0 + zr[k, 1, 2] * w1 + zr[k, 2, 2] * w2
-        cnt, a0, a1, a2, b0, b1, b2 = secondary_feet_local(y0, y1, y2, ze[k, 0], ze[k, 1], ze[k, 2])
-        if cnt == 2:
-            for side in range(2):
-                l0, l1, l2 = (a0, a1, a2) if side == 0 else (b0, b1, b2)
-                x0 = zc[k, 0] + zr[k, 0, 0] * l0 + zr[k, 0, 1] * l1 + zr[k, 0, 2] * l2
-                x1 = zc[k, 1] + zr[k, 1, 0] * l0 + zr[k, 1, 1] * l1 + zr[k, 1, 2] * l2
-                x2 = zc[k, 2] + zr[k, 2, 0] * l0 + zr[k, 2, 1] * l1 + zr[k, 2, 2] * l2
-                d = math.sqrt((x0 - p0) ** 2 + (x1 - p1) ** 2 + (x2 - p2) ** 2)
-                if d < best and side_ok(np.int64(SIDE_EXPOSED), x0, x1, x2, zc, zr, ze, k, np.int64(-1), 1e-12):
-                    best, arg = d, -1
-        elif cnt == -1:
-            nb = _coarse_search(p0, p1, p2, k, best, zc, zr, ze, verts, coarse_pts, coarse_exp, coarse_gap)
-            if nb < best:
-                best, arg = nb, -1
+        if not foot_ok[k] and abs(sdk[k]) < best:
+            d = _secondary(p0, p1, p2, k, zc, zr, ze, best)
+            if d < best:
+                best, arg = d, -1
     return best, arg
 
 
 @kernel
-def margin_map(points, zc, zr, ze, verts, face_edges, edges, coarse_nv, gap, coarse_gap, kappa, out_val, out_zone):
+def margin_map(points, zc, zr, ze, verts, face_edges, edges, gap, kappa, out_val, out_zone):
     """Signed distance (> 0 inside the zone) from each point to the union's boundary, and the zone k whose
     formula ``-sd_k`` gives it (-1: a crease, triple point or non-global nearest point).
 
     ``verts``, ``face_edges`` and ``edges`` are a sphere mesh on which every surface's creases are sampled (no more
-    than ``gap`` apart); its first ``coarse_nv`` vertices are the coarse samples for the degenerate case.
+    than ``gap`` apart).
     """
     n = zc.shape[0]
     emin = np.empty(n)
@@ -379,14 +343,12 @@ def margin_map(points, zc, zr, ze, verts, face_edges, edges, coarse_nv, gap, coa
     ptr = np.empty(n * n + 1, dtype=np.int64)
     tri = np.empty((2 * n * n * n + 16, 3))
     abc = np.empty((2 * n * n * n + 16, 6), dtype=np.int64)
-    coarse_pts = np.empty((n, coarse_nv, 3))
-    coarse_exp = np.empty((n, coarse_nv), dtype=np.int64)
     hz = np.empty((n, 3, 3))
     implicit_hessians(zc, zr, ze, hz)
     prepared = False
     nt = 0
     chunks = np.empty((cap // CHUNK + n * n + 1, 4))
-    feat = (cpts, nbs, ptr, chunks, tri, abc, hz, verts, coarse_pts, coarse_exp)
+    feat = (cpts, nbs, ptr, chunks, tri, abc, hz)
     sdk = np.empty(n)
     foot_ok = np.empty(n, dtype=np.int64)
     cand = np.empty(64)  # Newton candidates of one point: (lower bound, sample, pair)
@@ -404,7 +366,6 @@ def margin_map(points, zc, zr, ze, verts, face_edges, edges, coarse_nv, gap, coa
                     zc,
                     zr,
                     ze,
-                    coarse_nv,
                     gap,
                     cpts,
                     nbs,
@@ -412,12 +373,8 @@ def margin_map(points, zc, zr, ze, verts, face_edges, edges, coarse_nv, gap, coa
                     chunks,
                     tri,
                     abc,
-                    coarse_pts,
-                    coarse_exp,
                 )
                 prepared = True
-            value, arg = _full(
-                p0, p1, p2, zc, zr, ze, feat, gap, kappa, nt, coarse_gap, sdk, foot_ok, cand, cand_m, cand_q
-            )
+            value, arg = _full(p0, p1, p2, zc, zr, ze, feat, gap, kappa, nt, sdk, foot_ok, cand, cand_m, cand_q)
         out_val[v] = value
         out_zone[v] = arg

@@ -37,7 +37,6 @@ __all__ = ["exact_margin"]
 
 FEATURES = ("surface", "crease", "triple-point", "protrusion", "ridge", "interior")
 MAP_CREASE_LEVEL = 4  # sphere-mesh level on which the margin map samples creases (Newton seeds)
-COARSE_LEVEL = 3  # its first vertices: the coarse samples of the degenerate map case
 
 
 class _Pack:
@@ -209,11 +208,9 @@ def _map_and_exclusion(tumor, pk, zh, map_resolution_mm, exclusion, covered, bes
     tmax = float(pk.te.max())
     mesh_map = icosphere(level_for_cover(tmax, map_resolution_mm))
     tpts = np.ascontiguousarray(tumor.center_mm + mesh_map.vertices @ tumor.linear_map.T)
-    ch = hierarchy(max(COARSE_LEVEL, min(zh.level, MAP_CREASE_LEVEL)))
+    ch = hierarchy(min(zh.level, MAP_CREASE_LEVEL))
     amax = float(pk.ze.max())
     kappa = 4.0 * max(float((pk.ze.max(axis=1) / pk.ze.min(axis=1) ** 2).max()), 1e-9)
-    n_coarse = len(icosphere(COARSE_LEVEL).vertices)
-
     await_background("map")
 
     def evaluate(points):
@@ -223,19 +220,7 @@ def _map_and_exclusion(tumor, pk, zh, map_resolution_mm, exclusion, covered, bes
         vals = np.empty(len(pts))
         zone = np.empty(len(pts), dtype=np.int64)
         margin_map(
-            pts,
-            pk.zc,
-            pk.zr,
-            pk.ze,
-            ch.vertices,
-            ch.face_edges,
-            ch.edges,
-            n_coarse,
-            amax * ch.edge[-1],
-            amax * ch.cover[COARSE_LEVEL],
-            kappa,
-            vals,
-            zone,
+            pts, pk.zc, pk.zr, pk.ze, ch.vertices, ch.face_edges, ch.edges, amax * ch.edge[-1], kappa, vals, zone
         )
         return vals, zone
 
