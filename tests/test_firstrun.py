@@ -39,7 +39,7 @@ def test_a_cohort_compiles_everything_before_its_workers_start(monkeypatch):
     monkeypatch.setattr(jit, "await_background", lambda g: here.append(("awaited", g)))
     monkeypatch.setattr(fr, "compile_groups", lambda groups, report=True: here.extend(groups))
     assert fr.prepare(SimpleNamespace(command="cohort"), stream=io.StringIO())
-    assert here == ["exact", "cases", ("awaited", "uncovered")] and there == ["uncovered"]
+    assert here == ["exact", "cases", "interior", ("awaited", "uncovered")] and there == ["uncovered"]
 
 
 def test_commands_without_kernels_are_left_alone():

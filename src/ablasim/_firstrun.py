@@ -23,7 +23,7 @@ def _plan(args) -> tuple[list[str], list[str], bool]:
         return ["exact"], ["map", *extra], False
     if command == "cohort":
         # compiled here, before any worker starts: each worker would otherwise compile them all over again
-        return ["exact", "cases"], ["uncovered"], True
+        return ["exact", "cases", "interior"], ["uncovered"], True
     return [], [], False
 
 
@@ -82,7 +82,7 @@ def prepare(args, stream=None) -> bool:
     return True
 
 
-ALL_GROUPS = ("exact", "map", "uncovered", "cases")
+ALL_GROUPS = ("exact", "map", "uncovered", "interior", "cases")
 
 if __name__ == "__main__":  # ``python -m ablasim._firstrun``: compile every group now (make demo does)
     compile_groups(list(ALL_GROUPS), report=False)

@@ -7,7 +7,7 @@ import numpy as np
 
 __all__ = ["GROUPS", "compile_group", "entry_points"]
 
-GROUPS = ("exact", "map", "uncovered")
+GROUPS = ("exact", "map", "uncovered", "interior")
 
 
 def entry_points(group: str) -> list:
@@ -20,26 +20,36 @@ def entry_points(group: str) -> list:
         from ._map_kernels import margin_map
 
         return [margin_map]
+    if group == "uncovered":
+        from ._uncovered import uncovered_search
+
+        return [uncovered_search]
     from ._interior import interior_search
-    from ._uncovered import uncovered_search
     from .coverage import _coverage_kernel
 
-    return [uncovered_search, interior_search, _coverage_kernel]
+    return [interior_search, _coverage_kernel]
 
 
 def compile_group(group: str) -> None:
+    """Compile a group: "exact" (the covered search), "map" (the margin map), "uncovered" (the protrusion search),
+    "interior" (the interior search and the coverage integral)."""
     from ..geometry.shapes import Ellipsoid
     from . import exact
 
     tumor = Ellipsoid([0.0, 0.0, 0.0], [2.0, 1.5, 1.8])
     if group == "exact":
         exact.exact_margin(tumor, [Ellipsoid.sphere([0.5, 0, 0], 3.0)], resolution_mm=1.0, map_resolution_mm=None)
-    elif group == "map":
-        zones = [Ellipsoid.sphere([-1.0, 0, 0], 3.0), Ellipsoid.sphere([1.0, 0, 0], 3.0)]
-        pk = exact._Pack(tumor, zones)
+        return
+    zones = [Ellipsoid.sphere(c, 1.5) for c in ([2, 0, 0], [-2, 0, 0], [0, 2, 0], [0, -2, 0])]
+    pk = exact._Pack(tumor, zones)
+    if group == "map":
         out = np.zeros(13)
         out[1] = 1.0
         exact._map_and_exclusion(tumor, pk, exact.hierarchy(2), 1.0, None, True, exact._Best(out, 0.0))
+    elif group == "uncovered":
+        exact._search(exact.uncovered_search, exact.hierarchy(2), pk, 1.0, 1.0)
     else:
-        zones = [Ellipsoid.sphere(c, 1.5) for c in ([2, 0, 0], [-2, 0, 0], [0, 2, 0], [0, -2, 0])]
-        exact.exact_margin(tumor, zones, resolution_mm=1.0, map_resolution_mm=None, coverage_polar=16)
+        io = np.zeros(6)
+        emin, emax = pk.ze.min(axis=1), pk.ze.max(axis=1)
+        exact.interior_search(pk.tc, pk.tr, pk.te, pk.zc, pk.zr, pk.ze, emin, emax, 1.0, 0.0, io)
+        exact._coverage(pk, 16)
