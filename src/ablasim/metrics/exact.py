@@ -40,24 +40,42 @@ MAP_CREASE_LEVEL = 4  # sphere-mesh level on which the margin map samples crease
 
 
 class _Pack:
-    """Writable C-contiguous float64 copies for the kernels (one type per argument: one compiled version)."""
+    """Writable C-contiguous float64 copies for the kernels (one type per argument: one compiled version). A zone
+    ellipsoid equal to an earlier one (the same set: centre and quadratic form) is dropped: the union is the same,
+    and two coincident surfaces would make every point of them a crease."""
 
     def __init__(self, tumor, zones):
         self.tc = np.array(tumor.center_mm, dtype=np.float64)
         self.tr = np.array(tumor.rotation, dtype=np.float64)
         self.te = np.array(tumor.semi_axes_mm, dtype=np.float64)
-        self.zc = np.array([z.center_mm for z in zones], dtype=np.float64)
-        self.zr = np.array([z.rotation for z in zones], dtype=np.float64)
-        self.ze = np.array([z.semi_axes_mm for z in zones], dtype=np.float64)
-        self.n = len(zones)
+        self._zones(
+            np.array([z.center_mm for z in zones], dtype=np.float64),
+            np.array([z.rotation for z in zones], dtype=np.float64),
+            np.array([z.semi_axes_mm for z in zones], dtype=np.float64),
+        )
 
     @classmethod
     def from_arrays(cls, tc, tr, te, zc, zr, ze):
         pk = cls.__new__(cls)
         pk.tc, pk.tr, pk.te = (np.array(a, dtype=np.float64) for a in (tc, tr, te))
-        pk.zc, pk.zr, pk.ze = (np.array(a, dtype=np.float64) for a in (zc, zr, ze))
-        pk.n = len(pk.zc)
+        pk._zones(*(np.array(a, dtype=np.float64) for a in (zc, zr, ze)))
         return pk
+
+    def _zones(self, zc, zr, ze):
+        forms = np.einsum("kij,kj,klj->kil", zr, 1.0 / ze**2, zr)  # R diag(1 / e^2) R^T
+        keep = [
+            k
+            for k in range(len(zc))
+            if not any(
+                np.allclose(zc[k], zc[j], rtol=0, atol=1e-12 * ze[k].max())
+                and np.allclose(forms[k], forms[j], rtol=1e-12, atol=0)
+                for j in range(k)
+            )
+        ]
+        self.zc = np.ascontiguousarray(zc[keep])
+        self.zr = np.ascontiguousarray(zr[keep])
+        self.ze = np.ascontiguousarray(ze[keep])
+        self.n = len(keep)
 
     def zone_distance(self, k, p):
         """Signed distance from p to zone ellipsoid k and the nearest point on it."""
