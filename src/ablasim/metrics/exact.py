@@ -62,16 +62,15 @@ class _Pack:
         return pk
 
     def _zones(self, zc, zr, ze):
-        forms = np.einsum("kij,kj,klj->kil", zr, 1.0 / ze**2, zr)  # R diag(1 / e^2) R^T
-        keep = [
-            k
-            for k in range(len(zc))
-            if not any(
-                np.allclose(zc[k], zc[j], rtol=0, atol=1e-12 * ze[k].max())
-                and np.allclose(forms[k], forms[j], rtol=1e-12, atol=0)
-                for j in range(k)
-            )
-        ]
+        same_centre = np.abs(zc[:, None, :] - zc[None, :, :]).max(axis=2) <= 1e-12 * ze.max()
+        keep = list(range(len(zc)))
+        if np.triu(same_centre, 1).any():  # only then compare the quadratic forms R diag(1 / e^2) R^T
+            forms = np.einsum("kij,kj,klj->kil", zr, 1.0 / ze**2, zr)
+            keep = [
+                k
+                for k in range(len(zc))
+                if not any(same_centre[k, j] and np.allclose(forms[k], forms[j], rtol=1e-12, atol=0) for j in range(k))
+            ]
         self.zc = np.ascontiguousarray(zc[keep])
         self.zr = np.ascontiguousarray(zr[keep])
         self.ze = np.ascontiguousarray(ze[keep])
