@@ -3,6 +3,7 @@
 #               the numba cache (NUMBA_CACHE_DIR) warm for every command
 #   make test   the whole test suite (benchmarks run once, untimed) in the same venv
 #   make bench  the benchmarks for real (pytest-benchmark)
+#   make lint   ruff (lint and format check) and mypy, as CI runs them
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -12,7 +13,7 @@ STAMP  := $(VENV)/.installed
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test bench lint venv clean
 
 venv: $(STAMP)
 
@@ -27,7 +28,12 @@ demo: $(STAMP)
 	$(PY) -m ablasim._firstrun  # compile the remaining numerical kernels too: later first runs start warm
 
 test: $(STAMP)
-	$(PY) -m pytest tests benchmarks --benchmark-disable -q
+	$(PY) -m pytest tests src/ablasim benchmarks --benchmark-disable -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks examples docs/figures
+	$(VENV)/bin/ruff format --check src tests benchmarks examples docs/figures
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(PY) -m pytest benchmarks --benchmark-only --benchmark-columns=min,median,max,rounds \

@@ -28,7 +28,7 @@ GROUP = "three-probe margin, 0.5 mm, 256^3"
 @pytest.fixture(scope="module")
 def case():
     sc = load_scenario(EXAMPLES / "three_probes.toml")
-    tumor = sc.tumors[0][1]
+    tumor = sc.tumors[0].shape
     zones = sc.zone()
     center = tumor.center_mm
     grid = Grid((256, 256, 256), 0.5, center - 0.5 * 127.5)

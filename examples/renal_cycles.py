@@ -1,9 +1,10 @@
 """The renal question: how many freeze-thaw cycles until the ice ball extends 6 mm beyond a 17 mm renal metastasis?
 
-The series of seeds/renal_metastases_ir2022.toml needed 2 +- 0.26 cycles (range 2-3). Here the bioheat solver
-freezes a 17 mm tumour with one to three probes (17 G, 22 mm active length, -150 degC wall: the assumptions of
-docs/physics.md), in perfused kidney and in unperfused tissue (gel), 10-min freezes with 5-min passive thaws,
-checking the margin to the 0 degC isotherm every 30 s, and plots the margin against time.
+The renal series (Interventional Radiology 2022;7:85-92, record renal_metastases_ir2022) needed 2 +- 0.26 cycles
+(range 2-3). Here the bioheat solver freezes a 17 mm tumour with one to three probes (17 G, 22 mm active length,
+-150 degC wall: the assumptions of docs/physics.md), in perfused kidney and in unperfused tissue (gel), 10-min
+freezes with 5-min passive thaws, checking the margin to the 0 degC isotherm every 30 s, and plots the margin
+against time.
 
 Run: .venv/bin/python examples/renal_cycles.py [OUT_DIR]      (about a minute)
 """

@@ -80,9 +80,9 @@ def test_each_model_reproduces_its_table_dimensions(name, kwargs, semi, beyond):
 
 
 def test_table_points_as_written_in_the_catalog_file():
-    # Spot checks against ../shared/reference/zones.md (full diameters): Emprint 100 W 10 min 36 x 36 x 42 mm;
-    # IceRod 0 degC radii 12.5 x 12.5 x 17.5 centred 5 mm proximal to the tip; IceSphere lung model -40 degC
-    # 8.5 x 23.6 mm extending 1.5 mm beyond the tip.
+    # Spot checks against the vendor profiles cited in docs/references.md (full diameters): Emprint 100 W 10 min
+    # 36 x 36 x 42 mm; IceRod 0 degC radii 12.5 x 12.5 x 17.5 centred 5 mm proximal to the tip; IceSphere lung
+    # model -40 degC 8.5 x 23.6 mm extending 1.5 mm beyond the tip.
     cat = default_catalog()
     s = cat["Emprint"].zone_spec(power_w=100, duration_s=600)
     assert [2 * a for a in s.semi_axes_mm] == [36.0, 36.0, 42.0]

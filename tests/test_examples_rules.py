@@ -106,7 +106,7 @@ source = "test"
     [
         (lambda t: t.replace('"sarcoma-5mm"', '"sarcoma-6mm"'), "valid choices"),
         (lambda t: t + '[zone_model]\ncomposition = "merge"\n', "zone_model.composition"),
-        (lambda t: t + "[zone_model]\nscale = 0.8\n", "unknown key(s) ['scale'] in [zone_model]"),
+        (lambda t: t + "[zone_model]\nscale = 0.8\n", "[zone_model]=['scale']: unknown key(s)"),
         (
             lambda t: t.replace(
                 'model = "IceRod"\ntip_mm = [-6, 0, 5]',

@@ -1,9 +1,10 @@
-"""Literature records (seeds/): every record loads and follows the schema, the arithmetic the documents state holds
-to the reported rounding, malformed records are refused with a clear message, and the thresholds ablasim's rules use
-are present.
+"""Literature records (ablasim/data/literature/): every record loads and follows the schema, the arithmetic the
+documents state holds to the reported rounding, malformed records are refused with a clear message, and the
+thresholds ablasim's rules use are present.
 
-Expected numbers come from the five source documents (see seeds/README.md for the list); each comment names the
-document (000 adrenal, 001 liver, 002 renal, 003 bone, 004 sarcoma) and the place in it.
+Expected numbers come from the five source documents (listed with their citations in the records' README.md and in
+docs/references.md); each comment names the document (000 adrenal: Frenk 2017, 001 liver: Glazer 2017, 002 renal:
+Interventional Radiology 2022, 003 bone review page, 004 sarcoma: Sheth) and the place in it.
 """
 
 import dataclasses
@@ -12,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from ablasim.errors import ScenarioError, UnknownNameError, ValidationError
-from ablasim.literature import find_seeds_dir, load_record, load_records
+from ablasim.literature import load_record, load_records, records_dir
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+RECORDS = Path(__file__).resolve().parent.parent / "src" / "ablasim" / "data" / "literature"
 IDS = {
     "adrenal_frenk2017",
     "bone_cryo_review_page",
@@ -37,23 +38,17 @@ def rounds_to(num: int, den: int, pct: float, decimals: int) -> bool:
 # ---------------------------------------------------------------------------------------------------- all records
 
 
-def test_default_directory_is_the_repository_seeds(recs):
-    assert find_seeds_dir() == SEEDS
+def test_default_directory_ships_with_the_package(recs):
+    assert records_dir().resolve() == RECORDS.resolve()
     assert set(recs) == IDS
-    assert set(load_records(SEEDS)) == IDS
-    readme = (SEEDS / "README.md").read_text()
+    assert set(load_records(RECORDS)) == IDS
+    readme = (RECORDS / "README.md").read_text()
     assert all(f"`{rid}`" in readme for rid in IDS)
 
 
 def test_one_record_per_source_document_with_a_full_citation(recs):
-    docs = {r.citation.source_document for r in recs.values()}
-    assert docs == {
-        "000_efa4ed2fa9724295.txt",
-        "001_313d574203b8963a.txt",
-        "002_90d33332cc46dade.txt",
-        "003_6806f5af37b9b77c.txt",
-        "004_f79e936c97e67345.txt",
-    }
+    kinds = {rid: r.citation.source_kind for rid, r in recs.items()}
+    assert kinds["liver_cryo_glazer2017"] == "PubMed abstract page" and all(kinds.values())
     for r in recs.values():
         assert r.citation.title or r.citation.journal
         assert r.study.where and r.study.design
@@ -318,7 +313,6 @@ BASE = (
     """
 schema_version = 1
 id = "rec"
-citation.source_document = "x.txt"
 citation.source_kind = "test"
 citation.journal = "J Test"
 study.design = "d"
@@ -397,7 +391,7 @@ def test_a_record_without_citation_is_refused(tmp_path):
 
 
 def test_directories_missing_empty_or_holding_a_bad_record_are_refused(tmp_path):
-    with pytest.raises(ScenarioError, match="seeds directory not found"):
+    with pytest.raises(ScenarioError, match="records directory not found"):
         load_records(tmp_path / "nowhere")
     with pytest.raises(ScenarioError, match="no record files"):
         load_records(tmp_path)

@@ -12,18 +12,19 @@ def _grid(spacing, direction=None, half=24.0):
 
 
 @pytest.mark.parametrize("offset", [0.0, 1.3, 2.0, 3.7])
-def test_sphere_masks_at_1mm_overestimate_by_at_most_one_voxel(offset):
-    # Covered case. Exact: R - r - offset. The voxel field measures from tumour voxel centres (a subset of the
+def test_sphere_masks_at_1mm_overestimate_by_the_documented_bias(offset):
+    # Covered case. Exact: R - r - |offset|. The voxel field measures from tumour voxel centres (a subset of the
     # tumour) to the nearest zone-outside voxel centre (beyond the continuous boundary): both push the value up,
-    # the unsafe direction, by less than one voxel diagonal (sqrt(3) mm here).
+    # the unsafe direction. docs/methods.md states the bias measured on these four spheres: +0.19 to +0.47 mm
+    # (deterministic: grid-aligned masks); the reported error bound is the voxel diagonal (sqrt(3) mm here).
     g = _grid(1.0)
     tumor, zone = Ellipsoid.sphere([0, 0, 0], 10.0), Ellipsoid.sphere([offset, 0.4, -0.3], 15.0)
     exact = measure_margin(tumor, zone).min_margin_mm
-    vox = measure_margin(tumor.to_mask(g), zone.to_mask(g))
+    vox = measure_margin(tumor.to_mask(g), zone.to_mask(g), method="voxel")
     assert vox.method == "voxel-edt"
     assert vox.error_bound_mm == pytest.approx(np.sqrt(3))
     bias = vox.min_margin_mm - exact
-    assert -1e-9 <= bias <= vox.error_bound_mm
+    assert 0.15 <= bias <= 0.50
 
 
 def test_protruding_sphere_within_one_voxel():
@@ -79,7 +80,9 @@ def test_crop_falls_back_to_full_grid_for_large_margins():
     assert 22.0 - 1e-9 <= res.min_margin_mm <= 22.0 + res.error_bound_mm
 
 
-def test_masks_on_different_grids_are_refused():
+def test_masks_on_different_grids_are_refused():  # by the voxel path (the mesh method works in world coordinates)
     a, b = _grid(1.0), _grid(0.5)
     with pytest.raises(ValidationError, match="same grid"):
-        measure_margin(Ellipsoid.sphere([0, 0, 0], 5).to_mask(a), Ellipsoid.sphere([0, 0, 0], 9).to_mask(b))
+        measure_margin(
+            Ellipsoid.sphere([0, 0, 0], 5).to_mask(a), Ellipsoid.sphere([0, 0, 0], 9).to_mask(b), method="voxel"
+        )

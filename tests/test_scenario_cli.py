@@ -56,8 +56,8 @@ radius_mm = 9
 @pytest.mark.parametrize(
     "text, message",
     [
-        (GOOD.replace("radius_mm = 5", "radius_mm = 5\nradius = 5"), "unknown key(s) ['radius'] in tumors[0]"),
-        (GOOD + "\n[measure]\nresolution = 1\n", "unknown key(s) ['resolution'] in [measure]"),
+        (GOOD.replace("radius_mm = 5", "radius_mm = 5\nradius = 5"), "tumors[0]=['radius']: unknown key(s)"),
+        (GOOD + "\n[measure]\nresolution = 1\n", "[measure]=['resolution']: unknown key(s)"),
         (GOOD.replace("radius_mm = 5", "radius_mm = -5"), "tumors[0].radius_mm=-5"),
         (
             GOOD.replace("center_mm = [0, 0, 0]\nradius_mm = 9", "center_mm = [0, 0]\nradius_mm = 9"),

@@ -8,13 +8,13 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from ablasim import Ellipsoid  # noqa: E402
-from ablasim.placement import parallel_array  # noqa: E402
-from ablasim.probes import Probe  # noqa: E402
-from ablasim.zones import compose  # noqa: E402
+from ablasim import Ellipsoid
+from ablasim.placement import parallel_array
+from ablasim.probes import Probe
+from ablasim.zones import compose
 
 OUT = Path(__file__).with_name("synergy.png")
 H = 0.25
@@ -44,8 +44,10 @@ def main():
         ax.plot([-s / 2, s / 2], [0, 0], "ko", ms=4)
         ax.set_title(f"2 x IceRod, {s:g} mm apart")
         waist = Y[np.argmin(np.abs(XS))][t[np.argmin(np.abs(XS))] <= 0].max()
-        print(f"  spacing {s:4.0f} mm: union waist half-width "
-              f"{np.sqrt(max(12.5**2 - (s / 2) ** 2, 0)):5.2f} mm, merged {waist:5.2f} mm")
+        print(
+            f"  spacing {s:4.0f} mm: union waist half-width "
+            f"{np.sqrt(max(12.5**2 - (s / 2) ** 2, 0)):5.2f} mm, merged {waist:5.2f} mm"
+        )
     print("IceSphere (lung model) probes 10 mm apart: -40 degC core, cross-section at the zones' centre level")
     tumor = Ellipsoid([0, 0, 0], [8, 8, 8])
     for ax, n in zip(axes[1], (2, 3, 4)):
@@ -59,8 +61,10 @@ def main():
         ax.contour(X, Y, t, [0.0], colors="tab:red", linewidths=1.8, linestyles="solid")
         ax.plot([p.tip_mm[0] for p in probes], [p.tip_mm[1] for p in probes], "ko", ms=4)
         ax.set_title(f"{n} x IceSphere, 10 mm apart")
-        print(f"  {n} probes: -40 degC area in the section: union {np.sum(u40 > 0.5) * H * H:6.1f} mm2, "
-              f"merged {np.sum(t <= -40) * H * H:6.1f} mm2")
+        print(
+            f"  {n} probes: -40 degC area in the section: union {np.sum(u40 > 0.5) * H * H:6.1f} mm2, "
+            f"merged {np.sum(t <= -40) * H * H:6.1f} mm2"
+        )
     for ax in axes.ravel():
         ax.set_aspect("equal")
         ax.set_xlim(-30, 30)

@@ -13,14 +13,14 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from ablasim import Grid  # noqa: E402
-from ablasim.physics import Cryoprobe, simulate  # noqa: E402
-from ablasim.probes import Probe  # noqa: E402
-from ablasim.zones import SynergyZone  # noqa: E402
-from ablasim.zones.calibrate import zone_specs_from_solver  # noqa: E402
+from ablasim import Grid
+from ablasim.physics import Cryoprobe, simulate
+from ablasim.probes import Probe
+from ablasim.zones import SynergyZone
+from ablasim.zones.calibrate import zone_specs_from_solver
 
 FREEZE = "10"  # one 10-min freeze
 ISOS = (0.0, -20.0, -40.0)
@@ -58,8 +58,10 @@ def main(tissue="gel", tail=None):
     centres = GRID.index_to_world(np.indices(GRID.shape).reshape(3, -1).T)
     single = run([(0, 0)], tissue)
     specs = calibrated_specs(single)
-    print(f"{tissue}: single probe after {FREEZE} min: " + ", ".join(
-        f"{iso:g} degC {2 * s.semi_axes_mm[0]:.1f} x {2 * s.semi_axes_mm[2]:.1f} mm" for iso, s in specs))
+    print(
+        f"{tissue}: single probe after {FREEZE} min: "
+        + ", ".join(f"{iso:g} degC {2 * s.semi_axes_mm[0]:.1f} x {2 * s.semi_axes_mm[2]:.1f} mm" for iso, s in specs)
+    )
     print(f"{'layout':<18} {'0 degC volume (cm3)':>32} {'-40 degC volume (cm3)':>32} {'Dice 0 degC':>12}")
     print(f"{'':<18} {'union':>10} {'synergy':>10} {'solver':>10} {'union':>10} {'synergy':>10} {'solver':>10}")
     rows = []
@@ -70,7 +72,7 @@ def main(tissue="gel", tail=None):
         model = synergy(pos, specs, tail)
         vol = {}
         for iso in (0.0, -40.0):
-            solver_in = (T <= iso).ravel()
+            solver_in = (iso >= T).ravel()
             syn_in = model[iso].values(centres) <= iso
             union_in = np.zeros(len(centres), bool)
             for x, y in pos:
@@ -81,9 +83,12 @@ def main(tissue="gel", tail=None):
             if iso == 0.0:
                 dice = 2 * (syn_in & solver_in).sum() / (syn_in.sum() + solver_in.sum())
                 # cross-section at the ice balls' centre level
-                k = int(round(GRID.world_to_index([0, 0, 8.0 - dict(specs)[0.0].center_offset_mm])[2]))
-                xs = GRID.index_to_world(np.stack(np.meshgrid(np.arange(GRID.shape[0]), np.arange(GRID.shape[1]),
-                                                              [k], indexing="ij"), -1).reshape(-1, 3))
+                k = round(GRID.world_to_index([0, 0, 8.0 - dict(specs)[0.0].center_offset_mm])[2])
+                xs = GRID.index_to_world(
+                    np.stack(
+                        np.meshgrid(np.arange(GRID.shape[0]), np.arange(GRID.shape[1]), [k], indexing="ij"), -1
+                    ).reshape(-1, 3)
+                )
                 X = xs[:, 0].reshape(GRID.shape[:2])
                 Y = xs[:, 1].reshape(GRID.shape[:2])
                 ax.contour(X, Y, T[:, :, k], [0.0], colors="k", linewidths=1.8, linestyles="solid")
@@ -99,15 +104,22 @@ def main(tissue="gel", tail=None):
                 ax.set_ylim(-30, 30)
                 ax.grid(alpha=0.3)
         rows.append((name, vol, dice))
-        print(f"{name:<18} " + " ".join(f"{v:10.2f}" for v in vol[0.0]) + " " + " ".join(f"{v:10.2f}" for v in vol[-40.0])
-              + f" {dice:12.3f}")
+        print(
+            f"{name:<18} "
+            + " ".join(f"{v:10.2f}" for v in vol[0.0])
+            + " "
+            + " ".join(f"{v:10.2f}" for v in vol[-40.0])
+            + f" {dice:12.3f}"
+        )
     axes[0].plot([], [], "k-", label="solver 0 degC")
     axes[0].plot([], [], "--", color="tab:red", label="synergy 0 degC")
     axes[0].plot([], [], "-", color="tab:blue", label="solver -40 degC")
     axes[0].plot([], [], "--", color="tab:cyan", label="synergy -40 degC")
     axes[0].legend(loc="lower left", fontsize=7)
-    fig.suptitle(f"Synergy model (calibrated on the solver's single probe, tail {tail:g} mm) vs bioheat solver, "
-                 f"{tissue}, {FREEZE}-min freeze, 1 mm grid")
+    fig.suptitle(
+        f"Synergy model (calibrated on the solver's single probe, tail {tail:g} mm) vs bioheat solver, "
+        f"{tissue}, {FREEZE}-min freeze, 1 mm grid"
+    )
     out = Path(__file__).with_name(f"synergy_vs_solver_{tissue}_tail{tail:g}.png")
     fig.savefig(out, dpi=100)
     print(f"wrote {out}")

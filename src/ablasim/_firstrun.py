@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import sys
 
+from . import _jit
+from .metrics._warm import compile_group, entry_points
+from .workflows.cohorts import cases
+
 __all__ = ["NOTICE", "prepare"]
 
 NOTICE = "ablasim: compiling numerical kernels, first run only (cached for later runs) ..."
@@ -29,24 +33,16 @@ def _plan(args) -> tuple[list[str], list[str], bool]:
 
 def _entry_points(group: str) -> list:
     if group == "cases":
-        from .workflows.cohorts import cases
-
         return [cases._zones, cases._frame]
-    from .metrics._warm import entry_points
-
     return entry_points(group)
 
 
 def compile_groups(groups, report: bool = True) -> None:
     """Compile each group in turn; with ``report``, print its name when done (a parent process waits on these
     lines)."""
-    from .metrics._warm import compile_group
-
     for g in groups:
         if g == "cases":
-            from .workflows.cohorts.cases import _warm
-
-            _warm()
+            cases._warm()
         else:
             compile_group(g)
         if report:
@@ -59,26 +55,24 @@ _PREPARED: set = set()
 def prepare(args, stream=None) -> bool:
     """Print the notice and start background compiles when ``args`` (the parsed command line) needs kernels that
     are not cached. Returns whether anything needs compiling. Once per command and process."""
-    from ._jit import await_background, compile_in_background, is_cached
-
     key = getattr(args, "command", None)
     if key in _PREPARED:
         return False
     _PREPARED.add(key)
     here, there, wait = _plan(args)
-    missing = [g for g in here + there if not all(is_cached(k) for k in _entry_points(g))]
+    missing = [g for g in here + there if not all(_jit.is_cached(k) for k in _entry_points(g))]
     if not missing:
         return False
     print(NOTICE, file=stream or sys.stderr, flush=True)
     background = [g for g in there if g in missing]
     if background:
-        compile_in_background(
+        _jit.compile_in_background(
             background, f"from ablasim._firstrun import compile_groups; compile_groups({background!r})"
         )
     if wait:
         compile_groups([g for g in here if g in missing], report=False)
         for g in background:
-            await_background(g)
+            _jit.await_background(g)
     return True
 
 

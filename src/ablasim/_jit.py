@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import numba
 
@@ -28,7 +29,7 @@ __all__ = ["await_background", "compile_in_background", "is_cached", "kernel"]
 
 def kernel(func=None, **overrides):
     """Compile ``func`` with ablasim's numba options (usable as ``@kernel`` or ``@kernel(parallel=True)``)."""
-    options = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": False}
+    options: dict[str, Any] = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": False}
     options.update(overrides)
     if func is None:
         return lambda f: numba.njit(**options)(f)

@@ -122,3 +122,14 @@ def as_shape3(value, name: str) -> tuple[int, int, int]:
             raise ValidationError(name, value, "expected three positive integers")
         out.append(int(item))
     return (out[0], out[1], out[2])
+
+
+def as_zone_scale(value, name: str) -> tuple[float, float]:
+    """A zone scale as ``(radial, axial)`` factors, both > 0; one number scales both."""
+    if isinstance(value, (str, bytes)) or (np.ndim(value) not in (0, 1)):
+        raise ValidationError(name, value, "expected a positive factor or [radial, axial] factors")
+    items = [value] if np.ndim(value) == 0 else list(value)
+    if len(items) not in (1, 2):
+        raise ValidationError(name, value, "expected a positive factor or [radial, axial] factors")
+    vals = [as_float(v, name, positive=True) for v in items]
+    return (vals[0], vals[0]) if len(vals) == 1 else (vals[0], vals[1])

@@ -20,10 +20,11 @@ from importlib import resources
 import numpy as np
 
 from ._named import NamedSet
-from ._validation import as_float, as_positive_vector3
+from ._validation import as_float, as_positive_vector3, as_zone_scale
 from .errors import ScenarioError, UnknownNameError, ValidationError
+from .geometry._sphere_mesh import icosphere
 
-__all__ = ["KINDS", "ProbeCatalog", "ProbeModel", "ZoneSpec", "default_catalog"]
+__all__ = ["ICE_EDGE_C", "KINDS", "ProbeCatalog", "ProbeModel", "ZoneSpec", "default_catalog", "measured_isotherm"]
 
 KINDS = ("manufacturer chart", "phantom", "in vivo", "clinical", "model")
 _MODEL_KEYS = {"modality", "manufacturer", "source", "kind", "verified", "notes", "zones", "table"}
@@ -40,6 +41,24 @@ _GEOM_KEYS = {
 _ZONE_KEYS = _GEOM_KEYS | {"protocol", "isotherm_c"}
 _ROW_KEYS = _GEOM_KEYS | {"power_w", "duration_s"}
 _MODALITIES = ("cryo", "radiofrequency", "microwave")
+
+
+ICE_EDGE_C = 0.0  # the visible ice-ball edge on CT, US and MRI is the 0 degC isotherm
+
+
+def measured_isotherm(modality: str | None, *requested: float | None) -> float | None:
+    """The isotherm a zone is measured on: the one place ablasim decides it.
+
+    For a cryoprobe (``modality == "cryo"``) it is the first of ``requested`` that is given (callers pass a rule's
+    isotherm first, then the zone model's), else :data:`ICE_EDGE_C`, the visible ice edge. Heat-based devices
+    (radiofrequency, microwave) and explicit zones (``modality is None``) have one zone and no isotherm: None.
+    """
+    if modality != "cryo":
+        return None
+    for value in requested:
+        if value is not None:
+            return float(value)
+    return ICE_EDGE_C
 
 
 @dataclass(frozen=True)
@@ -61,10 +80,7 @@ class ZoneSpec:
 
     def scaled(self, zone_scale) -> ZoneSpec:
         """Semi-axes multiplied by ``zone_scale`` (one factor, or (radial, axial)) about the zone centre."""
-        f = np.atleast_1d(np.asarray(zone_scale, dtype=float))
-        if f.shape not in ((1,), (2,)) or not np.all(np.isfinite(f)) or np.any(f <= 0):
-            raise ValidationError("zone_scale", zone_scale, "expected a positive factor or (radial, axial) factors")
-        radial, axial = (f[0], f[0]) if len(f) == 1 else (f[0], f[1])
+        radial, axial = as_zone_scale(zone_scale, "zone_scale")
         a = self.semi_axes_mm
         return replace(self, semi_axes_mm=(a[0] * radial, a[1] * radial, a[2] * axial))
 
@@ -136,7 +152,7 @@ class ProbeModel:
         cands = [z for z in self.zones if z.protocol == proto]
         if not cands:
             raise UnknownNameError(f"probe '{self.name}' protocol", protocol, self.protocols)
-        iso = 0.0 if isotherm_c is None else as_float(isotherm_c, "isotherm_c")
+        iso = measured_isotherm("cryo", None if isotherm_c is None else as_float(isotherm_c, "isotherm_c"))
         match = [z for z in cands if abs(z.isotherm_c - iso) < 1e-9]
         if not match:
             raise UnknownNameError(
@@ -178,6 +194,7 @@ class ProbeModel:
             lv = np.array(levels)
             if not lv[0] - 1e-9 <= p <= lv[-1] + 1e-9:
                 out_of_table = True
+            assert p is not None
             hi = int(np.clip(np.searchsorted(lv, p), 1, len(lv) - 1)) if len(lv) > 1 else 0
             lo = max(hi - 1, 0)
             if abs(p - lv[lo]) < 1e-9 or len(lv) == 1:
@@ -194,7 +211,8 @@ class ProbeModel:
             raise ValidationError(
                 f"probe '{self.name}' power_w/duration_s",
                 req,
-                f"outside the table (interpolation only; pass extrapolate=True to extend it); "
+                f"outside the table (interpolation only; to extend it set extrapolate = true in the scenario's "
+                f"[zone_model], or pass extrapolate=True in Python); "
                 f"table points: {', '.join(self.table_points())}",
             )
         if np.any(vals[:3] <= 0):
@@ -357,7 +375,6 @@ def _read_model(name: str, entry) -> ProbeModel:
 def _check_nesting(zones, field):
     """Within a protocol, colder isotherms must lie inside warmer ones: every point of a sampled colder surface
     (in the probe's frame, tip at the origin, shaft along +z) must be inside the warmer ellipsoid."""
-    from .geometry._sphere_mesh import icosphere
 
     u = icosphere(3).vertices
     for proto in {z.protocol for z in zones}:

@@ -1,9 +1,10 @@
 """Probe placement helpers: parallel arrays around a tumour, and checks of a placement.
 
-The checks encode common cryoablation practice, with thresholds as parameters: ice balls of probes more than
-20 mm apart may not merge (a warm gap; ../shared/reference/zones.md: probes 1-2 cm apart merge); a probe more than
-10 mm from the tumour edge leaves the periphery it faces to the edge of its ice ball; probes closer than 5 mm add
-little; and an ice ball whose distal end stops short of the tumour's distal edge leaves it unfrozen. Distance to
+The checks encode common ablation practice, with thresholds as parameters: zones (ice balls) of probes more than
+20 mm apart may not merge (a gap; cryoprobes 1-2 cm apart merge into one ice ball: in-vitro isotherm study PMC4850244,
+docs/references.md); a probe more than 10 mm from the tumour edge leaves the periphery it faces to the rim of its
+zone; probes closer than 5 mm add little; and a zone whose distal end stops short of the tumour's distal edge
+leaves it untreated. Messages name ice balls for cryoprobes and ablation zones for RF / MW devices. Distance to
 the tumour edge is measured across the shaft: in the view along it, from the probe to the tumour's outline.
 """
 
@@ -20,7 +21,9 @@ from .errors import ValidationError
 from .geometry.shapes import Ellipsoid, rotation_with_z_axis
 from .probes import Probe
 
-__all__ = ["PlacementWarning", "check_placement", "parallel_array"]
+__all__ = ["MAX_ARRAY_PROBES", "PlacementWarning", "check_placement", "parallel_array"]
+
+MAX_ARRAY_PROBES = 12  # the layouts of parallel_array go up to a ring of 12
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,12 @@ def parallel_array(
     whose neighbours are ``spacing_mm`` apart. Depth: each zone (from the catalog, ``zone_kwargs`` as for
     :meth:`Probe.zone_spec`) is centred on the tumour centre's level along the shaft.
     """
-    if isinstance(n_probes, bool) or not isinstance(n_probes, (int, np.integer)) or not 1 <= n_probes <= 12:
-        raise ValidationError("n_probes", n_probes, "expected an integer from 1 to 12")
+    if (
+        isinstance(n_probes, bool)
+        or not isinstance(n_probes, (int, np.integer))
+        or not 1 <= n_probes <= MAX_ARRAY_PROBES
+    ):
+        raise ValidationError("n_probes", n_probes, f"expected an integer from 1 to {MAX_ARRAY_PROBES}")
     s = as_float(spacing_mm, "spacing_mm", positive=True)
     d = as_unit_vector(direction, "direction")
     cat = catalog if catalog is not None else default_catalog()
@@ -120,6 +127,12 @@ def check_placement(
     lo_gap = as_float(min_spacing_mm, "min_spacing_mm", nonnegative=True)
     edge = as_float(max_edge_distance_mm, "max_edge_distance_mm", positive=True)
     specs = [p.zone_spec(cat, **zone_kwargs) for p in plist]
+    cryo = all(cat[p.model].modality == "cryo" for p in plist)
+    zone, zones, gap = (
+        ("ice ball", "ice balls", "a warm gap")
+        if cryo
+        else ("ablation zone", "ablation zones", "untreated tissue between them")
+    )
     segs = [
         (
             p.tip_mm + s.distal_beyond_tip_mm * p.direction,
@@ -151,19 +164,19 @@ def check_placement(
                     (i, j),
                     dist[i, j],
                     f"probe {i}'s nearest neighbour (probe {j}) is {dist[i, j]:.1f} mm away "
-                    f"(> {hi_gap:g} mm): their ice balls may not merge, leaving a warm gap",
+                    f"(> {hi_gap:g} mm): their {zones} may not merge, leaving {gap}",
                 )
             )
     for i, p in enumerate(plist):
-        dist = _lateral_edge_distance(p, tumor)
-        if dist > edge:
+        lateral = _lateral_edge_distance(p, tumor)
+        if lateral > edge:
             out.append(
                 PlacementWarning(
                     "far-from-edge",
                     (i,),
-                    dist,
-                    f"probe {i} is {dist:.1f} mm from the tumour edge across the shaft "
-                    f"(> {edge:g} mm): the periphery it faces relies on the rim of its ice ball",
+                    lateral,
+                    f"probe {i} is {lateral:.1f} mm from the tumour edge across the shaft "
+                    f"(> {edge:g} mm): the periphery it faces relies on the rim of its {zone}",
                 )
             )
         reach = float(p.tip_mm @ p.direction + specs[i].distal_beyond_tip_mm)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_float, as_positive_vector3, as_unit_vector, as_vector3
+from ._validation import as_float, as_positive_vector3, as_rotation, as_unit_vector, as_vector3
 from .catalog import ProbeCatalog, ProbeModel, ZoneSpec, default_catalog
 from .errors import ValidationError
 from .geometry.shapes import Ellipsoid, rotation_with_z_axis
@@ -67,7 +67,6 @@ class Probe:
 
     def moved(self, rotation=None, translation_mm=(0.0, 0.0, 0.0)) -> Probe:
         """Image under the rigid motion ``x -> rotation @ x + translation_mm``."""
-        from ._validation import as_rotation
 
         rot = as_rotation(rotation, "rotation")
         return Probe(rot @ self.tip_mm + as_vector3(translation_mm, "translation_mm"), rot @ self.direction, self.model)

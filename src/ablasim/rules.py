@@ -61,51 +61,83 @@ class Rule:
         return None
 
 
+ROUNDING_FLOOR_MM = 1e-9
+"""Tolerance of a threshold comparison for floating-point rounding: measured margins are attained by real pairs of
+points, so they are never below the true margin by more than rounding (docs/rules.md)."""
+
+
 @dataclass(frozen=True)
 class RuleCheck:
-    """Outcome of checking one rule: pass/fail, where it is thinnest, how much surface fails, and why."""
+    """Outcome of checking one rule: pass/fail, where it is thinnest, how much surface fails, and why.
+
+    ``passed``: the measured minimum margin reaches the requirement (compared with ``tolerance_mm``, the rounding
+    floor). ``within_error_bound``: the requirement lies within the measurement's error bound below the measured
+    margin, so the true margin may be up to ``error_bound_mm`` smaller than reported and short of the requirement;
+    the reason says so. ``failing_surface_fraction`` is None when the result has no margin map.
+    """
 
     rule: str
     passed: bool
     min_margin_mm: float
     required_margin_mm: float
     thinnest_point_mm: tuple
-    failing_surface_fraction: float
+    failing_surface_fraction: float | None
     reason: str
     size_bin: str | None = None
     observed_rate: float | None = None
     source: str = ""
+    isotherm_c: float | None = None
+    error_bound_mm: float = 0.0
+    tolerance_mm: float = ROUNDING_FLOOR_MM
+    within_error_bound: bool = False
 
     def to_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
 
 
-def check_rule(rule: Rule, result, tumor=None, *, zone_label: str | None = None) -> RuleCheck:
+def check_rule(
+    rule: Rule, result, tumor=None, *, zone_label: str | None = None, isotherm_c: float | None = None
+) -> RuleCheck:
     """Check ``result`` (a MarginResult measured on the rule's zone) against ``rule``.
 
-    ``tumor`` (an Ellipsoid) gives the largest diameter for size bins. The failing fraction is the area fraction of
-    the (included) tumour surface whose margin is below the requirement.
+    ``tumor`` (an Ellipsoid) gives the largest diameter for size bins. ``isotherm_c`` is the isotherm the result
+    was measured on (recorded with the check; cryo). The failing fraction is the area fraction of the (included)
+    tumour surface whose margin is below the requirement.
+
+    >>> from ablasim import Ellipsoid, measure_margin
+    >>> res = measure_margin(Ellipsoid([0, 0, 0], [10, 10, 10]), Ellipsoid([0, 0, 0], [15, 15, 15]))
+    >>> check_rule(Rule("five", 5.0), res).passed   # exactly at the threshold: met
+    True
     """
     if not isinstance(rule, Rule):
         raise ValidationError("rule", rule, "expected an ablasim Rule")
     req = rule.min_margin_mm
     m = float(result.min_margin_mm)
-    passed = m >= req
-    failing = float(result.margin_map.fraction_below(req))
+    bound = float(result.error_bound_mm)
+    tol = ROUNDING_FLOOR_MM * max(1.0, abs(req))
+    passed = m >= req - tol
+    borderline = passed and m - bound < req - tol
+    mmap = getattr(result, "margin_map", None)
+    failing = None if mmap is None else float(mmap.fraction_below(req))
     p = tuple(round(float(v), 1) for v in result.thinnest_point_mm)
-    zone = zone_label or (f"{rule.isotherm_c:g} degC isotherm" if rule.isotherm_c is not None else "ablation zone")
+    if zone_label is None:
+        iso = rule.isotherm_c if isotherm_c is None else isotherm_c
+        zone_label = f"{iso:g} degC isotherm" if iso is not None else "ablation zone"
     where = f"at ({p[0]}, {p[1]}, {p[2]}) mm"
     if m < 0:
-        state = f"the tumour protrudes {-m:.2f} mm beyond the {zone} {where}"
+        state = f"the tumour protrudes {-m:.2f} mm beyond the {zone_label} {where}"
     else:
-        state = f"the {zone} extends {m:.2f} mm beyond the tumour at its thinnest point {where}"
+        state = f"the {zone_label} extends {m:.2f} mm beyond the tumour at its thinnest point {where}"
     if passed:
         reason = f"PASS ({rule.name}): {state}; required >= {req:g} mm everywhere."
+        if borderline:
+            reason += (
+                f" Within the error bound: the true margin may be up to {bound:.3g} mm smaller than measured "
+                f"({result.method} method), i.e. short of {req:g} mm."
+            )
     else:
-        reason = (
-            f"FAIL ({rule.name}): {state}; required >= {req:g} mm everywhere, "
-            f"{100 * failing:.0f} % of the tumour surface has less."
-        )
+        short = "" if failing is None else f", {100 * failing:.0f} % of the tumour surface has less"
+        reason = f"FAIL ({rule.name}): {state}; required >= {req:g} mm everywhere{short}."
     sb = rate = None
     if rule.size_bins and tumor is not None:
         diameter = 2.0 * float(np.max(tumor.semi_axes_mm))
@@ -116,7 +148,22 @@ def check_rule(rule: Rule, result, tumor=None, *, zone_label: str | None = None)
                 f" Tumour diameter {diameter:.0f} mm ({b.label}): observed {b.outcome} "
                 f"{100 * b.rate:.1f} % ({b.numerator}/{b.denominator})."
             )
-    return RuleCheck(rule.name, passed, m, req, p, failing, reason, sb, rate, rule.source)
+    return RuleCheck(
+        rule.name,
+        passed,
+        m,
+        req,
+        p,
+        failing,
+        reason,
+        sb,
+        rate,
+        rule.source,
+        isotherm_c if isotherm_c is not None else rule.isotherm_c,
+        bound,
+        tol,
+        borderline,
+    )
 
 
 class RuleSet(NamedSet):
@@ -139,8 +186,9 @@ def default_rules() -> RuleSet:
     return RuleSet(parse_rules(data, "ablasim/data/rules.toml"))
 
 
-def parse_rules(data, where: str) -> dict[str, Rule]:
-    """Rules from TOML bytes (a ``[rules.NAME]`` document) or from an already parsed ``{name: table}`` dict."""
+def parse_rules(data, where: str, prefix: str = "rules") -> dict[str, Rule]:
+    """Rules from TOML bytes (a ``[rules.NAME]`` document) or from an already parsed ``{name: table}`` dict
+    (``prefix`` names its table in errors, e.g. "custom_rules")."""
     if isinstance(data, (bytes, bytearray)):
         try:
             doc = tomllib.loads(data.decode("utf-8"))
@@ -154,13 +202,13 @@ def parse_rules(data, where: str) -> dict[str, Rule]:
     else:
         tables = data
     try:
-        return {name: _rule(name, t) for name, t in tables.items()}
+        return {name: _rule(name, t, prefix) for name, t in tables.items()}
     except ValidationError as exc:
         raise ScenarioError(str(exc), where) from None
 
 
-def _rule(name: str, t) -> Rule:
-    f = f"rules.{name}"
+def _rule(name: str, t, prefix: str = "rules") -> Rule:
+    f = f"{prefix}.{name}"
     if not isinstance(t, dict):
         raise ValidationError(f, t, "must be a table")
     extra = set(t) - _RULE_KEYS

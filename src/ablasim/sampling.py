@@ -8,13 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import as_float
-from .catalog import default_catalog
+from .catalog import default_catalog, measured_isotherm
 from .errors import ValidationError
 from .metrics.exact import margin_arrays
 from .stats import probability_curve, wilson
 from .uncertainty import Uncertainty, case_rng, draws_per_case, perturbed_zones
 
-__all__ = ["SampleResult", "sample_margins"]
+__all__ = ["SampleResult", "check_sampling_args", "sample_margins"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,14 @@ class SampleResult:
         return probability_curve(self.margins_mm, thresholds_mm, confidence)
 
 
+def check_sampling_args(n_samples: object, seed: object, *, names: tuple[str, str] = ("n_samples", "seed")) -> None:
+    """Refuse a sample count that is not a positive integer or a seed that is not a non-negative integer."""
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+        raise ValidationError(names[0], n_samples, "expected a positive number of deliveries")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValidationError(names[1], seed, "expected a non-negative integer")
+
+
 def sample_margins(
     tumor,
     probes,
@@ -47,30 +55,34 @@ def sample_margins(
     catalog=None,
     isotherm_c=None,
     zone_settings=None,
+    specs=None,
     resolution_mm: float = 1.0,
     coverage_polar: int = 64,
 ) -> SampleResult:
     """Margins of ``tumor`` against the union of ``probes``' catalog zones perturbed ``n_samples`` times.
 
     Sample ``i`` draws from ``SeedSequence(seed, spawn_key=(i,))``: the same (seed, i) always gives the same
-    delivery. ``zone_settings``: protocol / power_w / duration_s / zone_scale for the catalog zones.
+    delivery. ``zone_settings``: protocol / power_w / duration_s / zone_scale for the catalog zones at
+    ``isotherm_c`` (cryo; default the ice edge); or ``specs``: one ZoneSpec per probe, already resolved.
     """
     if not isinstance(uncertainty, Uncertainty):
-        raise ValidationError("uncertainty", uncertainty, "expected an ablasim.workflows.cohorts.Uncertainty")
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-        raise ValidationError("n_samples", n_samples, "expected a positive integer")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValidationError("seed", seed, "expected a non-negative integer")
+        raise ValidationError("uncertainty", uncertainty, "expected an ablasim.Uncertainty")
+    check_sampling_args(n_samples, seed)
     probes = list(probes)
     if not probes:
         raise ValidationError("probes", probes, "give at least one Probe")
-    cat = catalog if catalog is not None else default_catalog()
-    settings = dict(zone_settings or {})
-    scale = settings.pop("zone_scale", 1.0)
-    specs = []
-    for p in probes:
-        iso = (0.0 if isotherm_c is None else isotherm_c) if cat[p.model].modality == "cryo" else None
-        specs.append(p.zone_spec(cat, isotherm_c=iso, zone_scale=scale, **settings))
+    if specs is None:
+        cat = catalog if catalog is not None else default_catalog()
+        settings = dict(zone_settings or {})
+        scale = settings.pop("zone_scale", 1.0)
+        specs = [
+            p.zone_spec(
+                cat, isotherm_c=measured_isotherm(cat[p.model].modality, isotherm_c), zone_scale=scale, **settings
+            )
+            for p in probes
+        ]
+    elif len(specs) != len(probes):
+        raise ValidationError("specs", specs, f"expected one ZoneSpec per probe ({len(probes)})")
     margins = np.empty(n_samples)
     coverage = np.empty(n_samples)
     tumour = (tumor.center_mm, tumor.rotation, tumor.semi_axes_mm)

@@ -161,7 +161,7 @@ def test_literature_comparison_by_size_bin():
     doc["outcome"]["size_bins_mm"] = [0.0, 40.0, 1000.0]
     doc["outcome"]["compare"] = {"record": "liver_cryo_glazer2017", "outcome": "technique efficacy"}
     spec = parse_cohort_spec(doc)
-    # seeds/liver_cryo_glazer2017.toml: 213/228 (93.4 %) below 40 mm, 18/30 (60.0 %) at 40 mm or more
+    # literature record liver_cryo_glazer2017: 213/228 (93.4 %) below 40 mm, 18/30 (60.0 %) at 40 mm or more
     assert [(label, round(rate, 3)) for label, rate, _ in spec.compare] == [("< 40 mm", 0.934), (">= 40 mm", 0.6)]
     rows = run_cohort(spec).efficacy_by_size()
     assert rows[0]["literature_rate"] == pytest.approx(0.934) and "Glazer 2017" in rows[0]["literature_source"]

@@ -59,7 +59,7 @@ def test_extents_do_not_depend_on_how_the_grid_is_oriented():
 
 
 def test_two_probes_freeze_more_than_twice_one_probe():
-    # cold synergy (zones.md, PMC4850244): probes 1-2 cm apart make one ice ball larger than the union of the
+    # cold synergy (PMC4850244, docs/references.md): probes 1-2 cm apart make one ice ball larger than the union of the
     # single-probe balls; the union is at most twice one ball, so the merged volume must exceed that
     grid = Grid((36, 24, 28), 1.0, origin_mm=(-17.5, -11.5, -16.5))
     left = Cryoprobe([-6, 0, 4], [0, 0, 1], active_length_mm=10.0)
@@ -83,10 +83,10 @@ def test_heat_extraction_mode_and_non_finite_runs():
 
 def test_single_probe_ice_ball_in_gel_is_the_size_reported_for_such_probes():
     # Plausibility, not calibration (docs/physics.md). Probe: 17 gauge (radius 0.735 mm), active freezing length
-    # 22 mm (IceSphere, shared/reference/zones.md), wall at the default -150 degC; water-like gel at 37 degC, no
+    # 22 mm (IceSphere, docs/references.md), wall at the default -150 degC; water-like gel at 37 degC, no
     # perfusion; 10-5-10. Reported 0 degC ice ball for that probe: 37 +- 4 mm long x 32 +- 3 mm wide
-    # (manufacturer spec as cited in zones.md, protocol not stated). Accepted: within 20 % of both, the reported
-    # spread widened for the unknown protocol and the probe-wall temperature assumption.
+    # (manufacturer spec as cited in docs/references.md, protocol not stated). Accepted: within 20 % of both, the
+    # reported spread widened for the unknown protocol and the probe-wall temperature assumption.
     # Quarter domain: symmetry planes x = 0 and y = 0 through the probe axis (a full-grid probe at a voxel corner).
     h = 1.0
     grid = Grid((35, 35, 70), h, origin_mm=(h / 2, h / 2, -39.5))

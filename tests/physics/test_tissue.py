@@ -21,7 +21,7 @@ def test_bundled_tissues_have_a_source_for_every_property():
 
 
 def test_table_values_match_the_reference_products():
-    # physics-and-outcomes.md: liver k 0.52, rho 1079, c 3540 -> C = rho c; ice k 2.22, c 2090, rho 917.
+    # docs/references.md (tissue physics): liver k 0.52, rho 1079, c 3540 -> C = rho c; ice k 2.22, c 2090, rho 917.
     liver = Tissue.from_name("liver")
     assert liver.k_unfrozen_w_per_m_k == 0.52
     assert liver.c_unfrozen_j_per_m3_k == pytest.approx(1079 * 3540, rel=1e-4)

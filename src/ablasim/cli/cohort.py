@@ -7,6 +7,12 @@ import logging
 import sys
 import time
 
+from .._io import atomic_write_json
+from ..errors import ValidationError
+from ..render.plots import efficacy_vs_size
+from ..workflows.cohorts.run import run_cohort
+from ..workflows.cohorts.spec import load_cohort_spec
+
 __all__ = ["add_parser", "run_command"]
 
 
@@ -77,8 +83,6 @@ def _client(args):
     if args.scheduler:
         return Client(args.scheduler, timeout="30s"), None
     if args.workers < 1:
-        from ..errors import ValidationError
-
         raise ValidationError("--workers", args.workers, "expected at least 1")
     cluster = LocalCluster(
         n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
@@ -87,10 +91,6 @@ def _client(args):
 
 
 def run_command(args) -> int:
-    from .._io import atomic_write_json
-    from ..workflows.cohorts.run import run_cohort
-    from ..workflows.cohorts.spec import load_cohort_spec
-
     spec = load_cohort_spec(args.spec)  # refused here, before any cluster starts, if malformed
     client = cluster = None
     progress = _Progress(spec.name, args.quiet)
@@ -130,8 +130,6 @@ def run_command(args) -> int:
     if args.summary:
         atomic_write_json(args.summary, res.summary())
     if args.plot:
-        from ..render.plots import efficacy_vs_size
-
         rows = [r for r in res.efficacy_by_size() if r["n"] > 0]
         efficacy_vs_size(
             [r["bin"] for r in rows],

@@ -54,15 +54,15 @@ class Mask:
 
     def index_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Inclusive-exclusive index box ``[lo, hi)`` of the set voxels (raises on an empty mask)."""
-        if self.is_empty():
+        idx = np.flatnonzero(self.array)  # C order: the first and last give the range along the first axis
+        if len(idx) == 0:
             raise ValidationError("mask", "empty mask", "has no voxels set")
-        lo, hi = [], []
-        for axis in range(3):
-            other = tuple(a for a in range(3) if a != axis)
-            nz = np.flatnonzero(self.array.any(axis=other))
-            lo.append(nz[0])
-            hi.append(nz[-1] + 1)
-        return np.array(lo), np.array(hi)
+        _, ny, nz = self.array.shape
+        rest = idx % (ny * nz)
+        j, k = rest // nz, rest % nz
+        lo = np.array([idx[0] // (ny * nz), j.min(), k.min()])
+        hi = np.array([idx[-1] // (ny * nz) + 1, j.max() + 1, k.max() + 1])
+        return lo, hi
 
     def world_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """World box containing the centres of all set voxels."""

@@ -15,6 +15,7 @@ import numpy as np
 from .._validation import as_float, as_positive_vector3, as_rotation, as_unit_vector, as_vector3
 from ..errors import ValidationError
 from ._kernels import ellipsoid as _k
+from .mask import Mask
 
 __all__ = ["Ellipsoid", "rotation_from_euler_deg", "rotation_with_z_axis"]
 
@@ -168,8 +169,8 @@ class Ellipsoid:
 
     # -- rasterisation --------------------------------------------------------------------------------------------
     def to_mask(self, grid):
-        """Boolean :class:`~ablasim.geometry.mask.Mask` of voxels whose centre lies inside (work limited to the bounding box)."""
-        from .mask import Mask
+        """Boolean :class:`~ablasim.geometry.mask.Mask` of voxels whose centre lies inside (work limited to the
+        bounding box)."""
 
         grid.check_fits(1, "a boolean mask")
         out = np.zeros(grid.shape, dtype=np.bool_)

@@ -1,4 +1,4 @@
-"""Machine-readable literature records ("seeds"): the studies ablasim's defaults and rules come from.
+"""Machine-readable literature records: the studies ablasim's defaults and rules come from.
 
 >>> recs = load_records()                                   # doctest: +SKIP
 >>> recs["liver_cryo_glazer2017"].outcome("technique efficacy", "< 40 mm").value   # doctest: +SKIP
@@ -18,9 +18,9 @@ from .records import (
     Size,
     Study,
     Threshold,
-    find_seeds_dir,
     load_record,
     load_records,
+    records_dir,
 )
 
 __all__ = [
@@ -36,7 +36,7 @@ __all__ = [
     "Size",
     "Study",
     "Threshold",
-    "find_seeds_dir",
     "load_record",
     "load_records",
+    "records_dir",
 ]

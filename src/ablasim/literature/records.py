@@ -1,7 +1,7 @@
-"""Literature records ("seeds"): the facts and figures ablasim was built from, each with its citation.
+"""Literature records: the facts and figures ablasim was built from, each with its citation.
 
-One TOML file per source document in the repository's ``seeds/`` directory; the schema and conventions are in
-``seeds/README.md``. Lengths are in mm (keys end in ``_mm``), reported rates are percentages with ``unit = "%"``
+One TOML file per source document in ``ablasim/data/literature/``; the schema and conventions are in the README.md
+of that folder. Lengths are in mm (keys end in ``_mm``), reported rates are percentages with ``unit = "%"``
 (``Outcome.fraction`` gives them in [0, 1]), and every figure names the place in the document it comes from
 (``where``). The loader is strict: unknown keys, a missing citation, ``numerator > denominator``, a percentage that
 disagrees with its numerator/denominator by more than the reported rounding, or a length not in mm raise
@@ -14,6 +14,7 @@ import math
 import re
 import tomllib
 from dataclasses import MISSING, dataclass, fields
+from importlib import resources
 from pathlib import Path
 
 from ..errors import ScenarioError, UnknownNameError, ValidationError
@@ -32,9 +33,9 @@ __all__ = [
     "Size",
     "Study",
     "Threshold",
-    "find_seeds_dir",
     "load_record",
     "load_records",
+    "records_dir",
 ]
 
 SCHEMA_VERSION = 1
@@ -191,7 +192,7 @@ class _Reader:
             o.value is None or o.ci_low is None or o.ci_high is None or not o.ci_low <= o.value <= o.ci_high
         ):
             self.fail(f"{ctx}: need ci_low <= value <= ci_high")
-        if o.numerator is None:
+        if o.numerator is None or o.denominator is None:
             return
         if o.denominator <= 0 or o.numerator < 0:
             self.fail(f"{ctx}: need numerator >= 0 and denominator > 0")
@@ -201,8 +202,10 @@ class _Reader:
             return
         if o.unit != "%":
             self.fail(f"{ctx}: with numerator/denominator, 'value' must be the reported percentage (unit = \"%\")")
-        tol = 0.5 * 10.0**-o.decimals + 1e-9
-        diff = abs(o.computed_percent - o.value)
+        tol = 0.5 * 10.0 ** -(o.decimals or 0) + 1e-9
+        computed = o.computed_percent
+        assert computed is not None
+        diff = abs(computed - o.value)
         if diff > tol and not o.inconsistent:
             self.fail(
                 f"{ctx}: value={o.value:g} % but {o.numerator}/{o.denominator} = {o.computed_percent:.3f} % "
@@ -361,9 +364,8 @@ def load_record(path) -> Record:
     if "study" not in doc:
         r.fail("lacks [study]")
     cit = r.build(Citation, doc["citation"], "citation", skip=("relation",))
-    for key in ("source_document", "source_kind"):
-        if getattr(cit, key) is None:
-            r.fail(f"citation lacks '{key}'")
+    if cit.source_kind is None:
+        r.fail("citation lacks 'source_kind' (what the facts were taken from: article text, abstract page, ...)")
     if cit.title is None and cit.journal is None:
         r.fail("citation needs at least a 'title' or a 'journal'")
     study = r.build(Study, doc["study"], "study")
@@ -385,7 +387,7 @@ def load_record(path) -> Record:
         for i, entry in enumerate(entries):
             label = entry.get("name", entry.get("term", entry.get("factor"))) if isinstance(entry, dict) else None
             ctx = f"{key}[{i}]" + (f" ({label!r}, group={entry.get('group')!r})" if label else "")
-            skip = ("source_document", "source_kind") if cls is Citation else ()
+            skip = ("source_kind",) if cls is Citation else ()
             item = r.build(cls, entry, ctx, skip=skip)
             if cls is Outcome:
                 r.outcome(item, ctx, edges)
@@ -416,24 +418,18 @@ def load_record(path) -> Record:
     return Record(id=path.stem, path=path, citation=cit, study=study, **parts)
 
 
-def find_seeds_dir() -> Path:
-    """The repository's ``seeds/`` directory, found by walking up from this package (a source checkout)."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "seeds").is_dir() and (parent / "pyproject.toml").is_file():
-            return parent / "seeds"
-    raise ScenarioError(
-        f"no seeds/ directory found above {here.parent} (the records ship with the source "
-        f"repository, not the installed package); pass directory= explicitly"
-    )
+def records_dir() -> Path:
+    """The folder of the records shipped with ablasim (``ablasim/data/literature``)."""
+    return Path(str(resources.files("ablasim").joinpath("data/literature")))
 
 
 def load_records(directory=None) -> dict[str, Record]:
-    """All records in ``directory`` (default: the repository's ``seeds/``), keyed by id, sorted."""
-    folder = find_seeds_dir() if directory is None else Path(directory)
+    """All records in ``directory`` (default: the records shipped with ablasim, :func:`records_dir`), keyed by id,
+    sorted."""
+    folder = records_dir() if directory is None else Path(directory)
     if not folder.is_dir():
-        raise ScenarioError("seeds directory not found", folder)
+        raise ScenarioError("literature records directory not found", folder)
     files = sorted(folder.glob("*.toml"))
     if not files:
-        raise ScenarioError("no record files (*.toml) in the seeds directory", folder)
+        raise ScenarioError("no record files (*.toml) in the literature records directory", folder)
     return {rec.id: rec for rec in map(load_record, files)}

@@ -1,4 +1,5 @@
-"""The entries of a literature record: plain frozen dataclasses, one per table kind of ``seeds/README.md``.
+"""The entries of a literature record: plain frozen dataclasses, one per table kind of the records' README
+(``ablasim/data/literature/README.md``).
 
 Lengths are in mm (fields end in ``_mm``); reported rates are percentages with ``unit = "%"``.
 """
@@ -37,7 +38,6 @@ class Citation:
     pmid: str | None = None
     pii: str | None = None
     epub: str | None = None
-    source_document: str | None = None
     source_kind: str | None = None
     relation: str | None = None
     note: str | None = None
@@ -110,11 +110,15 @@ class Outcome:
         """The rate in [0, 1]: the reported percentage / 100, else numerator / denominator."""
         if self.value is not None and self.unit == "%":
             return self.value / 100.0
-        return None if self.denominator is None else self.numerator / self.denominator
+        if self.denominator is None or self.numerator is None:
+            return None
+        return self.numerator / self.denominator
 
     @property
     def computed_percent(self) -> float | None:
-        return None if self.denominator is None else 100.0 * self.numerator / self.denominator
+        if self.denominator is None or self.numerator is None:
+            return None
+        return 100.0 * self.numerator / self.denominator
 
     @property
     def time_years(self) -> float | None:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..geometry.shapes import Ellipsoid
 from ._refine import CONVERGED_BOUND_MM, OBJ_NEG_DIST, SIDE_NONE, refine_patch
-from ._refine_curve import CURVE_LEVEL, STATUS_FAILED, refine_curve
+from ._refine_curve import CURVE_LEVEL, STATUS_FAILED, project, refine_curve
 
 MAX_CANDIDATES = 12
 
@@ -191,8 +191,6 @@ def _along_edge(cpts, nbs, j, organ, level, pk, evaluate, out) -> bool:
     back onto C (Brent's bounded search between the neighbouring samples). Returns whether the minimum is
     strictly inside that bracket (then it is a local minimum along C to the search tolerance)."""
     from scipy.optimize import minimize_scalar
-
-    from ._refine_curve import project
 
     oc, orr, oe = organ
     args = (oc, orr, oe, oc, orr, oe, pk.tc, pk.tr, pk.te, level)

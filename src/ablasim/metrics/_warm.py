@@ -5,6 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..geometry.shapes import Ellipsoid
+from . import exact
+from ._covered import covered_search
+from ._interior import interior_search
+from ._map_kernels import margin_map
+from ._uncovered import uncovered_search
+from .coverage import _coverage_kernel
+
 __all__ = ["GROUPS", "compile_group", "entry_points"]
 
 GROUPS = ("exact", "map", "uncovered", "interior")
@@ -13,29 +21,17 @@ GROUPS = ("exact", "map", "uncovered", "interior")
 def entry_points(group: str) -> list:
     """The kernels called from Python that a group compiles (their cache entries tell whether it is compiled)."""
     if group == "exact":
-        from ._covered import covered_search
-
         return [covered_search]
     if group == "map":
-        from ._map_kernels import margin_map
-
         return [margin_map]
     if group == "uncovered":
-        from ._uncovered import uncovered_search
-
         return [uncovered_search]
-    from ._interior import interior_search
-    from .coverage import _coverage_kernel
-
     return [interior_search, _coverage_kernel]
 
 
 def compile_group(group: str) -> None:
     """Compile a group: "exact" (the covered search), "map" (the margin map), "uncovered" (the protrusion search),
     "interior" (the interior search and the coverage integral)."""
-    from ..geometry.shapes import Ellipsoid
-    from . import exact
-
     tumor = Ellipsoid([0.0, 0.0, 0.0], [2.0, 1.5, 1.8])
     if group == "exact":
         exact.exact_margin(tumor, [Ellipsoid.sphere([0.5, 0, 0], 3.0)], resolution_mm=1.0, map_resolution_mm=None)

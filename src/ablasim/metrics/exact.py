@@ -23,9 +23,11 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import await_background
+from ..errors import ValidationError
 from ..geometry._kernels.ellipsoid import signed_distance_many
 from ..geometry._sphere_mesh import hierarchy, icosphere, level_for_cover
 from ._covered import covered_search
+from ._exclusion import constrained_minimum
 from ._interior import interior_search
 from ._map_kernels import margin_map
 from ._refine import CONVERGED_BOUND_MM
@@ -246,10 +248,14 @@ def _map_and_exclusion(tumor, pk, zh, map_resolution_mm, exclusion, covered, bes
     included = np.ones(len(tpts), dtype=bool)
     excluded_fraction = 0.0
     if exclusion is not None:
-        from ._exclusion import constrained_minimum
-
         included = ~exclusion.excluded(tpts)
         excluded_fraction = float(areas[~included].sum() / areas.sum())
+        if not included.any() and exclusion.excluded(best.tumor_pt.reshape(1, 3))[0]:
+            raise ValidationError(
+                "exclude.distance_mm",
+                exclusion.distance_mm,
+                "excludes the whole tumour surface; nothing is left to measure",
+            )
         if not included.all():
             best = constrained_minimum(tumor, pk, exclusion, mesh_map, tpts, mvals, mzone, included, evaluate, best)
     # Every included map vertex is a candidate too: its value is attained by a real pair of points. (Below the

@@ -55,13 +55,15 @@ class CapsuleExclusion:
     def _mask_distance(self, pts: np.ndarray) -> np.ndarray:
         from scipy.ndimage import map_coordinates
 
-        field = self._field
+        organ = self.organ
+        assert isinstance(organ, Mask)
+        field = self.__dict__.get("_field")
         if field is None:
             import edt
 
-            grid = self.organ.grid
+            grid = organ.grid
             grid.check_fits(9, "the organ boundary-distance field", field="exclude.organ.grid.shape")
-            arr = np.require(self.organ.array, requirements=["C", "W"])  # edt needs a writable C array
+            arr = np.require(organ.array, requirements=["C", "W"])  # edt needs a writable C array
             inside = edt.edt(arr, anisotropy=tuple(grid.spacing_mm), black_border=False)
             outside = edt.edt(~arr, anisotropy=tuple(grid.spacing_mm), black_border=False)
             # The boundary lies half-way between a voxel centre and its neighbour of the other label.
@@ -69,5 +71,5 @@ class CapsuleExclusion:
             field = np.maximum(field, 0.0)
             field[~np.isfinite(field)] = 1e9
             object.__setattr__(self, "_field", field)
-        idx = self.organ.grid.world_to_index(pts)
+        idx = organ.grid.world_to_index(pts)
         return map_coordinates(field, idx.T, order=1, mode="nearest")

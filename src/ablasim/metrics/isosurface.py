@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import ValidationError
 from ..geometry._sphere_mesh import icosphere, level_for_cover
+from ..zones.implicit import GridFieldZone
 from ._mesh_kernels import points_to_mesh
 from .result import MarginMap, MarginResult
 
@@ -87,8 +88,6 @@ def _sample_box(zone, lo, hi, spacing):
     """
     from scipy.ndimage import binary_dilation
 
-    from ..zones.implicit import GridFieldZone
-
     if isinstance(zone, GridFieldZone):
         g = zone.grid
         ilo, ihi = g.index_box(lo, hi)
@@ -154,7 +153,6 @@ def _nearest_on_level_set(zone, p, q, iters=6):
     """Refine q (near the level set) towards the point of {f = level} nearest to p: project p's offset onto the
     normal line at q, then back onto the level set (analytic fields; a grid field keeps the mesh point). Returns
     the points and their distances to p: each is a real level-set point, so the distance is never below p's."""
-    from ..zones.implicit import GridFieldZone
 
     q = np.array(q, dtype=float).reshape(-1, 3)
     p = np.asarray(p, dtype=float).reshape(-1, 3)
@@ -321,7 +319,6 @@ def isosurface_margin(tumor, zone, *, resolution_mm: float, map_resolution_mm: f
         coverage = _ray_coverage(zone, tumor, 64)
         cov_err = abs(coverage - _ray_coverage(zone, tumor, 32))
     tvol = tumor.volume_mm3
-    from ..zones.implicit import GridFieldZone
 
     if isinstance(zone, GridFieldZone):  # relative to the interpolated field: at least a voxel
         bound = max(bound, zone.grid.voxel_diagonal_mm)

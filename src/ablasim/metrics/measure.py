@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from .._validation import as_float
 from ..errors import ValidationError
+from ..geometry._sphere_mesh import icosphere
 from ..geometry.grid import Grid
 from ..geometry.mask import Mask
 from ..geometry.shapes import Ellipsoid
+from ..zones.implicit import ImplicitZone
+from ..zones.synergy import SynergyZone
+from .exact import exact_margin
 from .exclusion import CapsuleExclusion
+from .isosurface import isosurface_margin
+from .level_set import level_set_margin
+from .mesh import mesh_margin
 from .result import MarginResult
+from .voxel import voxel_margin
 
-__all__ = ["measure_margin"]
+__all__ = ["METHODS", "measure_margin"]
 
-_METHODS = ("auto", "exact", "voxel")
+METHODS = ("auto", "exact", "voxel", "mesh")
 
 
 def measure_margin(
@@ -40,13 +49,16 @@ def measure_margin(
     grid : Grid for the voxel method when both shapes are analytic (masks carry their own grid)
     exclude : CapsuleExclusion; tumour-surface points that close to an organ boundary are left out of the
         margin statistics (not of coverage)
-    method : ``"auto"`` (exact for ellipsoids, isosurface for implicit zones, voxel for masks), ``"exact"`` or
-        ``"voxel"``
+    method : ``"auto"`` (exact for ellipsoids, isosurface for an ellipsoid in an implicit zone, mesh for a tumour
+        mask, voxel for an ellipsoid in a zone mask), ``"exact"``, ``"mesh"`` (tumour masks: reconstructed
+        surfaces and exact point-to-triangle distances, sub-voxel; the zone and organ may be masks on other grids;
+        docs/images.md) or ``"voxel"`` (edt: the fast screening method, biased by up to a voxel diagonal)
     resolution_mm : exact method: every point of the surfaces searched lies within this distance of a sample
         (the samples seed exact local refinement; see docs/methods.md for the error bound)
     map_resolution_mm : sample spacing of the tumour-surface margin map; None: no map (exact method only; faster)
     crop_padding_mm : voxel method: distance kept around the tumour when cropping the distance transform
-        (enlarged automatically when the margin is not certified inside the crop)
+        (enlarged automatically when the margin is not certified inside the crop); mesh method: the zone mask is
+        meshed within this distance of the tumour first (the whole zone when a tumour point lies farther from it)
 
     Returns
     -------
@@ -61,8 +73,8 @@ def measure_margin(
         raise ValidationError("grid", grid, "expected an ablasim.Grid or None")
     if exclude is not None and not isinstance(exclude, CapsuleExclusion):
         raise ValidationError("exclude", exclude, "expected a CapsuleExclusion(organ, distance_mm) or None")
-    if method not in _METHODS:
-        raise ValidationError("method", method, f"expected one of {', '.join(_METHODS)}")
+    if method not in METHODS:
+        raise ValidationError("method", method, f"expected one of {', '.join(METHODS)}")
     res = as_float(resolution_mm, "resolution_mm", positive=True, maximum=10.0)
     map_res = (
         None
@@ -73,18 +85,17 @@ def measure_margin(
     if isinstance(tumor, Mask) and tumor.is_empty():
         raise ValidationError("tumor", tumor, "the tumour mask is empty")
 
-    from ..zones.implicit import ImplicitZone
+    result = _measure(tumor, zone, zones, zone_mask, grid, exclude, method, res, map_res, pad)
+    notes = _exclusion_warnings(tumor, exclude)
+    return replace(result, warnings=tuple(result.warnings) + notes) if notes else result
 
+
+def _measure(tumor, zone, zones, zone_mask, grid, exclude, method, res, map_res, pad) -> MarginResult:
     if isinstance(zone, ImplicitZone):
         if method == "exact":
             raise ValidationError("method", method, "an implicit zone is measured on its isosurface; use auto")
         if method == "auto" and isinstance(tumor, Ellipsoid):
-            from ..zones.synergy import SynergyZone
-            from .isosurface import isosurface_margin
-
             if isinstance(zone, SynergyZone) and exclude is None:
-                from .level_set import level_set_margin
-
                 fast = level_set_margin(tumor, zone, resolution_mm=res, map_resolution_mm=map_res)
                 if fast is not None:  # a covered tumour; otherwise the isosurface search below
                     return fast
@@ -95,21 +106,55 @@ def measure_margin(
         zone_mask = _rasterise_implicit(zone, tumor, vgrid, pad)
         zones = []
     analytic = isinstance(tumor, Ellipsoid) and zone_mask is None
+    if method == "mesh" and not isinstance(tumor, Mask):
+        raise ValidationError("method", method, "the mesh method measures a tumour Mask; use exact for ellipsoids")
+    if method == "mesh" or (method == "auto" and isinstance(tumor, Mask)):
+        return mesh_margin(tumor, zones, zone_mask, exclusion=exclude, crop_padding_mm=pad)
     if method == "exact" and not analytic:
         raise ValidationError("method", method, "the exact method needs an Ellipsoid tumour and Ellipsoid zones")
     if map_res is None and not (method in ("auto", "exact") and analytic):
         map_res = 1.0  # the isosurface and voxel methods always build their map
     if method == "exact" or (method == "auto" and analytic):
-        from .exact import exact_margin
-
         return exact_margin(tumor, zones, resolution_mm=res, map_resolution_mm=map_res, exclusion=exclude)
 
     vgrid = _voxel_grid(tumor, zone_mask, grid)
-    from .voxel import voxel_margin
-
     return voxel_margin(
         tumor, zones, zone_mask, grid=vgrid, exclusion=exclude, crop_padding_mm=pad, map_resolution_mm=map_res
     )
+
+
+def _exclusion_warnings(tumor, exclude) -> tuple[str, ...]:
+    """Capsule exclusion assumes a tumour inside the organ: say so when it is not (checked on tumour-surface
+    samples: every vertex of a level-3 sphere mesh for an ellipsoid, the mask's voxels for a mask)."""
+    if exclude is None:
+        return ()
+    if isinstance(tumor, Ellipsoid):
+        pts = tumor.center_mm + icosphere(3).vertices @ tumor.linear_map.T
+    else:
+        lo, hi = tumor.index_bounds()
+        pts = tumor.grid.index_to_world(np.argwhere(tumor.array[tuple(slice(a, b) for a, b in zip(lo, hi))]) + lo)
+    inside = _organ_contains(exclude.organ, pts)
+    if not inside.any():
+        return (
+            "the tumour lies entirely outside the organ given for capsule exclusion: check the organ (exclude.organ)"
+            "; nothing beyond a capsule it does not touch should be excluded",
+        )
+    if not inside.all():
+        return (
+            f"{100 * (1 - inside.mean()):.0f} % of the tumour lies outside the organ given for capsule "
+            "exclusion (exclude.organ)",
+        )
+    return ()
+
+
+def _organ_contains(organ, pts) -> np.ndarray:
+    if isinstance(organ, Ellipsoid):
+        return organ.contains(pts)
+    idx = np.rint(organ.grid.world_to_index(pts)).astype(np.int64)
+    ok = np.all((idx >= 0) & (idx < np.asarray(organ.grid.shape)), axis=1)
+    out = np.zeros(len(pts), dtype=bool)
+    out[ok] = organ.array[tuple(idx[ok].T)]
+    return out
 
 
 def _rasterise_implicit(zone, tumor, grid, pad_mm):
@@ -130,8 +175,6 @@ def _rasterise_implicit(zone, tumor, grid, pad_mm):
 
 
 def _zone(zone):
-    from ..zones.implicit import ImplicitZone
-
     if isinstance(zone, ImplicitZone):
         return [], None
     if isinstance(zone, Mask):

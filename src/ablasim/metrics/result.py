@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import as_float
+from ..errors import ValidationError
 
 __all__ = ["MarginMap", "MarginResult"]
 
@@ -40,6 +41,14 @@ class MarginMap:
         object.__setattr__(self, "included", _readonly(self.included, np.bool_))
         object.__setattr__(self, "faces", _readonly(self.faces, np.int64))
 
+    def __repr__(self) -> str:
+        return (
+            f"MarginMap({len(self.margins_mm)} points, {self.total_area_mm2:.1f} mm2 included, "
+            f"margins {self.percentile(0):+.2f} to {self.percentile(100):+.2f} mm)"
+            if self.included.any()
+            else f"MarginMap({len(self.margins_mm)} points, none included)"
+        )
+
     @property
     def total_area_mm2(self) -> float:
         """Area represented by the included points."""
@@ -62,8 +71,6 @@ class MarginMap:
         surface with margin <= m covers at least q % of the included area)."""
         qs = np.atleast_1d(np.asarray(q, dtype=float))
         if not np.all(np.isfinite(qs)) or np.any((qs < 0) | (qs > 100)):
-            from ..errors import ValidationError
-
             raise ValidationError("q", q, "percentiles must lie in [0, 100]")
         m, w = self._included()
         if len(m) == 0:
@@ -96,12 +103,16 @@ class MarginResult:
     tumor_volume_mm3 : tumour volume.
     thinnest_point_mm : tumour point where the minimum is attained.
     zone_point_mm : the nearest point of the zone boundary to it.
-    method : ``"exact"`` (analytic geometry) or ``"voxel-edt"`` (masks).
+    method : ``"exact"`` (analytic geometry), ``"isosurface"`` (implicit zones), ``"mesh"`` (tumour masks: exact
+        distances between reconstructed surfaces) or ``"voxel-edt"`` (the edt screening method).
     error_bound_mm : bound on ``min_margin_mm - true minimum`` (>= 0; see docs/methods.md for each method).
     feature : where the minimum lies: ``"surface"``, ``"crease"`` or ``"triple-point"`` (covered case),
-        ``"protrusion"``, ``"ridge"`` or ``"interior"`` (uncovered case), ``"voxel"``.
+        ``"protrusion"``, ``"ridge"`` or ``"interior"`` (uncovered case), ``"voxel"``; the mesh method:
+        ``"surface"``, ``"interior"`` or ``"exclusion-edge"``.
     margin_map : :class:`MarginMap` on the tumour surface (None when not requested: ``map_resolution_mm=None``).
     excluded_area_fraction : fraction of the tumour surface left out by capsule exclusion.
+    warnings : what the caller should know about this measurement (e.g. a tumour lying outside the organ whose
+        capsule is excluded).
     """
 
     min_margin_mm: float
@@ -116,6 +127,7 @@ class MarginResult:
     feature: str
     margin_map: MarginMap | None
     excluded_area_fraction: float = 0.0
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "thinnest_point_mm", _readonly(self.thinnest_point_mm))
@@ -125,6 +137,14 @@ class MarginResult:
     def covered(self) -> bool:
         """True when the tumour lies entirely inside the zone (``min_margin_mm >= 0``)."""
         return self.min_margin_mm >= 0.0
+
+    def __repr__(self) -> str:
+        return (
+            f"MarginResult(min_margin_mm={self.min_margin_mm:+.4f}, coverage={self.coverage:.4f}, "
+            f"feature={self.feature!r}, method={self.method!r}, error_bound_mm={self.error_bound_mm:.3g}"
+            + (f", warnings={list(self.warnings)!r}" if self.warnings else "")
+            + ")"
+        )
 
     def meets(self, required_margin_mm: float) -> bool:
         """True when the minimum margin is at least ``required_margin_mm``."""
@@ -145,6 +165,7 @@ class MarginResult:
             "error_bound_mm": float(self.error_bound_mm),
             "feature": self.feature,
             "excluded_area_fraction": float(self.excluded_area_fraction),
+            "warnings": list(self.warnings),
         }
         if mm is not None:
             out["margin_percentiles_mm"] = {str(q): float(mm.percentile(q)) for q in (0, 5, 25, 50, 75, 95, 100)}

@@ -24,6 +24,7 @@ import numpy as np
 from ..errors import ValidationError
 from ..geometry._sphere_mesh import icosphere, level_for_cover
 from ..geometry.mask import Mask
+from ..geometry.shapes import Ellipsoid
 from .result import MarginMap, MarginResult
 
 __all__ = ["voxel_margin"]
@@ -34,7 +35,6 @@ def voxel_margin(
 ) -> MarginResult:
     """``tumor``: Ellipsoid or Mask; the zone is ``zone_mask`` (Mask) or the union of ``zones``, rasterised on the
     crop only (voxel centres inside)."""
-    from ..geometry.shapes import Ellipsoid
 
     diag = grid.voxel_diagonal_mm
     pad = max(float(crop_padding_mm), 2.0 * diag)
@@ -145,8 +145,6 @@ def _nearest_other_label(zmask, grid, ijk, margin):  # grid: the grid zmask lies
 def _voxel_map(tumor, tm, sd, grid, exclusion, map_resolution_mm):  # grid: the grid tm and sd lie on
     """Tumour surface (analytic mesh or marching cubes) with the field interpolated trilinearly at its vertices."""
     from scipy.ndimage import map_coordinates
-
-    from ..geometry.shapes import Ellipsoid
 
     if isinstance(tumor, Ellipsoid):
         mesh = icosphere(level_for_cover(float(tumor.semi_axes_mm.max()), map_resolution_mm))

@@ -126,10 +126,12 @@ def preset_camera(
     pts = np.asarray(focus_points_mm, dtype=float).reshape(-1, 3)
     if len(pts) == 0 or not np.all(np.isfinite(pts)):
         raise ValidationError("focus_points_mm", f"{len(pts)} points", "need finite points to frame")
+    view: np.ndarray
+    up: np.ndarray
     if preset in _FIXED:
-        view, up = _FIXED[preset]
-        view = _unit(view)
-        up = _perp_up(view, up)
+        fixed_view, fixed_up = _FIXED[preset]
+        view = _unit(fixed_view)
+        up = _perp_up(view, fixed_up)
     elif preset == "probe":
         if probe_direction is None:
             raise ValidationError("camera", preset, "the 'probe' view needs a probe in the scene")

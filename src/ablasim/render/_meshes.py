@@ -17,6 +17,7 @@ from ..geometry._sphere_mesh import icosphere
 from ..geometry.grid import Grid
 from ..geometry.mask import Mask
 from ..geometry.shapes import Ellipsoid
+from ..zones.implicit import GridFieldZone, ImplicitZone
 
 __all__ = [
     "as_zone_list",
@@ -148,7 +149,6 @@ def field_isosurface(values, grid: Grid, level: float, *, inside_below: bool = T
 def implicit_mesh(zone, spacing_mm: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Boundary of an implicit zone ``{zone.values(x) <= zone.level}`` (a ``GridFieldZone`` on its own grid,
     anything else sampled over ``zone.bounds()`` at ``spacing_mm``, by default the box / 80, at least 0.25 mm)."""
-    from ..zones.implicit import GridFieldZone
 
     if isinstance(zone, GridFieldZone):
         return field_isosurface(zone.field, zone.grid, zone.level)
@@ -169,7 +169,6 @@ def implicit_mesh(zone, spacing_mm: float | None = None) -> tuple[np.ndarray, np
 def as_zone_list(zone):
     """A zone as the renderer takes it: ``("ellipsoids", [Ellipsoid, ...])``, ``("implicit", zone)`` or
     ``("mask", Mask)``."""
-    from ..zones.implicit import ImplicitZone
 
     if isinstance(zone, Ellipsoid):
         return "ellipsoids", [zone]

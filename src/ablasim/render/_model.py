@@ -14,11 +14,13 @@ import numpy as np
 
 from .._validation import as_float
 from ..errors import ValidationError
-from ..metrics.result import MarginResult
+from ..metrics.result import MarginMap, MarginResult
 from ..probes import Probe
+from ..zones import SynergyZone
 from ._camera import Camera, check_window_size, preset_camera
 from ._colors import margin_limits, shell_color
 from ._meshes import as_zone_list, vertex_normals, zone_mesh
+from .plots import _NO_MAP
 
 __all__ = ["Scene", "ZoneShell", "make_scene", "scene_for_outcome"]
 
@@ -54,21 +56,29 @@ class Scene:
     meta: dict = field(default_factory=dict)
 
     @property
+    def margin_map(self) -> MarginMap:
+        """The result's margin map (a scene is only made from a result that has one)."""
+        mm = self.result.margin_map
+        if mm is None:
+            raise ValidationError("result", self.result, _NO_MAP)
+        return mm
+
+    @property
     def color_limits_mm(self) -> tuple[float, float]:
         """Limits of the margin colour scale, symmetric about ``threshold_mm``."""
-        mm = self.result.margin_map
+        mm = self.margin_map
         return margin_limits(mm.margins_mm[mm.included], self.threshold_mm, self.half_range_mm)
 
     @cached_property
     def tumor_center_mm(self) -> np.ndarray:
-        mm = self.result.margin_map
+        mm = self.margin_map
         w = mm.area_mm2 if mm.area_mm2.sum() > 0 else np.ones(len(mm.points_mm))
         return (mm.points_mm * w[:, None]).sum(axis=0) / w.sum()
 
     def thinnest_visible_from(self, camera: Camera) -> bool:
         """Whether the tumour surface at the thinnest point faces ``camera`` (a back-face test: exact for convex
         tumours such as ellipsoids; False for a thinnest point inside the tumour)."""
-        mm = self.result.margin_map
+        mm = self.margin_map
         p = np.asarray(self.result.thinnest_point_mm)
         if len(mm.faces) == 0:
             n = p - self.tumor_center_mm
@@ -85,7 +95,7 @@ class Scene:
 
     def focus_points_mm(self) -> np.ndarray:
         """Points a camera frames: the tumour surface and the zone shells (probe shafts may leave the image)."""
-        pts = [self.result.margin_map.points_mm, self.result.thinnest_point_mm[None, :]]
+        pts = [self.margin_map.points_mm, self.result.thinnest_point_mm[None, :]]
         pts += [s.mesh[0] for s in self.shells if len(s.mesh[0])]
         allp = np.concatenate(pts)
         step = max(1, len(allp) // 20000)
@@ -123,13 +133,16 @@ def _as_probes(probes) -> tuple:
     return tuple(out)
 
 
-def _as_shells(zones) -> tuple:
+def _as_shells(zones, isotherm_c: float | None = None) -> tuple:
     if zones is None:
         return ()
     if isinstance(zones, dict):
         items = list(zones.items())
     else:
-        items = [("ablation zone", zones)]
+        level = isotherm_c
+        if level is None and isinstance(zones, SynergyZone):
+            level = zones.level  # the merged ice ball knows its isotherm
+        items = [(level if level is not None else "ablation zone", zones)]
     shells = []
     for i, (label, z) in enumerate(items):
         as_zone_list(z)  # validates
@@ -146,7 +159,7 @@ def default_legend(result: MarginResult, threshold_mm: float, passed: bool | Non
         f"min margin {result.min_margin_mm:+.2f} mm ({result.feature}){verdict}",
         f"coverage {100 * result.coverage:.1f} %, uncovered {result.uncovered_volume_mm3:.1f} mm3",
     ]
-    frac = result.margin_map.fraction_below(threshold_mm)
+    frac = result.margin_map.fraction_below(threshold_mm) if result.margin_map is not None else float("nan")
     if np.isfinite(frac):
         lines.append(f"surface with margin < {threshold_mm:g} mm: {100 * frac:.1f} %")
     if result.excluded_area_fraction > 0:
@@ -165,12 +178,15 @@ def make_scene(
     legend=None,
     half_range_mm: float | None = None,
     passed: bool | None = None,
+    isotherm_c: float | None = None,
 ) -> Scene:
     """A :class:`Scene` from a margin result.
 
     zones : a zone (Ellipsoid, list of Ellipsoids = their union, implicit zone such as ``GridFieldZone``, Mask), or
         a dict ``{isotherm_c or label: zone}`` for several shells (numeric keys are isotherms in degC and get
         their own colours: 0 pale blue, -20 amber, -40 green)
+    isotherm_c : the isotherm a single (non-dict) ``zones`` stands for, e.g. 0 for a cryoprobe's ice ball (a
+        merged ice ball knows its own); None: a heat-based RF / MW zone, drawn amber as "ablation zone"
     probes : Probe, or a sequence of Probes or ``(name, Probe[, settings])`` tuples
     threshold_mm : the margin drawn in the neutral colour (the rule's requirement); thinner is red, thicker blue
     half_range_mm : colour limits ``threshold +- half_range_mm`` (default: the larger deviation of the minimum and
@@ -179,6 +195,8 @@ def make_scene(
     """
     if not isinstance(result, MarginResult):
         raise ValidationError("result", result, "expected an ablasim MarginResult")
+    if result.margin_map is None:
+        raise ValidationError("result", result, _NO_MAP)
     t = as_float(threshold_mm, "threshold_mm")
     if half_range_mm is not None:
         as_float(half_range_mm, "half_range_mm", positive=True)
@@ -188,7 +206,7 @@ def make_scene(
     return Scene(
         result,
         t,
-        _as_shells(zones),
+        _as_shells(zones, isotherm_c),
         _as_probes(probes),
         str(tumor_name),
         str(title or tumor_name),
@@ -196,24 +214,6 @@ def make_scene(
         half_range_mm,
         passed,
     )
-
-
-def _scene_isotherms(sc) -> tuple[list, float | None, bool]:
-    """(catalog isotherms shared by every catalog probe, default isotherm, cryo?)."""
-    from ..catalog import default_catalog
-
-    cat = sc.catalog or default_catalog()
-    catalog_probes = [(p, s) for _, p, s in sc.probes if "semi_axes_mm" not in s]
-    cryo = bool(catalog_probes) and all(cat[p.model].modality == "cryo" for p, _ in catalog_probes)
-    default_iso = sc.zone_model.get("isotherm_c", 0.0 if cryo else None)
-    if not cryo or sc.zones or len(catalog_probes) != len(sc.probes):
-        return [], default_iso, cryo
-    shared = None
-    for p, s in catalog_probes:
-        model = cat[p.model]
-        levels = set(model.isotherms(s.get("protocol") or model.zones[0].protocol))
-        shared = levels if shared is None else shared & levels
-    return sorted(shared or [], reverse=True), default_iso, cryo
 
 
 def scene_for_outcome(scenario_result, tumor=0, *, isotherm_shells: bool = True) -> Scene:
@@ -234,31 +234,33 @@ def scene_for_outcome(scenario_result, tumor=0, *, isotherm_shells: bool = True)
     else:
         raise ValidationError("tumor", tumor, f"expected a tumour name or an index below {len(names)}")
     sc = scenario_result.scenario
-    levels, default_iso, cryo = _scene_isotherms(sc)
-    rule_iso = {r.name: r.isotherm_c for r in sc.rules}
-    same_iso = [
-        c
-        for c in outcome.checks
-        if rule_iso.get(c.rule) is None or default_iso is None or abs(rule_iso[c.rule] - default_iso) < 1e-9
-    ]
+    default_iso = outcome.isotherm_c
+    cryo = default_iso is not None
+    levels = sc.shell_isotherms()
+    same_iso = [c for c in outcome.checks if c.isotherm_c == default_iso]
     threshold = max((c.required_margin_mm for c in same_iso), default=0.0)
     passed = None if not outcome.checks else all(c.passed for c in outcome.checks)
     if isotherm_shells and len(levels) > 1:
         zones = {lv: sc.zone(lv) for lv in levels}
     elif cryo:
-        zones = {default_iso: sc.zone()}
+        zones = {default_iso: sc.zone(default_iso)}
     else:
-        zones = sc.zone()
+        zones = sc.zone(default_iso)
     title = f"{sc.name}: {outcome.name}"
     # Unnamed probes are called "probes[i]" by the scenario parser: label them with their model instead.
     probes = [
-        (f"{p.model} {i + 1}" if len(sc.probes) > 1 else p.model) if name == f"probes[{i}]" else name
-        for i, (name, p, _) in enumerate(sc.probes)
+        (
+            (f"{p.probe.model} {i + 1}" if len(sc.probes) > 1 else p.probe.model)
+            if p.name == f"probes[{i}]"
+            else p.name,
+            p.probe,
+        )
+        for i, p in enumerate(sc.probes)
     ]
     scene = make_scene(
         outcome.result,
         zones=zones,
-        probes=[(n, p) for n, (_, p, _) in zip(probes, sc.probes)],
+        probes=probes,
         threshold_mm=threshold,
         tumor_name=outcome.name,
         title=title,

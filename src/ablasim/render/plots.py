@@ -61,6 +61,7 @@ def thresholds_from(thresholds_mm) -> list[tuple[str, float]]:
     """``[(label, value_mm)]`` from a number, a sequence of numbers or a ``{label: value_mm}`` dict."""
     if thresholds_mm is None:
         return []
+    items: list[tuple[str | None, float]]
     if isinstance(thresholds_mm, dict):
         items = [(f"{k} ({as_float(v, f'thresholds_mm[{k!r}]'):g} mm)", float(v)) for k, v in thresholds_mm.items()]
     elif np.ndim(thresholds_mm) == 0:
@@ -70,10 +71,18 @@ def thresholds_from(thresholds_mm) -> list[tuple[str, float]]:
     return [(label or f"{v:g} mm", v) for label, v in items]
 
 
+_NO_MAP = (
+    "the result has no margin map (measured with map_resolution_mm=None); measure again with a "
+    "map_resolution_mm (e.g. 1.0) to plot or render it"
+)
+
+
 def _included(margin_map):
     """(margin map, included margins, their areas, min margin: the result's if given, else the map's)."""
     minimum = None
     if isinstance(margin_map, MarginResult):
+        if margin_map.margin_map is None:
+            raise ValidationError("margin_map", margin_map, _NO_MAP)
         minimum, margin_map = float(margin_map.min_margin_mm), margin_map.margin_map
     if not isinstance(margin_map, MarginMap):
         raise ValidationError("margin_map", margin_map, "expected an ablasim MarginMap or MarginResult")

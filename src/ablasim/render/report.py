@@ -15,8 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .._io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from .._version import __version__
 from ..errors import ValidationError
+from ..workflows.run import ScenarioResult
 from ._camera import CAMERA_PRESETS, check_window_size
+from ._model import scene_for_outcome
+from .plots import cumulative_margin, margin_histogram
 
 __all__ = ["ReportFiles", "write_report"]
 
@@ -108,16 +112,13 @@ def _fmt_vec(v) -> str:
 
 
 def _zone_note(sres) -> list[str]:
-    from ..catalog import default_catalog
-
     sc = sres.scenario
-    cat = sc.catalog or default_catalog()
+    cat = sc.catalog
     zm = sc.zone_model
-    zone = sc.zone()
-    catalog_models = {p.model for _, p, s in sc.probes if "semi_axes_mm" not in s}
-    cryo = bool(catalog_models) and all(cat[m].modality == "cryo" for m in catalog_models)
-    iso = zm.get("isotherm_c", 0.0 if cryo else None)
-    where = f" at the {iso:g} degC isotherm" + (" (the visible ice edge)" if iso == 0 else "") if cryo else ""
+    iso = sc.isotherm_for()
+    zone = sc.zone(iso)
+    catalog_models = {p.probe.model for p in sc.catalog_probes}
+    where = "" if iso is None else f" at the {iso:g} degC isotherm" + (" (the visible ice edge)" if iso == 0 else "")
     notes = []
     if isinstance(zone, list):
         notes.append(
@@ -132,13 +133,12 @@ def _zone_note(sres) -> list[str]:
             "superposition model of the merged ice ball, not a heat-transfer solution; assumptions in "
             "docs/zones.md. Margins measured on its isosurface."
         )
-    scale = zm.get("zone_scale", 1.0)
-    if scale != 1.0:
+    if zm.scaled:
         notes.append(
-            f"Catalog zones scaled by {scale} about their centres (vendor charts from normal animal tissue "
-            "over-predict clinical zones)."
+            f"Catalog zones scaled by {zm.zone_scale[0]:g} (radial) x {zm.zone_scale[1]:g} (axial) about their "
+            "centres (vendor charts from normal animal tissue over-predict clinical zones)."
         )
-    if zm.get("extrapolate"):
+    if zm.extrapolate:
         notes.append("Power/time settings outside the catalog table are extrapolated.")
     unverified = sorted(m for m in catalog_models if not cat[m].verified)
     if unverified:
@@ -150,20 +150,23 @@ def _zone_note(sres) -> list[str]:
 
 
 def _probe_rows(sc) -> list:
-    from ..catalog import default_catalog
-
-    cat = sc.catalog or default_catalog()
     rows = []
-    for name, p, s in sc.probes:
-        settings = ", ".join(f"{k} = {v}" for k, v in s.items()) or "catalog default"
-        if "semi_axes_mm" in s:
+    for p in sc.probes:
+        settings = ", ".join(f"{k} = {v}" for k, v in p.settings.as_dict().items()) or "catalog default"
+        if p.explicit is not None:
+            settings = (
+                f"explicit zone: semi-axes {_fmt_vec(p.explicit.semi_axes_mm)} mm, centre "
+                f"{p.explicit.center_offset_mm:g} mm proximal to the tip"
+            )
             prov = ("explicit zone in the scenario", "", "")
             modality = ""
         else:
-            m = cat[p.model]
+            m = sc.catalog[p.probe.model]
             prov = (m.source, m.kind, "yes" if m.verified else "no")
             modality = m.modality
-        rows.append([name, p.model, modality, _fmt_vec(p.tip_mm), _fmt_vec(p.direction), settings, *prov])
+        rows.append(
+            [p.name, p.probe.model, modality, _fmt_vec(p.probe.tip_mm), _fmt_vec(p.probe.direction), settings, *prov]
+        )
     return rows
 
 
@@ -184,8 +187,9 @@ def _tumour_section(index, outcome, scene, images) -> str:
     ]
     if r.excluded_area_fraction:
         rows.append(["surface excluded (capsule)", f"{100 * r.excluded_area_fraction:.1f} %"])
-    iso = scene.meta.get("default_isotherm_c")
-    what = f"at the {iso:g} degC isotherm" if scene.meta.get("cryo") else "to the ablation zone"
+    rows += [["warning", w] for w in r.warnings]
+    iso = outcome.isotherm_c
+    what = "to the ablation zone" if iso is None else f"at the {iso:g} degC isotherm"
     parts.append(
         f"<p>Margins {_e(what)}. Sign: positive = the zone extends that far beyond the tumour surface; "
         "negative = the tumour protrudes that far outside it.</p>"
@@ -201,7 +205,7 @@ def _tumour_section(index, outcome, scene, images) -> str:
                 else ('<span class="badge fail">FAIL</span>', ""),
                 f">= {c.required_margin_mm:g} mm",
                 f"{c.min_margin_mm:+.2f} mm",
-                f"{100 * c.failing_surface_fraction:.1f} %",
+                "-" if c.failing_surface_fraction is None else f"{100 * c.failing_surface_fraction:.1f} %",
                 c.reason,
                 c.source or "",
             ]
@@ -228,7 +232,6 @@ def _tumour_section(index, outcome, scene, images) -> str:
 
 def _images_for(outcome, scene, cameras, window_size, slices) -> list:
     """[(kind, caption, png bytes, camera or None)] for one tumour."""
-    from .plots import cumulative_margin, margin_histogram
     from .scene import png_bytes, render_views
 
     out = []
@@ -303,10 +306,6 @@ def write_report(
     The JSON holds the run's ``to_dict()`` plus ``report``: the HTML file, the images made, the software version
     and the date.
     """
-    from .. import __version__
-    from ..workflows.run import ScenarioResult
-    from ._model import scene_for_outcome
-
     if not isinstance(scenario_result, ScenarioResult):
         raise ValidationError("scenario_result", scenario_result, "expected the ScenarioResult of run_scenario")
     size = check_window_size(window_size)

@@ -70,7 +70,7 @@ def _scene_radius(scene: Scene) -> float:
 
 
 def _add_tumour(pv, plotter, scene: Scene, h: int, colorbar: bool) -> None:
-    mm = scene.result.margin_map
+    mm = scene.margin_map
     values = np.where(mm.included, mm.margins_mm, np.nan)
     lo, hi = scene.color_limits_mm
     rgba = np.hstack([margin_lut(LUT_SIZE), np.ones((LUT_SIZE, 1))])
@@ -282,7 +282,7 @@ def render_views(
         raise ValidationError("paths", paths, f"expected one path per camera ({len(cams)})")
     resolved = [sc.camera(c, size) for c in cams]  # validates before VTK starts
     plotter, label, probe_labels = _build(sc, size, off_screen=True, legend=legend, thinnest=thinnest, title=title)
-    mm = sc.result.margin_map
+    mm = sc.margin_map
     images = {}
     try:
         for i, cam in enumerate(resolved):

@@ -18,6 +18,7 @@ from ..errors import ValidationError
 from ..geometry.grid import Grid
 from ..geometry.mask import Mask
 from ..geometry.shapes import Ellipsoid
+from ..zones.implicit import GridFieldZone, ImplicitZone
 from ._colors import line_color
 from ._meshes import as_zone_list
 from .plots import _figure, _finish
@@ -33,7 +34,6 @@ MAX_PIXELS = 400
 
 def _field(field, grid):
     """(values, grid, kind) with kind 'field' or 'mask', or None."""
-    from ..zones.implicit import GridFieldZone
 
     if field is None:
         return None
@@ -62,7 +62,6 @@ def _sample_grid(values, grid, pts):
 
 
 def _shape_box(obj):
-    from ..zones.implicit import ImplicitZone
 
     if isinstance(obj, Ellipsoid):
         return obj.bounding_box()

@@ -1,5 +1,28 @@
-"""Scenarios: the typed model of a plan to measure, parsed from TOML or built in Python."""
+"""Scenarios: the typed model of a plan to measure (:mod:`.model`), parsed from TOML (:mod:`.parse`) or built in
+Python."""
 
-from .parse import Scenario, load_scenario, parse_scenario
+from .model import (
+    DeviceSettings,
+    ExplicitZone,
+    GridSpec,
+    MeasureOptions,
+    ProbeSpec,
+    Scenario,
+    TumorSpec,
+    ZoneModel,
+)
+from .parse import load_scenario, parse_scenario, read_toml
 
-__all__ = ["Scenario", "load_scenario", "parse_scenario"]
+__all__ = [
+    "DeviceSettings",
+    "ExplicitZone",
+    "GridSpec",
+    "MeasureOptions",
+    "ProbeSpec",
+    "Scenario",
+    "TumorSpec",
+    "ZoneModel",
+    "load_scenario",
+    "parse_scenario",
+    "read_toml",
+]

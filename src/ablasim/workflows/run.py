@@ -1,35 +1,55 @@
-"""Running a scenario: margins per tumour, rule checks at each rule's isotherm, placement checks, JSON output."""
+"""Running a scenario: the margin of every tumour at each check's isotherm, rule checks and placement checks."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
+from ..errors import ValidationError
+from ..geometry.shapes import Ellipsoid
+from ..metrics.measure import measure_margin
+from ..metrics.result import MarginResult
+from ..placement import PlacementWarning, check_placement
+from ..rules import RuleCheck, check_rule
+from ..scenario.model import Scenario
+from ._json import scenario_result_dict
 
-from ..catalog import default_catalog
-from ..errors import ScenarioError
-from ..rules import Rule, check_rule
-from ..scenario.parse import Scenario
-
-__all__ = ["ScenarioResult", "TumorOutcome", "run_scenario", "sample_scenario"]
+__all__ = ["ScenarioResult", "TumorOutcome", "run_scenario"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TumorOutcome:
+    """One tumour of a run: its margin result at the scenario's default isotherm, the rule checks (each measured at
+    its own isotherm), placement warnings and measurement warnings."""
+
     name: str
-    tumor: object  # Ellipsoid
-    result: object  # MarginResult at the scenario's default isotherm
-    checks: tuple  # RuleCheck per rule (and for required_margin_mm)
-    placement: tuple  # PlacementWarning
-
-
-@dataclass(frozen=True)
-class ScenarioResult:
-    scenario: Scenario
-    outcomes: tuple
+    tumor: Ellipsoid
+    result: MarginResult
+    checks: tuple[RuleCheck, ...]
+    placement: tuple[PlacementWarning, ...]
+    isotherm_c: float | None = None  # of ``result``
 
     @property
-    def results(self):
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(self.result.warnings)
+
+    def __repr__(self) -> str:
+        verdict = "" if not self.checks else (" PASS" if all(c.passed for c in self.checks) else " FAIL")
+        return (
+            f"TumorOutcome({self.name!r}: min margin {self.result.min_margin_mm:+.2f} mm, coverage "
+            f"{100 * self.result.coverage:.2f} %{verdict})"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class ScenarioResult:
+    """What :func:`run_scenario` found: the scenario and one :class:`TumorOutcome` per tumour. ``print()`` shows a
+    compact summary; :meth:`to_dict` gives everything as JSON-ready data."""
+
+    scenario: Scenario
+    outcomes: tuple[TumorOutcome, ...]
+
+    @property
+    def results(self) -> tuple[tuple[str, MarginResult], ...]:
         """``((tumour name, MarginResult), ...)``."""
         return tuple((o.name, o.result) for o in self.outcomes)
 
@@ -39,200 +59,75 @@ class ScenarioResult:
         return None if not checks else all(c.passed for c in checks)
 
     def to_dict(self) -> dict:
-        from .. import __version__
+        """Everything, JSON-ready (the ``--json`` output)."""
+        return scenario_result_dict(self)
 
-        sc = self.scenario
-        cat = sc.catalog or default_catalog()
-        probes = []
-        for name, p, s in sc.probes:
-            entry = {
-                "name": name,
-                "model": p.model,
-                "tip_mm": p.tip_mm.tolist(),
-                "direction": p.direction.tolist(),
-                **dict(s.items()),
-            }
-            if "semi_axes_mm" not in s:
-                m = cat[p.model]
-                entry["provenance"] = {
-                    "source": m.source,
-                    "kind": m.kind,
-                    "verified": m.verified,
-                    "modality": m.modality,
-                }
-            probes.append(entry)
-        zone = sc.zone()
-        zone_desc = (
-            [
-                {
-                    "center_mm": z.center_mm.tolist(),
-                    "semi_axes_mm": z.semi_axes_mm.tolist(),
-                    "rotation": z.rotation.tolist(),
-                }
-                for z in zone
-            ]
-            if isinstance(zone, list)
-            else {"model": zone.description, "tail_mm": zone.tail_mm}
-        )
-        return {
-            "ablasim_version": __version__,
-            "scenario": {
-                "name": sc.name,
-                "description": sc.description,
-                "source": sc.source,
-                "required_margin_mm": sc.required_margin_mm,
-                "zone_model": dict(sc.zone_model),
-                "rules": [r.name for r in sc.rules],
-            },
-            "zone": {"ellipsoids" if isinstance(zone, list) else "implicit": zone_desc, "probes": probes},
-            "tumors": [
-                {
-                    "name": o.name,
-                    "ellipsoid": {
-                        "center_mm": o.tumor.center_mm.tolist(),
-                        "semi_axes_mm": o.tumor.semi_axes_mm.tolist(),
-                        "rotation": o.tumor.rotation.tolist(),
-                    },
-                    **o.result.summary(),
-                    "checks": [c.to_dict() for c in o.checks],
-                    "placement_warnings": [w.message for w in o.placement],
-                }
-                for o in self.outcomes
-            ],
-            "passed": self.passed(),
-        }
-
-
-def _check_modalities(sc: Scenario) -> None:
-    cat = sc.catalog or default_catalog()
-    mods = {cat[p.model].modality for _, p, s in sc.probes if "semi_axes_mm" not in s}
-    for rule in sc.rules:
-        if rule.modality != "any" and mods and mods != {rule.modality}:
-            raise ScenarioError(
-                f"rule {rule.name} is for {rule.modality} ablation; this scenario's probes are "
-                f"{', '.join(sorted(mods))}",
-                sc.source,
-            )
+    def __repr__(self) -> str:
+        verdict = {None: "no checks", True: "all checks pass", False: "a check fails"}[self.passed()]
+        lines = [f"ScenarioResult({self.scenario.name!r}, {verdict}):"]
+        lines += [f"  {o!r}" for o in self.outcomes]
+        return "\n".join(lines)
 
 
 def run_scenario(scenario: Scenario) -> ScenarioResult:
     """Measure every tumour against the scenario's zone, check its rules (each at its own isotherm) and the
-    probe placement."""
-    from ..metrics.measure import measure_margin
-    from ..placement import check_placement
+    probe placement.
 
-    _check_modalities(scenario)
+    >>> import ablasim
+    >>> res = ablasim.run_scenario(ablasim.load_scenario("examples/single_probe_sphere.toml"))
+    >>> print(res)  # doctest: +ELLIPSIS
+    ScenarioResult('single-probe-sphere', ...):
+      TumorOutcome('lesion': min margin +5.50 mm, coverage 100.00 %...)
+    """
+    if not isinstance(scenario, Scenario):
+        raise ValidationError("scenario", scenario, "expected an ablasim Scenario (ablasim.load_scenario)")
     grid = scenario.build_grid()
-    opts = dict(scenario.measure)
-    cat = scenario.catalog or default_catalog()
-    cryo = any(cat[p.model].modality == "cryo" for _, p, s in scenario.probes if "semi_axes_mm" not in s)
-    default_iso = scenario.zone_model.get("isotherm_c", 0.0 if cryo else None)
-    zones = {}
+    opts = scenario.measure.kwargs()
+    default_iso = scenario.isotherm_for()
+    zones = {}  # isotherm -> zone, shared by the tumours
 
     def zone_at(iso):
-        key = iso if cryo else None
-        if key not in zones:
-            zones[key] = scenario.zone(key)
-        return zones[key]
+        if iso not in zones:
+            zones[iso] = scenario.zone(iso)
+        return zones[iso]
 
-    rules = list(scenario.rules)
-    if scenario.required_margin_mm is not None:
-        rules.append(
-            Rule(
-                "required-margin",
-                scenario.required_margin_mm,
+    outcomes = []
+    for spec in scenario.tumors:
+        measured: dict = {}
+        for iso in [default_iso] + [scenario.isotherm_for(r) for r in scenario.checks()]:
+            if iso not in measured:
+                measured[iso] = measure_margin(spec.shape, zone_at(iso), grid=grid, exclude=scenario.exclude, **opts)
+        checks = []
+        for rule in scenario.checks():
+            iso = scenario.isotherm_for(rule)
+            checks.append(
+                check_rule(rule, measured[iso], spec.shape, zone_label=scenario.zone_label(iso), isotherm_c=iso)
+            )
+        outcomes.append(
+            TumorOutcome(
+                spec.name,
+                spec.shape,
+                measured[default_iso],
+                tuple(checks),
+                _placement(scenario, spec.shape),
                 default_iso,
-                description="required_margin_mm of the scenario",
             )
         )
-    catalog_probes = [p for _, p, s in scenario.probes if "semi_axes_mm" not in s]
-    settings = [s for _, _, s in scenario.probes if "semi_axes_mm" not in s]
-    outcomes = []
-    for name, tumor in scenario.tumors:
-        measured = {}
-
-        def measure(iso):
-            key = iso if cryo else None
-            if key not in measured:
-                measured[key] = measure_margin(tumor, zone_at(key), grid=grid, exclude=scenario.exclude, **opts)
-            return measured[key]
-
-        result = measure(default_iso)
-        checks = []
-        for rule in rules:
-            iso = rule.isotherm_c if rule.isotherm_c is not None else default_iso
-            label = (f"{iso:g} degC isotherm" + (" (ice-ball edge)" if iso == 0 else "")) if cryo else "ablation zone"
-            checks.append(check_rule(rule, measure(iso), tumor, zone_label=label))
-        placement = ()
-        if catalog_probes and len({tuple(sorted(s.items())) for s in settings}) <= 1:
-            s0 = settings[0] if settings else {}
-            placement = tuple(
-                check_placement(
-                    catalog_probes,
-                    tumor,
-                    catalog=cat,
-                    protocol=s0.get("protocol"),
-                    power_w=s0.get("power_w"),
-                    duration_s=s0.get("duration_s"),
-                    extrapolate=scenario.zone_model.get("extrapolate", False),
-                )
-            )
-        outcomes.append(TumorOutcome(name, tumor, result, tuple(checks), placement))
     return ScenarioResult(scenario, tuple(outcomes))
 
 
-def sample_scenario(scenario: Scenario, n_samples: int, seed: int = 0, *, confidence: float = 0.95) -> list[dict]:
-    """Monte Carlo over the scenario's [uncertainty]: per tumour and check (rules and required margin, each at its
-    isotherm), the probability that the delivered margin meets it, with its confidence interval, and the margin
-    percentiles. Union of catalog probe zones only (explicit zones and the synergy model are not perturbed)."""
-    from ..sampling import sample_margins
-    from ..uncertainty import Uncertainty
-
-    if scenario.zones or any("semi_axes_mm" in s for _, _, s in scenario.probes) or not scenario.probes:
-        raise ScenarioError(
-            "uncertainty sampling needs catalog probes only (no [[zones]], no explicit probe zones)", scenario.source
+def _placement(scenario: Scenario, tumor: Ellipsoid) -> tuple[PlacementWarning, ...]:
+    """Placement checks of the catalog probes (when they share their settings: the checks use one zone spec)."""
+    probes = scenario.catalog_probes
+    if not probes or len({p.settings for p in probes}) > 1:
+        return ()
+    s = probes[0].settings
+    return tuple(
+        check_placement(
+            [p.probe for p in probes],
+            tumor,
+            catalog=scenario.catalog,
+            extrapolate=scenario.zone_model.extrapolate,
+            **s.as_dict(),
         )
-    if scenario.zone_model.get("composition", "union") != "union":
-        raise ScenarioError("uncertainty sampling supports the union zone model only", scenario.source)
-    unc = scenario.uncertainty or Uncertainty()
-    cat = scenario.catalog or default_catalog()
-    probes = [p for _, p, _ in scenario.probes]
-    settings = [s for _, _, s in scenario.probes]
-    if len({tuple(sorted(s.items())) for s in settings}) > 1:
-        raise ScenarioError("uncertainty sampling needs the same settings for every probe", scenario.source)
-    zone_settings = dict(settings[0])
-    if "zone_scale" in scenario.zone_model:
-        zone_settings["zone_scale"] = scenario.zone_model["zone_scale"]
-    cryo = cat[probes[0].model].modality == "cryo"
-    rules = list(scenario.rules)
-    if scenario.required_margin_mm is not None:
-        rules.append(Rule("required-margin", scenario.required_margin_mm, scenario.zone_model.get("isotherm_c")))
-    out = []
-    for name, tumor in scenario.tumors:
-        cache = {}
-        for rule in rules or [Rule("margin >= 0", 0.0)]:
-            iso = rule.isotherm_c if cryo else None
-            if iso not in cache:
-                cache[iso] = sample_margins(
-                    tumor, probes, unc, n_samples, seed, catalog=cat, isotherm_c=iso, zone_settings=zone_settings
-                )
-            res = cache[iso]
-            p, lo, hi = res.probability(rule.min_margin_mm, confidence)
-            out.append(
-                {
-                    "tumor": name,
-                    "rule": rule.name,
-                    "required_margin_mm": rule.min_margin_mm,
-                    "isotherm_c": iso,
-                    "n_samples": n_samples,
-                    "seed": seed,
-                    "probability": p,
-                    "ci_low": lo,
-                    "ci_high": hi,
-                    "confidence": confidence,
-                    "margin_percentiles_mm": {
-                        str(q): float(v) for q, v in zip((5, 50, 95), np.percentile(res.margins_mm, [5, 50, 95]))
-                    },
-                }
-            )
-    return out
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..catalog import ProbeCatalog, default_catalog
 from ..errors import ValidationError
+from ..probes import Probe
 from .implicit import GridFieldZone, ImplicitZone
 from .synergy import DEFAULT_TAIL_MM, SynergyZone, tail_mm_for
 
@@ -39,7 +40,6 @@ def compose(
     (radial, axial)) shrinks or grows every catalog zone about its centre, e.g. 0.8 for vendor charts that
     over-predict clinical zones.
     """
-    from ..probes import Probe
 
     plist = [probes] if isinstance(probes, Probe) else list(probes)
     if not plist:

@@ -17,6 +17,7 @@ import numpy as np
 from .._validation import as_float
 from ..errors import ValidationError
 from ..geometry.grid import Grid
+from ..geometry.mask import Mask
 
 __all__ = ["GridFieldZone", "ImplicitZone"]
 
@@ -90,7 +91,6 @@ class GridFieldZone(ImplicitZone):
         if not inside.any():
             lo, hi = self.grid.world_bounds()
             return lo, lo  # empty zone
-        from ..geometry.mask import Mask
 
         lo, hi = Mask(inside, self.grid).world_bounds()
         pad = self.grid.voxel_diagonal_mm

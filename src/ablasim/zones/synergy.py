@@ -17,7 +17,7 @@ Model (a calibrated superposition, not a heat-transfer solution; the bioheat sol
 Assumptions, stated so they can be tested: superposition holds for linear heat conduction, not for freezing tissue
 (latent heat, conductivity rising about fourfold on freezing); the tail length stands for the depth the cold
 penetrates beyond the front: ``sqrt(alpha t)`` with the unfrozen diffusivity of soft tissue
-(``0.5 / 3.6e6`` m2/s, docs physics-and-outcomes) over a 10-min freeze gives 9.1 mm, the default; perfusion
+(``0.5 / 3.6e6`` m2/s, docs/references.md) over a 10-min freeze gives 9.1 mm, the default; perfusion
 shortens it (Pennes length ``sqrt(k / (omega rho_b c_b))``, about 4.6 mm in liver). For models with a single
 catalog isotherm (0 degC), only the merged 0 degC zone is meaningful.
 """
@@ -37,7 +37,7 @@ _PARALLEL_MIN_POINTS = 50_000
 
 __all__ = ["DEFAULT_TAIL_MM", "SynergyZone", "tail_mm_for"]
 
-UNFROZEN_DIFFUSIVITY_M2_PER_S = 0.5 / 3.6e6  # k / (rho c) of unfrozen soft tissue, physics-and-outcomes reference
+UNFROZEN_DIFFUSIVITY_M2_PER_S = 0.5 / 3.6e6  # k / (rho c) of unfrozen soft tissue (docs/references.md)
 
 
 def tail_mm_for(freeze_s: float, diffusivity_m2_per_s: float = UNFROZEN_DIFFUSIVITY_M2_PER_S) -> float:

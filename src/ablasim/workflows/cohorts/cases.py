@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from ..._jit import kernel
-from ...catalog import default_catalog
+from ...catalog import default_catalog, measured_isotherm
 from ...geometry.shapes import Ellipsoid
 from ...metrics.exact import FEATURES, margin_arrays
 from ...probes import Probe
@@ -59,9 +59,8 @@ def _strategy_zone(spec, s):
     """The catalog zone of strategy ``s``'s probes: (semi-axes, centre offset, centre offset of the zone the probes
     are placed by). The one place that decides which isotherm a cohort case is measured on."""
     cat = default_catalog()
-    cryo = cat[s.model].modality == "cryo"
     zone_kw = {key: v for key, v in s.settings.items() if key != "zone_scale"}
-    iso = (0.0 if spec.isotherm_c is None else spec.isotherm_c) if cryo else None
+    iso = measured_isotherm(cat[s.model].modality, spec.isotherm_c)
     probe = Probe([0.0, 0.0, 0.0], [0.0, 0.0, 1.0], s.model)
     zs = probe.zone_spec(cat, isotherm_c=iso, zone_scale=s.settings.get("zone_scale", 1.0), **zone_kw)
     placed_by = probe.zone_spec(cat, **zone_kw)  # parallel_array centres the model's default zone on the tumour

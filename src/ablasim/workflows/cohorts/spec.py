@@ -9,10 +9,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..._validation import as_float, as_unit_vector
-from ...catalog import default_catalog
-from ...errors import ScenarioError, ValidationError
+from ..._validation import as_float, as_unit_vector, as_zone_scale
+from ...catalog import default_catalog, measured_isotherm
+from ...errors import ScenarioError, UnknownNameError, ValidationError
+from ...literature import load_records
+from ...placement import MAX_ARRAY_PROBES
 from ...rules import default_rules
+from ...stats import efficacy_by_bin
 from ...uncertainty import Uncertainty
 from .distributions import Distribution, parse_distribution
 
@@ -174,12 +177,15 @@ def _parse(doc: dict) -> CohortSpec:
     cat = default_catalog()
     for i, s in enumerate(strategies):  # every strategy resolves to a zone now, not in the middle of a run
         model = cat[s.model]
-        if (model.modality == "cryo") != (iso is not None) and iso is not None:
+        if iso is not None and model.modality != "cryo":
             raise ValidationError(f"strategy[{i}].model", s.model, "outcome.isotherm_c applies to cryoprobes only")
-        model.zone_spec(
-            isotherm_c=iso if model.modality == "cryo" else None,
-            **{k: v for k, v in s.settings.items() if k != "zone_scale"},
-        )
+        try:
+            model.zone_spec(
+                isotherm_c=measured_isotherm(model.modality, iso),
+                **{k: v for k, v in s.settings.items() if k != "zone_scale"},
+            )
+        except ValidationError as exc:
+            raise ValidationError(f"strategy[{i}] ({exc.field})", exc.value, exc.expected) from None
     return CohortSpec(
         str(doc.get("name", "cohort")),
         seed,
@@ -211,13 +217,9 @@ def _compare(table, bins) -> tuple:
     _keys(table, {"record", "outcome"}, "outcome.compare")
     if "record" not in table or "outcome" not in table:
         raise ValidationError("outcome.compare", table, "needs record and outcome")
-    from ...literature import load_records
-    from ...stats import efficacy_by_bin
 
     records = load_records()
     if table["record"] not in records:
-        from ...errors import UnknownNameError
-
         raise UnknownNameError("outcome.compare.record", table["record"], records)
     rec = records[table["record"]]
     labels = [r["bin"] for r in efficacy_by_bin([], [], bins)]
@@ -256,10 +258,14 @@ def _strategies(entries) -> tuple:
             raise ValidationError(f"{where}.max_diameter_mm", top, "strategies must be listed by increasing size")
         last = top
         n = _int(s.get("n_probes", 1), f"{where}.n_probes")
+        if n > MAX_ARRAY_PROBES:
+            raise ValidationError(f"{where}.n_probes", n, f"the parallel arrays go up to {MAX_ARRAY_PROBES} probes")
         spacing = as_float(s.get("spacing_mm", 10.0), f"{where}.spacing_mm", positive=True)
         direction = s.get("direction", "random")
         if direction != "random":
             direction = tuple(as_unit_vector(direction, f"{where}.direction"))
-        settings = {k: s[k] for k in ("protocol", "power_w", "duration_s", "zone_scale") if k in s}
+        settings = {k: s[k] for k in ("protocol", "power_w", "duration_s") if k in s}
+        if "zone_scale" in s:
+            settings["zone_scale"] = as_zone_scale(s["zone_scale"], f"{where}.zone_scale")
         out.append(Strategy(top, str(s["model"]), n, spacing, settings, None if direction == "random" else direction))
     return tuple(out)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..._io import atomic_write_bytes, atomic_write_json
+from ..._version import __version__
 from ...errors import ScenarioError
 from .cases import COLUMNS
 
@@ -24,7 +25,6 @@ __all__ = ["CheckpointStore", "read_table", "write_table"]
 
 class CheckpointStore:
     def __init__(self, out_path, spec, *, fresh: bool = False):
-        from ... import __version__
 
         self.dir = Path(str(out_path) + ".parts")
         self.spec = spec

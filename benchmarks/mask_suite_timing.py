@@ -1,0 +1,132 @@
+"""The QAM-like sphere suite timed interleaved: ``python -m benchmarks.mask_suite_timing [--rounds 5] [--grids ...]``.
+
+For every case of tests/reference/mask_suite.py, each round runs the three methods once, in an order rotated from
+round to round: the QAM-style baseline (border-voxel EDT, cropped), the mesh method (the default for masks) and the
+edt voxel path. Per case and method it keeps the shortest wall-clock and CPU time over the rounds and the error
+against the analytic truth; per grid it prints the mean and worst absolute error, the bias, the median time over
+the 18 cases, and the median over the cases of each method's time divided by the baseline's. The load average of
+the machine is printed before and after: on a shared machine the wall-clock times grow with it, the CPU times much
+less, and the interleaving keeps the comparison fair.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from ablasim import Ellipsoid, measure_margin, rotation_from_euler_deg
+from ablasim.geometry.surfaces import surface_from_mask
+from reference.mask_suite import CASES, GRIDS, exclusion, masks, qam_style, truth
+
+METHODS = ("qam-style", "mesh", "voxel")
+
+
+def _runners(case, grid):
+    tm, zm, lm = masks(case, grid)
+    ex = exclusion(case, lm)
+    liver = None if lm is None else lm.array
+    return {
+        "qam-style": lambda: qam_style(tm.array, zm.array, liver, grid.spacing_mm),
+        "mesh": lambda: measure_margin(tm, zm, method="mesh", exclude=ex).min_margin_mm,
+        "voxel": lambda: measure_margin(tm, zm, method="voxel", exclude=ex).min_margin_mm,
+    }
+
+
+def run_grid(name: str, rounds: int, out=print) -> dict:
+    """Time every case of the suite on grid ``name``; returns per method the errors and times (s) per case."""
+    grid = GRIDS[name]
+    res = {m: {"error": [], "wall": [], "cpu": []} for m in METHODS}
+    for case in CASES:
+        run = _runners(case, grid)
+        for m in METHODS:
+            run[m]()  # compile and warm caches outside the timing
+        wall = dict.fromkeys(METHODS, np.inf)
+        cpu = dict.fromkeys(METHODS, np.inf)
+        value = {}
+        for r in range(rounds):
+            for m in METHODS[r % 3 :] + METHODS[: r % 3]:
+                w0, c0 = time.perf_counter(), time.process_time()
+                value[m] = run[m]()
+                wall[m] = min(wall[m], time.perf_counter() - w0)
+                cpu[m] = min(cpu[m], time.process_time() - c0)
+        exact = truth(case)
+        for m in METHODS:
+            res[m]["error"].append(value[m] - exact)
+            res[m]["wall"].append(wall[m])
+            res[m]["cpu"].append(cpu[m])
+        cells = "  ".join(
+            f"{m} {value[m] - exact:+.3f} mm {wall[m] * 1e3:7.1f} ms ({cpu[m] * 1e3:6.1f} CPU)" for m in METHODS
+        )
+        out(f"{name:14s} {case.name:16s} {cells}")
+    return res
+
+
+def summary(name: str, res: dict) -> list[str]:
+    base = np.asarray(res["qam-style"]["wall"])
+    rows = []
+    for m in METHODS:
+        err = np.asarray(res[m]["error"])
+        wall, cpu = np.asarray(res[m]["wall"]), np.asarray(res[m]["cpu"])
+        rows.append(
+            f"| {name} | {m} | {np.abs(err).mean():.3f} | {np.abs(err).max():.3f} | {err.mean():+.3f} | "
+            f"{np.median(wall) * 1e3:.1f} | {np.median(cpu) * 1e3:.1f} | {np.median(wall / base):.2f} |"
+        )
+    return rows
+
+
+def surface_errors(name: str) -> list[str]:
+    """Signed distance of the reconstructed surfaces' vertices to the analytic shape (> 0: outside it) on grid
+    ``name``: 15 spheres (radii 3, 5, 7.5, 10, 15 mm, three random centres each) and 12 ellipsoids (semi-axes
+    12x8x5, 10x6x6, 15x10x7, 8x4x4 mm, three random centres and orientations each), seeded."""
+    rng = np.random.default_rng(42)
+    shapes = {"spheres": [], "ellipsoids": []}
+    for r in (3.0, 5.0, 7.5, 10.0, 15.0):
+        for _ in range(3):
+            shapes["spheres"].append(Ellipsoid.sphere(tuple(50 + rng.uniform(-2, 2, 3)), r))
+    for axes in ((12, 8, 5), (10, 6, 6), (15, 10, 7), (8, 4, 4)):
+        for _ in range(3):
+            rot = rotation_from_euler_deg(rng.uniform(0, 180, 3))
+            shapes["ellipsoids"].append(Ellipsoid(tuple(50 + rng.uniform(-2, 2, 3)), axes, rot))
+    rows = []
+    for kind, items in shapes.items():
+        err = [e.signed_distance(surface_from_mask(e.to_mask(GRIDS[name])).vertices_mm) for e in items]
+        worst = max(float(np.abs(x).max()) for x in err)
+        mean_ext = np.mean([max(abs(x.min()), abs(x.max())) for x in err])
+        bias = np.mean([x.mean() for x in err])
+        rms = np.sqrt(np.mean([np.mean(x**2) for x in err]))
+        rows.append(f"| {name} | {kind} | {bias:+.3f} | {rms:.3f} | {mean_ext:.3f} | {worst:.3f} |")
+    return rows
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--grids", nargs="*", default=list(GRIDS), choices=list(GRIDS))
+    parser.add_argument("--surfaces", action="store_true", help="surface errors on spheres and ellipsoids instead")
+    args = parser.parse_args(argv)
+    if args.surfaces:
+        print("| grid | shapes | bias (mm) | RMS (mm) | mean largest (mm) | worst (mm) |\n|---|---|---|---|---|---|")
+        for name in args.grids:
+            print("\n".join(surface_errors(name)))
+        return
+    print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()}")
+    table = [
+        "| grid | method | mean abs error (mm) | worst (mm) | bias (mm) | median wall (ms) | median CPU (ms) | "
+        "median per-case wall ratio to QAM-style |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name in args.grids:
+        table += summary(name, run_grid(name, args.rounds))
+    print(f"load average {os.getloadavg()}")
+    print("\n".join(table))
+
+
+if __name__ == "__main__":
+    main()

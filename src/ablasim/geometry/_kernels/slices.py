@@ -1,0 +1,310 @@
+"""Numba kernels: where each column of a binary mask crosses the surface between two slices.
+
+Along one array axis the mask is a stack of slices. A column (fixed in-plane position) that is inside on slice k
+and outside on slice k + 1 leaves the shape somewhere in between. Shape-based interpolation (linear in the in-plane
+signed distance) places the crossing at ``w = d_k / (d_k - d_k+1)``; here that fraction is warped so that the
+cross-section area follows a quadratic through three slices (exact for every ellipsoid, whose sections by parallel
+planes have areas quadratic in the plane offset). A component with nothing above it (a cap) is extrapolated: its
+section shrinks by erosion, reaching the area ``A(t)`` from a quadratic fitted to its area and those of the one or
+two sections below it, weighted by the lattice-counting variance of each area, with a spherical prior on the
+curvature. Every crossing stays strictly within its gap: the slices on both sides are data.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..._jit import kernel
+
+# standard deviation of a lattice-point count of a disk of radius R pixels, in pixels (random offsets; measured
+# over 400 offsets for R = 1..40 pixels: 0.57-0.80 sqrt(R), Kendall's sqrt(R) growth)
+COUNT_SD = 0.66
+
+
+@kernel
+def _smallest_root(b, c, q, tmax):
+    """Smallest t in [0, tmax] with q + b t + c t^2 = 0, or -1."""
+    best = -1.0
+    if abs(c) <= 1e-12 * max(abs(b), 1e-300):
+        if b != 0.0:
+            r = -q / b
+            if 0.0 <= r <= tmax:
+                best = r
+        return best
+    disc = b * b - 4.0 * c * q
+    if disc < 0.0:
+        return -1.0
+    sq = math.sqrt(disc)
+    for r in ((-b - sq) / (2.0 * c), (-b + sq) / (2.0 * c)):
+        if 0.0 <= r <= tmax and (best < 0.0 or r < best):
+            best = r
+    return best
+
+
+@kernel
+def _cap_fit(a0, a1, a2, c_sphere, h):
+    """Quadratic A(t) = a + b t + c t^2 through the areas a0, a1, a2 (mm2) at t = 0, -1, -2 (a2 <= 0: absent),
+    weighted by their counting variance, with the prior c ~ N(-c_sphere, c_sphere^2)."""
+    mat = np.zeros((3, 3))
+    rhs = np.zeros(3)
+    n = 3 if a2 > 0.0 else 2
+    for i in range(n):
+        y = a0 if i == 0 else (a1 if i == 1 else a2)
+        t = -float(i)
+        radius_px = math.sqrt(max(y, h * h) / math.pi) / h
+        var = (COUNT_SD * h * h) ** 2 * math.sqrt(radius_px)
+        x0, x1, x2 = 1.0, t, t * t
+        xs = (x0, x1, x2)
+        for p in range(3):
+            rhs[p] += xs[p] * y / var
+            for q in range(3):
+                mat[p, q] += xs[p] * xs[q] / var
+    mat[2, 2] += 1.0 / (c_sphere * c_sphere)
+    rhs[2] += -c_sphere / (c_sphere * c_sphere)
+    sol = np.linalg.solve(mat, rhs)
+    return sol[0], sol[1], sol[2]
+
+
+@kernel
+def _crossing(da, db, a_prev2, a_prev, a0, a_next, depth_max, c_sphere, h):
+    """Fraction of the gap from slice a (inside, in-plane depth da > 0) towards slice b (outside, db < 0) where
+    the column leaves the shape. a0: area of its component on slice a; a_next: area of what overlaps that component
+    on slice b (0: nothing, a cap); a_prev, a_prev2: on the one and two slices before a (0: none)."""
+    w = da / (da - db)
+    if a_next > 0.0:
+        if a_prev <= 0.0:
+            return w
+        b = 0.5 * (a_next - a_prev)
+        c = 0.5 * (a_next + a_prev) - a0
+        if b * (b + 2.0 * c) <= 0.0:  # the area is not monotone across the gap: plain interpolation
+            return w
+        r0 = math.sqrt(a0)
+        r = r0 + w * (math.sqrt(a_next) - r0)
+        t = _smallest_root(b, c, a0 - r * r, 1.0)
+        return t if t >= 0.0 else w
+    if a_prev <= 0.0:
+        return 0.5  # a section on one slice only: nothing tells where the cap lies within the gap
+    a, b, c = _cap_fit(a0, a_prev, a_prev2, c_sphere, h)
+    if b >= 0.0 or a <= 0.0:
+        return 0.5  # the sections do not shrink towards the cap
+    keep = max(0.0, 1.0 - da / depth_max)
+    t = _smallest_root(b, c, a * (1.0 - keep * keep), 2.0)
+    if t < 0.0:
+        return 0.5
+    return min(t, 1.0)
+
+
+@kernel
+def fill_columns(inside, d, lab, area, up, down, up2, down2, fine, c_sphere, h, out):
+    """Partial volume along the last axis at the fine positions ``fine`` (slice-index units): the fraction of each
+    fine voxel's extent that lies inside the column (crossings from :func:`_crossing`).
+
+    ``lab``: in-plane component labels; per label: ``area`` (mm2), ``up``/``down`` (area of the components that
+    overlap it on the next/previous slice), ``up2``/``down2`` (two slices away)."""
+    nx, ny, nz = inside.shape
+    nlab = area.shape[0]
+    depth = np.zeros(nlab)
+    for i in range(nx):
+        for j in range(ny):
+            for k in range(nz):
+                lb = lab[i, j, k]
+                if lb > 0 and d[i, j, k] > depth[lb]:
+                    depth[lb] = d[i, j, k]
+    nf = fine.shape[0]
+    half = 0.5 * (fine[1] - fine[0]) if nf > 1 else 0.5
+    cross = np.zeros(nz)
+    for i in range(nx):
+        for j in range(ny):
+            uniform = True
+            for k in range(nz - 1):
+                if inside[i, j, k] != inside[i, j, k + 1]:
+                    uniform = False
+                    break
+            if uniform:  # no crossing in this column
+                value = 1.0 if inside[i, j, 0] else 0.0
+                for f in range(nf):
+                    out[i, j, f] = value
+                continue
+            for k in range(nz - 1):
+                ia = inside[i, j, k]
+                ib = inside[i, j, k + 1]
+                if ia and not ib:
+                    lb = lab[i, j, k]
+                    cross[k] = _crossing(
+                        d[i, j, k], d[i, j, k + 1], down2[lb], down[lb], area[lb], up[lb], depth[lb], c_sphere, h
+                    )
+                elif ib and not ia:
+                    lb = lab[i, j, k + 1]
+                    cross[k] = 1.0 - _crossing(
+                        d[i, j, k + 1], d[i, j, k], up2[lb], up[lb], area[lb], down[lb], depth[lb], c_sphere, h
+                    )
+            for f in range(nf):
+                lo = fine[f] - half
+                hi = fine[f] + half
+                acc = 0.0
+                k0 = max(int(math.floor(lo)), 0)  # noqa: RUF046
+                k1 = min(int(math.floor(hi)), nz - 2)  # noqa: RUF046
+                for k in range(k0, k1 + 1):
+                    a = max(lo, float(k))
+                    b = min(hi, k + 1.0)
+                    if b <= a:
+                        continue
+                    ia = inside[i, j, k]
+                    ib = inside[i, j, k + 1]
+                    if ia and ib:
+                        acc += b - a
+                    elif ia:
+                        acc += max(0.0, min(b, k + cross[k]) - a)
+                    elif ib:
+                        acc += max(0.0, b - max(a, k + cross[k]))
+                out[i, j, f] = acc / (hi - lo)
+
+
+@kernel
+def _envelope_1d(f, n, step, out, v, z):
+    """Squared distance transform of the sampled function f[0:n] (lower envelope of parabolas, Felzenszwalb &
+    Huttenlocher 2012) with sample spacing ``step``; ``v`` (n,) and ``z`` (n + 1,) are scratch."""
+    k = 0
+    v[0] = 0
+    z[0] = -np.inf
+    z[1] = np.inf
+    for q in range(1, n):
+        if f[q] == np.inf:
+            continue
+        if f[v[k]] == np.inf:
+            v[k] = q
+            continue
+        while True:
+            p = v[k]
+            s = ((f[q] + (q * step) ** 2) - (f[p] + (p * step) ** 2)) / (2.0 * step * (q - p))
+            if s <= z[k] and k > 0:
+                k -= 1
+            else:
+                break
+        k += 1
+        v[k] = q
+        z[k] = s
+        z[k + 1] = np.inf
+    if f[v[0]] == np.inf:
+        for q in range(n):
+            out[q] = np.inf
+        return
+    k = 0
+    for q in range(n):
+        while z[k + 1] < q * step:
+            k += 1
+        d = (q - v[k]) * step
+        out[q] = d * d + f[v[k]]
+
+
+@kernel
+def inplane_signed_distance(vol, sx, sy, out):
+    """Signed distance within each slice ``vol[k]`` (slices first; pixel spacing sx along the second axis, sy along
+    the third) from each pixel centre to the boundary, taken half a pixel (of the finer spacing) beyond the
+    centres: > 0 inside, < 0 outside; 1e7 when the slice holds no pixel of the other label."""
+    nz, nx, ny = vol.shape
+    half = 0.5 * min(sx, sy)
+    m = max(nx, ny)
+    f = np.empty(m)
+    g = np.empty(m)
+    v = np.empty(m, dtype=np.int64)
+    z = np.empty(m + 1)
+    col = np.empty((nx, ny))
+    has = np.empty(ny, dtype=np.bool_)
+    for k in range(nz):
+        n_in = 0
+        for i in range(nx):
+            for j in range(ny):
+                if vol[k, i, j]:
+                    n_in += 1
+        if n_in == 0 or n_in == nx * ny:  # one label only: no boundary in this slice
+            for i in range(nx):
+                for j in range(ny):
+                    out[k, i, j] = 1e7 if n_in else -1e7
+            continue
+        for label in (True, False):  # squared distance to the nearest pixel of the other label
+            for i in range(nx):  # along the contiguous axis: 1-D distances (two sweeps)
+                last = -1
+                for j in range(ny):
+                    if vol[k, i, j] != label:
+                        last = j
+                    col[i, j] = ((j - last) * sy) ** 2 if last >= 0 else np.inf
+                last = -1
+                for j in range(ny - 1, -1, -1):
+                    if vol[k, i, j] != label:
+                        last = j
+                    if last >= 0:
+                        col[i, j] = min(col[i, j], ((last - j) * sy) ** 2)
+            for j in range(ny):
+                has[j] = False
+            for i in range(nx):
+                for j in range(ny):
+                    if vol[k, i, j] == label:
+                        has[j] = True
+            for j in range(ny):  # across: lower envelope, for the columns holding pixels of this label
+                if not has[j]:
+                    continue
+                for i in range(nx):
+                    f[i] = col[i, j]
+                _envelope_1d(f, nx, sx, g, v, z)
+                for i in range(nx):
+                    if vol[k, i, j] == label:
+                        d = math.sqrt(g[i]) - half if g[i] < np.inf else 1e7
+                        out[k, i, j] = d if label else -d
+
+
+@kernel
+def _reach(first, second, nlab, area):
+    """Per label: the summed area of the labels one and two steps away along the (unique, sorted by ``first``)
+    pairs ``first[i] -> second[i]``."""
+    one = np.zeros(nlab)
+    ptr = np.zeros(nlab + 1, dtype=np.int64)
+    for i in range(first.shape[0]):
+        one[first[i]] += area[second[i]]
+        ptr[first[i] + 1] += 1
+    for a in range(nlab):
+        ptr[a + 1] += ptr[a]
+    keys = np.empty(0, dtype=np.int64)
+    count = 0
+    for i in range(first.shape[0]):
+        b = second[i]
+        count += ptr[b + 1] - ptr[b]
+    keys = np.empty(count, dtype=np.int64)
+    count = 0
+    for i in range(first.shape[0]):
+        b = second[i]
+        for j in range(ptr[b], ptr[b + 1]):
+            keys[count] = first[i] * nlab + second[j]
+            count += 1
+    two = np.zeros(nlab)
+    for key in np.unique(keys):
+        two[key // nlab] += area[key % nlab]
+    return one, two
+
+
+@kernel
+def neighbour_areas(lab, nlab, area):
+    """Per label (of ``nlab``, 0 the background): the summed area of the labels overlapping it on the next and
+    previous slice, and two slices up and down (through overlaps)."""
+    nx, ny, nz = lab.shape
+    keys = np.empty(nx * ny * max(nz - 1, 1), dtype=np.int64)
+    count = 0
+    last = -1
+    for k in range(nz - 1):
+        for i in range(nx):
+            for j in range(ny):
+                a, b = lab[i, j, k], lab[i, j, k + 1]
+                if a > 0 and b > 0:
+                    key = a * nlab + b
+                    if key != last:
+                        keys[count] = key
+                        count += 1
+                        last = key
+    pairs = np.unique(keys[:count])
+    lower, upper = pairs // nlab, pairs % nlab
+    up, up2 = _reach(lower, upper, nlab, area)
+    order = np.argsort(upper * nlab + lower)
+    down, down2 = _reach(upper[order], lower[order], nlab, area)
+    return up, down, up2, down2
