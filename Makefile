@@ -1,5 +1,6 @@
 # ablasim: two commands set everything up on a fresh machine.
-#   make demo   creates .venv, installs ablasim with its dev extras, runs the bundled example end to end
+#   make demo   creates .venv, installs ablasim with its dev extras, runs the bundled example end to end and leaves
+#               the numba cache (NUMBA_CACHE_DIR) warm for every command
 #   make test   the whole test suite (benchmarks run once, untimed) in the same venv
 #   make bench  the benchmarks for real (pytest-benchmark)
 #   make lint   ruff (lint and format check) and mypy, as CI runs them
@@ -24,6 +25,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(VENV)/bin/ablasim run examples/three_probes.toml --json out/three_probes.json
+	$(PY) -m ablasim._firstrun  # compile the remaining numerical kernels too: later first runs start warm
 
 test: $(STAMP)
 	$(PY) -m pytest tests src/ablasim benchmarks --benchmark-disable -q

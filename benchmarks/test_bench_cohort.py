@@ -1,17 +1,21 @@
 """Cohort throughput with analytic zones: serial vs a 2-worker LocalCluster, and a 100 000-case cohort.
 
 Cases: the test cohort of tests/cohorts/conftest.py (lognormal sizes 6-50 mm, 1-3 IceRod probes, every
-uncertainty source on). Throughput is reported in cases per second (``extra_info``); no timing is asserted.
-With ``--benchmark-disable`` (CI) the large cohort shrinks to 2 000 cases so the suite stays short.
+uncertainty source on), and examples/cohort_liver.toml (sizes 3-78 mm, 1-6 probes). Throughput is reported in
+cases per second (``extra_info``); no timing is asserted. The workers load the compiled kernels from the cache
+(the fixture runs a few cases in each first, as the command line compiles them before it starts its cluster).
+With ``--benchmark-disable`` (CI) the large cohorts shrink so the suite stays short.
 """
 
 import logging
+import tomllib
 
 import pytest
 
 from ablasim.workflows.cohorts import parse_cohort_spec, run_chunk, run_cohort
 from benchmarks.conftest import record
 from cohorts.conftest import DOC
+from conftest import EXAMPLES
 
 GROUP = "cohort throughput, analytic zones"
 
@@ -65,4 +69,38 @@ def test_large_cohort(benchmark, client, tmp_path):
             cases=n,
             seconds=benchmark.stats.stats.median,
             cases_per_s=n / benchmark.stats.stats.median,
+        )
+
+
+LIVER_GROUP = "cohort throughput, examples/cohort_liver.toml"
+
+
+def _liver(benchmark):
+    doc = tomllib.loads((EXAMPLES / "cohort_liver.toml").read_text())
+    return parse_cohort_spec({**doc, "n_cases": 400 if benchmark.disabled else doc["n_cases"]})
+
+
+def test_liver_in_process(benchmark):
+    spec = _liver(benchmark)
+    run_chunk(spec, 0, 50)
+    res = benchmark.pedantic(run_cohort, args=(spec,), rounds=3, iterations=1)
+    if benchmark.stats:
+        n = res.n_cases
+        record(
+            benchmark,
+            LIVER_GROUP,
+            f"in-process, {n} cases",
+            baseline=True,
+            cases_per_s=n / benchmark.stats.stats.median,
+        )
+
+
+def test_liver_local_cluster(benchmark, client):
+    spec = _liver(benchmark)
+    client.run(run_chunk, spec, 0, 20)  # the liver cases' kernels (up to 6 probes) in each worker
+    res = benchmark.pedantic(run_cohort, args=(spec, client), rounds=3, iterations=1)
+    if benchmark.stats:
+        n = res.n_cases
+        record(
+            benchmark, LIVER_GROUP, f"LocalCluster 2 workers, {n} cases", cases_per_s=n / benchmark.stats.stats.median
         )

@@ -1,17 +1,25 @@
-"""Three-probe margin at 0.5 mm on a 256^3 grid: exact path vs a naive voxel pipeline vs the edt voxel path.
+"""Margins: the exact path beside voxel pipelines, on the README's three-probe case and a QAM-like sphere suite.
 
-Case: examples/three_probes.toml (three IceRod ice balls, 20 x 18 x 22 mm lesion). Reference value: the exact
-path, which tests/test_margin_exact.py checks against the brute-force reference to <= 0.02 mm on this geometry
-family. Errors are reported as (method - reference); voxel methods overestimate (the unsafe direction).
+* "three-probe margin, 0.5 mm, 256^3": examples/three_probes.toml (three IceRod ice balls, 20 x 18 x 22 mm lesion).
+  Baseline: a naive voxel pipeline (numpy rasterisation of the full grid, scipy EDT). Contenders: a QAM-style
+  pipeline (benchmarks/qam_baseline.py: EDT from the zone's border voxels read at the tumour's border voxels, on a
+  crop around the tumour), the edt voxel path, and the exact path with its default 1 mm surface map and without it.
+  Reference value: the exact path (tests/test_margin_exact.py checks it against the brute-force reference to its
+  error bound + 1e-9 mm on this geometry family). Errors are (method - reference).
+* "QAM-like spheres, 100^3 at 1 mm": 18 cases, tumour radius 6, 10 or 14 mm against a zone sphere concentric
+  (+5, +10 mm), offset inside (3 mm), protruding (offset 7 with R = r + 5; offset 5 with R = r + 3) and disjoint.
+  Analytic truth R - r - offset (the farthest or nearest points lie on the line of centres). Baseline: the
+  QAM-style pipeline; contender: the exact path (default map).
 """
 
 import numpy as np
 import pytest
 from scipy import ndimage
 
-from ablasim import Grid, measure_margin
+from ablasim import Ellipsoid, Grid, measure_margin
 from ablasim.scenario.parse import load_scenario
 from benchmarks.conftest import record
+from benchmarks.qam_baseline import qam_margin
 from conftest import EXAMPLES
 
 GROUP = "three-probe margin, 0.5 mm, 256^3"
@@ -26,6 +34,7 @@ def case():
     grid = Grid((256, 256, 256), 0.5, center - 0.5 * 127.5)
     exact = measure_margin(tumor, zones)  # warms the kernels too
     measure_margin(tumor, zones, grid=grid, method="voxel")
+    qam_margin(tumor, zones, grid)
     return tumor, zones, grid, exact.min_margin_mm
 
 
@@ -62,6 +71,13 @@ def test_naive_voxel_pipeline(benchmark, case):
     assert 0.0 <= margin - ref <= grid.voxel_diagonal_mm
 
 
+def test_qam_style_pipeline(benchmark, case):
+    tumor, zones, grid, ref = case
+    margin = benchmark.pedantic(qam_margin, args=(tumor, zones, grid), rounds=10, iterations=1)
+    record(benchmark, GROUP, "QAM-style (border EDT, cropped)", error_mm=margin - ref)
+    assert abs(margin - ref) <= grid.voxel_diagonal_mm
+
+
 def test_edt_voxel_path(benchmark, case):
     tumor, zones, grid, ref = case
     res = benchmark.pedantic(
@@ -73,6 +89,76 @@ def test_edt_voxel_path(benchmark, case):
 
 def test_exact_path(benchmark, case):
     tumor, zones, _grid, ref = case
-    res = benchmark.pedantic(measure_margin, args=(tumor, zones), rounds=20, iterations=1, warmup_rounds=1)
-    record(benchmark, GROUP, "ablasim exact path", error_mm=res.min_margin_mm - ref, error_bound_mm=res.error_bound_mm)
+    res = benchmark.pedantic(measure_margin, args=(tumor, zones), rounds=50, iterations=1, warmup_rounds=2)
+    record(
+        benchmark,
+        GROUP,
+        "ablasim exact path (1 mm map)",
+        error_mm=res.min_margin_mm - ref,
+        error_bound_mm=res.error_bound_mm,
+    )
     assert res.min_margin_mm == ref
+
+
+def test_exact_path_without_map(benchmark, case):
+    tumor, zones, _grid, ref = case
+    res = benchmark.pedantic(
+        measure_margin,
+        args=(tumor, zones),
+        kwargs=dict(map_resolution_mm=None),
+        rounds=50,
+        iterations=1,
+        warmup_rounds=2,
+    )
+    record(
+        benchmark,
+        GROUP,
+        "ablasim exact path (no map)",
+        error_mm=res.min_margin_mm - ref,
+        error_bound_mm=res.error_bound_mm,
+    )
+    assert res.min_margin_mm == ref
+
+
+SPHERES = [
+    (r, big_r, offset)
+    for r in (6.0, 10.0, 14.0)
+    for big_r, offset in ((r + 5, 0.0), (r + 10, 0.0), (r + 5, 3.0), (r + 5, 7.0), (r + 3, 5.0), (r, 2 * r + 5))
+]
+DIRECTION = np.array([2.0, -1.0, 2.0]) / 3.0
+GRID100 = Grid((100, 100, 100), 1.0, (-49.5, -49.5, -49.5))
+
+
+def _spheres(r, big_r, offset):
+    # the tumour sits off the grid's voxel centres (as a segmented one would): 0.3 mm along each axis
+    c = np.array([0.3, 0.3, 0.3])
+    return Ellipsoid.sphere(c, r), Ellipsoid.sphere(c + offset * DIRECTION, big_r), big_r - r - offset
+
+
+@pytest.mark.parametrize("r, big_r, offset", SPHERES)
+def test_spheres_qam_style(benchmark, r, big_r, offset):
+    tumor, zone, truth = _spheres(r, big_r, offset)
+    margin = benchmark.pedantic(qam_margin, args=(tumor, [zone], GRID100), rounds=5, iterations=1, warmup_rounds=1)
+    record(
+        benchmark,
+        f"spheres 100^3 1 mm: r={r:g} R={big_r:g} offset={offset:g}",
+        "QAM-style",
+        baseline=True,
+        error_mm=margin - truth,
+    )
+    assert abs(margin - truth) <= 2 * GRID100.voxel_diagonal_mm
+
+
+@pytest.mark.parametrize("r, big_r, offset", SPHERES)
+def test_spheres_exact(benchmark, r, big_r, offset):
+    tumor, zone, truth = _spheres(r, big_r, offset)
+    res = benchmark.pedantic(measure_margin, args=(tumor, zone), rounds=20, iterations=1, warmup_rounds=1)
+    record(
+        benchmark,
+        f"spheres 100^3 1 mm: r={r:g} R={big_r:g} offset={offset:g}",
+        "exact path (1 mm map)",
+        error_mm=res.min_margin_mm - truth,
+        error_bound_mm=res.error_bound_mm,
+    )
+    # concentric spheres are a degenerate minimum (every point): the sampled bound; otherwise converged
+    assert abs(res.min_margin_mm - truth) <= res.error_bound_mm + 1e-9

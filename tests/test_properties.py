@@ -64,7 +64,9 @@ def test_capsule_exclusion_never_lowers_the_minimum(scene, organ, dist):
     excl = CapsuleExclusion(organ, dist)
     assume(not excl.excluded(full.margin_map.points_mm).all())
     part = measure_margin(tumor, zones, exclude=excl)
-    assert part.min_margin_mm >= full.min_margin_mm
+    # a minimum over less of the surface; the two runs refine from different starts, so when they reach the same
+    # point they agree to its error bound (rounding: the bound is 1e-9 mm when both converged)
+    assert part.min_margin_mm >= full.min_margin_mm - full.error_bound_mm
     assert part.coverage == full.coverage
 
 

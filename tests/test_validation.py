@@ -37,7 +37,7 @@ def no_kernels(monkeypatch):
 
     for mod, names in [
         (ek, ["rasterize", "signed_distance_many"]),
-        (ex, ["zone_samples", "tumour_samples", "margin_map", "count_crossings"]),
+        (ex, ["covered_search", "uncovered_search", "interior_search", "margin_map"]),
         (cov, ["_coverage_kernel"]),
         (edt, ["edt"]),
     ]:

@@ -10,7 +10,7 @@ import numpy as np
 from ._validation import as_float
 from .catalog import default_catalog, measured_isotherm
 from .errors import ValidationError
-from .metrics.exact import exact_margin
+from .metrics.exact import margin_arrays
 from .stats import probability_curve, wilson
 from .uncertainty import Uncertainty, case_rng, draws_per_case, perturbed_zones
 
@@ -85,11 +85,12 @@ def sample_margins(
         raise ValidationError("specs", specs, f"expected one ZoneSpec per probe ({len(probes)})")
     margins = np.empty(n_samples)
     coverage = np.empty(n_samples)
+    tumour = (tumor.center_mm, tumor.rotation, tumor.semi_axes_mm)
     for i in range(n_samples):
         z = case_rng(seed, i).standard_normal(draws_per_case(len(probes)))
         zones = perturbed_zones(probes, specs, uncertainty, z, tumor.center_mm)
-        res = exact_margin(
-            tumor, zones, resolution_mm=resolution_mm, map_resolution_mm=None, coverage_polar=coverage_polar
-        )
-        margins[i], coverage[i] = res.min_margin_mm, res.coverage
+        zc = np.array([e.center_mm for e in zones])
+        zr = np.array([e.rotation for e in zones])
+        ze = np.array([e.semi_axes_mm for e in zones])
+        margins[i], coverage[i], _, _, _ = margin_arrays(*tumour, zc, zr, ze, resolution_mm, coverage_polar)
     return SampleResult(margins, coverage, int(seed))

@@ -12,7 +12,7 @@ from functools import cache
 
 import numpy as np
 
-__all__ = ["MAX_LEVEL", "SphereMesh", "icosphere", "level_for_cover"]
+__all__ = ["MAX_LEVEL", "MeshHierarchy", "SphereMesh", "hierarchy", "icosphere", "level_for_cover"]
 
 MAX_LEVEL = 7
 
@@ -76,15 +76,23 @@ def _base():
     return v, f
 
 
+def _edge_keys(f, nv):
+    """Sorted undirected edges of the faces as 1-D keys ``a * nv + b`` (a < b), in (v0v1, v1v2, v2v0) blocks."""
+    e = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
+    e.sort(axis=1)
+    return e[:, 0] * nv + e[:, 1]
+
+
 def _subdivide(v, f):
-    edges = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
-    uniq, inverse = np.unique(edges, axis=0, return_inverse=True)
+    nv = len(v)
+    uniq, inverse = np.unique(_edge_keys(f, nv), return_inverse=True)  # 1-D keys: same order as unique rows
     inverse = inverse.reshape(-1)
-    mid = v[uniq[:, 0]] + v[uniq[:, 1]]
+    mid = v[uniq // nv] + v[uniq % nv]
     mid /= np.linalg.norm(mid, axis=1)[:, None]
     nf = len(f)
-    m01, m12, m20 = (inverse[:nf] + len(v), inverse[nf : 2 * nf] + len(v), inverse[2 * nf :] + len(v))
+    m01, m12, m20 = (inverse[:nf] + nv, inverse[nf : 2 * nf] + nv, inverse[2 * nf :] + nv)
     a, b, c = f[:, 0], f[:, 1], f[:, 2]
+    # child j of face i is face j * nf + i of the next level (the hierarchy below relies on this order)
     new_f = np.concatenate(
         [
             np.stack([a, m01, m20], 1),
@@ -98,19 +106,23 @@ def _subdivide(v, f):
 
 @cache
 def icosphere(level: int) -> SphereMesh:
-    """Icosahedron subdivided ``level`` times (``10 * 4**level + 2`` vertices). Arrays are read-only."""
+    """Icosahedron subdivided ``level`` times (``10 * 4**level + 2`` vertices). Arrays are read-only.
+
+    The vertices of a level come first, in the same order, in every finer level."""
     if not 0 <= level <= MAX_LEVEL:
         raise ValueError(f"level must be in 0..{MAX_LEVEL}")
-    v, f = _base()
-    for _ in range(level):
-        v, f = _subdivide(v, f)
-    edges = np.unique(np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1), axis=0)
+    if level == 0:
+        v, f = _base()
+    else:
+        coarse = icosphere(level - 1)
+        v, f = _subdivide(coarse.vertices, coarse.faces)
+    nv = len(v)
+    keys = np.unique(_edge_keys(f, nv))
+    edges = np.stack([keys // nv, keys % nv], axis=1)
     both = np.concatenate([edges, edges[:, ::-1]])
     order = np.argsort(both[:, 0], kind="stable")
     both = both[order]
-    ptr = np.zeros(len(v) + 1, dtype=np.int64)
-    np.add.at(ptr, both[:, 0] + 1, 1)
-    ptr = np.cumsum(ptr)
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(both[:, 0], minlength=nv))]).astype(np.int64)
     ang = np.arccos(np.clip(np.einsum("ij,ij->i", v[edges[:, 0]], v[edges[:, 1]]), -1, 1))
     # Circumradius angle of each spherical triangle: angle between the circumcentre direction and a vertex.
     p0, p1, p2 = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
@@ -129,6 +141,52 @@ def icosphere(level: int) -> SphereMesh:
     for arr in (mesh.vertices, mesh.faces, mesh.edges, mesh.nbr_ptr, mesh.nbr_idx):
         arr.setflags(write=False)
     return mesh
+
+
+@dataclass(frozen=True)
+class MeshHierarchy:
+    """Levels 0..``level`` of the icosphere for coarse-to-fine searches (arrays read-only, C-contiguous).
+
+    ``faces[face_offset[l]:face_offset[l + 1]]`` are the faces of level ``l``; child ``j`` (0..3) of face ``i`` of
+    level ``l`` is face ``face_offset[l + 1] + j * n_l + i`` (``n_l`` faces at level ``l``). ``cover[l]`` and
+    ``edge[l]`` are the largest covering and edge angles of level ``l``. ``edges``, ``face_edges`` (the edges
+    v0v1, v1v2, v2v0 of each finest face), ``nbr_ptr`` and ``nbr_idx`` belong to the finest level.
+    """
+
+    level: int
+    vertices: np.ndarray
+    faces: np.ndarray
+    face_offset: np.ndarray
+    cover: np.ndarray
+    edge: np.ndarray
+    edges: np.ndarray
+    face_edges: np.ndarray
+    nbr_ptr: np.ndarray
+    nbr_idx: np.ndarray
+
+
+@cache
+def hierarchy(level: int) -> MeshHierarchy:
+    meshes = [icosphere(lv) for lv in range(level + 1)]
+    fine = meshes[-1]
+    nv = len(fine.vertices)
+    keys = fine.edges[:, 0] * nv + fine.edges[:, 1]
+    face_edges = np.searchsorted(keys, _edge_keys(fine.faces, nv)).reshape(3, -1).T
+    out = MeshHierarchy(
+        level,
+        fine.vertices,
+        np.ascontiguousarray(np.concatenate([m.faces for m in meshes])),
+        np.concatenate([[0], np.cumsum([len(m.faces) for m in meshes])]).astype(np.int64),
+        np.array([m.max_cover_angle for m in meshes]),
+        np.array([m.max_edge_angle for m in meshes]),
+        fine.edges,
+        np.ascontiguousarray(face_edges, dtype=np.int64),
+        fine.nbr_ptr,
+        fine.nbr_idx,
+    )
+    for arr in (out.faces, out.face_offset, out.cover, out.edge, out.face_edges):
+        arr.setflags(write=False)
+    return out
 
 
 # Largest covering angle per level, read off the meshes (cheap up to level 5; each further subdivision halves it to

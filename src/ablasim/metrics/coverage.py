@@ -57,6 +57,11 @@ def _coverage_kernel(nz, bm, v, out_counts):
                 r_lo, r_hi = min(r1, r2), max(r1, r2)
                 r_lo = max(r_lo, 0.0)
                 r_hi = min(r_hi, 1.0)
+                if r_lo == 0.0 and r_hi == 1.0:  # this zone covers the whole ray: nothing else to merge
+                    lo[0] = 0.0
+                    hi[0] = 1.0
+                    m = 1
+                    break
                 if r_lo < r_hi:
                     # insertion into the sorted interval list
                     p = m
@@ -93,13 +98,23 @@ def ray_coverage(tumor, zones, n_polar: int = 192) -> tuple[float, float]:
     """
     if not zones:
         return 0.0, 0.0
-    m = tumor.linear_map
-    bm = np.empty((len(zones), 3, 3))
-    v = np.empty((len(zones), 3))
-    for j, z in enumerate(zones):
-        b = z.rotation.T / z.semi_axes_mm[:, None]
-        bm[j] = b @ m
-        v[j] = b @ (tumor.center_mm - z.center_mm)
+    return ray_coverage_arrays(
+        tumor.center_mm,
+        tumor.rotation,
+        tumor.semi_axes_mm,
+        np.array([z.center_mm for z in zones]),
+        np.array([z.rotation for z in zones]),
+        np.array([z.semi_axes_mm for z in zones]),
+        n_polar,
+    )
+
+
+def ray_coverage_arrays(tc, tr, te, zc, zr, ze, n_polar: int) -> tuple[float, float]:
+    """:func:`ray_coverage` for arrays (tumour centre, rotation, semi-axes; zones stacked)."""
+    m = tr * te[None, :]
+    b = np.transpose(zr, (0, 2, 1)) / ze[:, :, None]  # B_j = diag(1 / a_j) R_j^T
+    bm = np.ascontiguousarray(b @ m)
+    v = np.ascontiguousarray(np.einsum("kij,kj->ki", b, tc[None, :] - zc))
     counts = np.zeros(1, dtype=np.int64)
     fine = _coverage_kernel(int(n_polar), bm, v, counts)
     if counts[0] == 0:

@@ -14,9 +14,11 @@ from ..geometry.grid import Grid
 from ..geometry.mask import Mask
 from ..geometry.shapes import Ellipsoid
 from ..zones.implicit import ImplicitZone
+from ..zones.synergy import SynergyZone
 from .exact import exact_margin
 from .exclusion import CapsuleExclusion
 from .isosurface import isosurface_margin
+from .level_set import level_set_margin
 from .mesh import mesh_margin
 from .result import MarginResult
 from .voxel import voxel_margin
@@ -93,7 +95,13 @@ def _measure(tumor, zone, zones, zone_mask, grid, exclude, method, res, map_res,
         if method == "exact":
             raise ValidationError("method", method, "an implicit zone is measured on its isosurface; use auto")
         if method == "auto" and isinstance(tumor, Ellipsoid):
-            return isosurface_margin(tumor, zone, resolution_mm=res, map_resolution_mm=map_res, exclusion=exclude)
+            if isinstance(zone, SynergyZone) and exclude is None:
+                fast = level_set_margin(tumor, zone, resolution_mm=res, map_resolution_mm=map_res)
+                if fast is not None:  # a covered tumour; otherwise the isosurface search below
+                    return fast
+            return isosurface_margin(
+                tumor, zone, resolution_mm=res, map_resolution_mm=1.0 if map_res is None else map_res, exclusion=exclude
+            )
         vgrid = tumor.grid if isinstance(tumor, Mask) else _voxel_grid(tumor, None, grid)
         zone_mask = _rasterise_implicit(zone, tumor, vgrid, pad)
         zones = []

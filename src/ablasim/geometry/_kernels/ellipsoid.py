@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..._jit import kernel
 
 _GROUP_TOL = 1e-12  # relative tolerance for "this axis is a shortest axis"
@@ -27,6 +29,18 @@ _GROUP_TOL = 1e-12  # relative tolerance for "this axis is a shortest axis"
 @kernel
 def foot_local(y0, y1, y2, e0, e1, e2):
     """Nearest surface point (x0, x1, x2) and signed distance (> 0 outside) for local point y."""
+    x0, x1, x2, sd, _ = foot_local_warm(y0, y1, y2, e0, e1, e2, -1.0)
+    return x0, x1, x2, sd
+
+
+@kernel
+def foot_local_warm(y0, y1, y2, e0, e1, e2, u_warm):
+    """:func:`foot_local` started from ``u_warm`` (the root of a nearby point; <= 0: none); also returns the root.
+
+    A warm start right of the root is moved left of it by one Newton step (the tangent of a convex decreasing
+    function lies below it, so the step cannot overshoot the root) and never below the certified lower bound; from
+    there Newton increases monotonically to the root, as from a cold start. Nearby points need a few iterations.
+    """
     a0, a1, a2 = abs(y0), abs(y1), abs(y2)
     emin = min(e0, min(e1, e2))
     emin2 = emin * emin
@@ -69,7 +83,7 @@ def foot_local(y0, y1, y2, e0, e1, e2):
             else:
                 x2 = h
             dist = math.sqrt((x0 - a0) ** 2 + (x1 - a1) ** 2 + (x2 - a2) ** 2)
-            return (math.copysign(x0, y0), math.copysign(x1, y1), math.copysign(x2, y2), -dist)
+            return (math.copysign(x0, y0), math.copysign(x1, y1), math.copysign(x2, y2), -dist, -1.0)
 
     # Certified lower bound for the root (F(u_lo) >= 1).
     norm = math.sqrt(a0 * a0 + a1 * a1 + a2 * a2)
@@ -82,6 +96,16 @@ def foot_local(y0, y1, y2, e0, e1, e2):
         u = max(u, emin2)
     if u <= 0.0:
         u = emin2 * 1e-300 + 1e-300
+    if u_warm > u:
+        r0 = e0 * a0 / (d0 + u_warm)
+        r1 = e1 * a1 / (d1 + u_warm)
+        r2 = e2 * a2 / (d2 + u_warm)
+        f = r0 * r0 + r1 * r1 + r2 * r2 - 1.0
+        if f >= 0.0:
+            u = u_warm
+        else:
+            df = r0 * r0 / (d0 + u_warm) + r1 * r1 / (d1 + u_warm) + r2 * r2 / (d2 + u_warm)
+            u = max(u, u_warm + f / (2.0 * df))
     for _ in range(200):
         r0 = e0 * a0 / (d0 + u)
         r1 = e1 * a1 / (d1 + u)
@@ -101,7 +125,7 @@ def foot_local(y0, y1, y2, e0, e1, e2):
     dist = math.sqrt((x0 - a0) ** 2 + (x1 - a1) ** 2 + (x2 - a2) ** 2)
     if not outside:
         dist = -dist
-    return (math.copysign(x0, y0), math.copysign(x1, y1), math.copysign(x2, y2), dist)
+    return (math.copysign(x0, y0), math.copysign(x1, y1), math.copysign(x2, y2), dist, u)
 
 
 @kernel
@@ -112,11 +136,18 @@ def signed_distance(px, py, pz, c, rot, e):
     normal at the nearest point, which is what we return (robust even when the distance is ~0).
     Returns (sd, fx, fy, fz, nx, ny, nz).
     """
+    sd, fx, fy, fz, nx, ny, nz, _ = signed_distance_warm(px, py, pz, c, rot, e, -1.0)
+    return sd, fx, fy, fz, nx, ny, nz
+
+
+@kernel
+def signed_distance_warm(px, py, pz, c, rot, e, u_warm):
+    """:func:`signed_distance` warm-started (see :func:`foot_local_warm`); returns the root ``u`` last."""
     wx, wy, wz = px - c[0], py - c[1], pz - c[2]
     y0 = rot[0, 0] * wx + rot[1, 0] * wy + rot[2, 0] * wz
     y1 = rot[0, 1] * wx + rot[1, 1] * wy + rot[2, 1] * wz
     y2 = rot[0, 2] * wx + rot[1, 2] * wy + rot[2, 2] * wz
-    x0, x1, x2, sd = foot_local(y0, y1, y2, e[0], e[1], e[2])
+    x0, x1, x2, sd, u = foot_local_warm(y0, y1, y2, e[0], e[1], e[2], u_warm)
     n0, n1, n2 = x0 / (e[0] * e[0]), x1 / (e[1] * e[1]), x2 / (e[2] * e[2])
     nn = math.sqrt(n0 * n0 + n1 * n1 + n2 * n2)
     n0, n1, n2 = n0 / nn, n1 / nn, n2 / nn
@@ -126,7 +157,7 @@ def signed_distance(px, py, pz, c, rot, e):
     nx = rot[0, 0] * n0 + rot[0, 1] * n1 + rot[0, 2] * n2
     ny = rot[1, 0] * n0 + rot[1, 1] * n1 + rot[1, 2] * n2
     nz = rot[2, 0] * n0 + rot[2, 1] * n1 + rot[2, 2] * n2
-    return sd, fx, fy, fz, nx, ny, nz
+    return sd, fx, fy, fz, nx, ny, nz, u
 
 
 @kernel
@@ -139,11 +170,25 @@ def implicit(px, py, pz, c, rot, e):
     return y0 * y0 + y1 * y1 + y2 * y2 - 1.0
 
 
-@kernel
 def signed_distance_many(points, c, rot, e, out_sd, out_foot):
-    """Signed distance and nearest surface point for each row of ``points``."""
+    """Signed distance and nearest surface point for each row of ``points`` (each warm-started from the previous
+    row's root: consecutive rows are usually close). The ellipsoid's arrays are copied first: read-only arrays (an
+    Ellipsoid's are) would make numba compile every kernel below once more."""
+    _signed_distance_many(
+        points,
+        np.array(c, dtype=np.float64),
+        np.array(rot, dtype=np.float64),
+        np.array(e, dtype=np.float64),
+        out_sd,
+        out_foot,
+    )
+
+
+@kernel
+def _signed_distance_many(points, c, rot, e, out_sd, out_foot):
+    u = -1.0
     for i in range(points.shape[0]):
-        sd, fx, fy, fz, _, _, _ = signed_distance(points[i, 0], points[i, 1], points[i, 2], c, rot, e)
+        sd, fx, fy, fz, _, _, _, u = signed_distance_warm(points[i, 0], points[i, 1], points[i, 2], c, rot, e, u)
         out_sd[i] = sd
         out_foot[i, 0] = fx
         out_foot[i, 1] = fy

@@ -1,0 +1,82 @@
+"""First runs: say when numerical kernels will be compiled, and compile them on two cores.
+
+numba compiles on first use and caches the result (``NUMBA_CACHE_DIR``); a first run therefore spends most of its
+time compiling. The command line calls :func:`prepare` once, before a command runs: when a kernel the command needs
+is not cached yet it prints one line on stderr and starts compiling the independent kernel groups in a background
+process (this process compiles the others as it reaches them). ``make demo`` leaves the cache warm.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from . import _jit
+from .metrics._warm import compile_group, entry_points
+from .workflows.cohorts import cases
+
+__all__ = ["NOTICE", "prepare"]
+
+NOTICE = "ablasim: compiling numerical kernels, first run only (cached for later runs) ..."
+
+
+def _plan(args) -> tuple[list[str], list[str], bool]:
+    """(groups this process compiles, groups a background process compiles, wait for them before the command)."""
+    command = getattr(args, "command", None)
+    if command in ("run", "report"):
+        extra = ["uncovered"] if getattr(args, "samples", None) else []
+        return ["exact"], ["map", *extra], False
+    if command == "cohort":
+        # compiled here, before any worker starts: each worker would otherwise compile them all over again
+        return ["exact", "cases", "interior"], ["uncovered"], True
+    return [], [], False
+
+
+def _entry_points(group: str) -> list:
+    if group == "cases":
+        return [cases._zones, cases._frame]
+    return entry_points(group)
+
+
+def compile_groups(groups, report: bool = True) -> None:
+    """Compile each group in turn; with ``report``, print its name when done (a parent process waits on these
+    lines)."""
+    for g in groups:
+        if g == "cases":
+            cases._warm()
+        else:
+            compile_group(g)
+        if report:
+            print(g, flush=True)
+
+
+_PREPARED: set = set()
+
+
+def prepare(args, stream=None) -> bool:
+    """Print the notice and start background compiles when ``args`` (the parsed command line) needs kernels that
+    are not cached. Returns whether anything needs compiling. Once per command and process."""
+    key = getattr(args, "command", None)
+    if key in _PREPARED:
+        return False
+    _PREPARED.add(key)
+    here, there, wait = _plan(args)
+    missing = [g for g in here + there if not all(_jit.is_cached(k) for k in _entry_points(g))]
+    if not missing:
+        return False
+    print(NOTICE, file=stream or sys.stderr, flush=True)
+    background = [g for g in there if g in missing]
+    if background:
+        _jit.compile_in_background(
+            background, f"from ablasim._firstrun import compile_groups; compile_groups({background!r})"
+        )
+    if wait:
+        compile_groups([g for g in here if g in missing], report=False)
+        for g in background:
+            _jit.await_background(g)
+    return True
+
+
+ALL_GROUPS = ("exact", "map", "uncovered", "interior", "cases")
+
+if __name__ == "__main__":  # ``python -m ablasim._firstrun``: compile every group now (make demo does)
+    compile_groups(list(ALL_GROUPS), report=False)

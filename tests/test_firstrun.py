@@ -1,0 +1,56 @@
+"""First runs: the notice, and compiling kernel groups in a background process."""
+
+import io
+from types import SimpleNamespace
+
+import pytest
+
+import ablasim._firstrun as fr
+import ablasim._jit as jit
+
+
+@pytest.fixture(autouse=True)
+def fresh(monkeypatch):
+    monkeypatch.setattr(fr, "_PREPARED", set())
+
+
+def test_a_cached_command_prints_nothing(monkeypatch):
+    monkeypatch.setattr(jit, "is_cached", lambda k: True)
+    out = io.StringIO()
+    assert fr.prepare(SimpleNamespace(command="run", samples=None), stream=out) is False
+    assert out.getvalue() == ""
+
+
+def test_a_first_run_says_so_and_compiles_the_map_elsewhere(monkeypatch):
+    started = []
+    monkeypatch.setattr(jit, "is_cached", lambda k: False)
+    monkeypatch.setattr(jit, "compile_in_background", lambda groups, code: started.append((groups, code)))
+    out = io.StringIO()
+    assert fr.prepare(SimpleNamespace(command="run", samples=None), stream=out) is True
+    assert out.getvalue() == fr.NOTICE + "\n"
+    assert [g for g, _ in started] == [["map"]]  # this process compiles the margin search itself
+    assert "compile_groups(['map'])" in started[0][1]
+
+
+def test_a_cohort_compiles_everything_before_its_workers_start(monkeypatch):
+    here, there = [], []
+    monkeypatch.setattr(jit, "is_cached", lambda k: False)
+    monkeypatch.setattr(jit, "compile_in_background", lambda groups, code: there.extend(groups))
+    monkeypatch.setattr(jit, "await_background", lambda g: here.append(("awaited", g)))
+    monkeypatch.setattr(fr, "compile_groups", lambda groups, report=True: here.extend(groups))
+    assert fr.prepare(SimpleNamespace(command="cohort"), stream=io.StringIO())
+    assert here == ["exact", "cases", "interior", ("awaited", "uncovered")] and there == ["uncovered"]
+
+
+def test_commands_without_kernels_are_left_alone():
+    assert fr.prepare(SimpleNamespace(command="probes"), stream=io.StringIO()) is False
+
+
+def test_waiting_for_a_background_group(monkeypatch):
+    # the child reports each group when done; waiting for the second reads past the first
+    monkeypatch.setattr(jit, "_BACKGROUND", {})
+    monkeypatch.setattr(jit, "_DONE", set())
+    jit.compile_in_background(["a", "b"], "print('a', flush=True); print('b', flush=True)")
+    jit.await_background("b")
+    assert {"a", "b"} == jit._DONE and jit._BACKGROUND == {}
+    jit.await_background("a")  # already done: returns at once
