@@ -73,7 +73,7 @@ def compile_in_background(groups: list[str], code: str) -> None:
 def await_background(group: str) -> None:
     """Wait until the background compile of ``group`` (if any) has finished; a no-op otherwise."""
     proc = _BACKGROUND.pop(group, None)
-    if proc is None:
+    if proc is None or proc.stdout is None:
         return
     for line in proc.stdout:
         name = line.strip()

@@ -30,7 +30,7 @@ MAX_CANDIDATES = 12
 
 def _pick(values, points, spacing, limit=MAX_CANDIDATES):
     """Indices of the best candidates by value, skipping near-duplicates; (indices, truncated)."""
-    chosen = []
+    chosen: list[int] = []
     for i in np.argsort(values, kind="stable"):
         if any(np.sum((points[j] - points[i]) ** 2) < spacing**2 for j in chosen):
             continue
@@ -178,7 +178,7 @@ def constrained_minimum(tumor, pk, exclusion, mesh_map, tpts, mvals, mzone, incl
         if exclusion.excluded(x.reshape(1, 3))[0]:
             continue  # the basin runs into the excluded region: its minimum is on the edge, searched below
         converged &= out.offer_exact(x, k, conv, evaluate, pk)
-    if out.value is None:
+    if out.value is None or out.point is None:
         return best
     best.value, best.tumor_pt, best.feature = out.value, out.point, 0 if out.value >= 0 else 3
     best.zone_pt = out.point.copy() if out.zone < 0 else pk.zone_distance(out.zone, out.point)[1]

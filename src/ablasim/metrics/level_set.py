@@ -60,10 +60,10 @@ def level_set_margin(tumor, zone, *, resolution_mm: float, map_resolution_mm: fl
     nb_min = np.minimum.reduceat(d[mesh.nbr_idx], mesh.nbr_ptr[:-1])
     cand = np.flatnonzero((d <= nb_min) & (d <= d.min() + 2.0 * rho))
     cand = cand[np.argsort(d[cand], kind="stable")]
-    chosen = []
-    for i in cand:
-        if all(np.sum((pts[i] - pts[j]) ** 2) >= rho * rho for j in chosen):
-            chosen.append(int(i))
+    chosen: list[int] = []
+    for ci in cand:
+        if all(np.sum((pts[ci] - pts[j]) ** 2) >= rho * rho for j in chosen):
+            chosen.append(int(ci))
     converged = len(chosen) <= MAX_CANDIDATES
     i0 = int(np.argmin(d))
     best, best_q = float(d[i0]), _nearest_exit(pts[i0], q, mesh, i0, ok)

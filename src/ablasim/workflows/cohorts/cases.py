@@ -247,7 +247,7 @@ def make_case(spec, index: int):
 def run_chunk(spec, start: int, stop: int) -> dict:
     """Columns (``COLUMNS``) for cases ``start .. stop - 1``."""
     n = stop - start
-    out = {name: np.empty(n, dtype=dt) for name, dt in COLUMNS.items()}
+    out: dict[str, np.ndarray] = {name: np.empty(n, dtype=dt) for name, dt in COLUMNS.items()}
     for row, i in enumerate(range(start, stop)):
         diameter, k, tc, tr, te, zc, zr, ze = _case_arrays(spec, i)
         tvol = 4.0 / 3.0 * np.pi * te[0] * te[1] * te[2]

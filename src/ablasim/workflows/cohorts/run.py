@@ -14,6 +14,7 @@ import numpy as np
 
 from ...stats import efficacy_by_bin, probability_curve
 from .cases import COLUMNS, run_chunk
+from .spec import CohortSpec
 from .store import CheckpointStore, write_table
 
 __all__ = ["CohortResult", "run_cohort"]
@@ -21,7 +22,7 @@ __all__ = ["CohortResult", "run_cohort"]
 
 @dataclass(frozen=True)
 class CohortResult:
-    spec: object
+    spec: CohortSpec
     table: dict  # column name -> array, one row per case, in case order
     seconds: float
     computed_chunks: int
@@ -102,7 +103,7 @@ def run_cohort(spec, client=None, *, out=None, fresh: bool = False, progress=Non
         for fut in as_completed(futures):
             finish(futures[fut], fut.result())
             fut.release()
-    table = {
+    table: dict[str, np.ndarray] = {
         name: np.concatenate([chunks[k][name] for k in range(spec.n_chunks)]).astype(dt, copy=False)
         for name, dt in COLUMNS.items()
     }

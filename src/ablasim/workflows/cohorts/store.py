@@ -97,4 +97,4 @@ def read_table(path) -> dict:
         t = pq.read_table(p)
         return {name: t.column(name).to_numpy() for name in t.column_names}
     data = np.genfromtxt(p, delimiter=",", names=True, dtype=None, encoding="utf-8")
-    return {name: np.asarray(data[name], dtype=COLUMNS.get(name, float)) for name in data.dtype.names}
+    return {name: np.asarray(data[name], dtype=COLUMNS.get(name, float)) for name in data.dtype.names or ()}
