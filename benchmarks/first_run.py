@@ -3,9 +3,9 @@
 Not a pytest benchmark (each cold run compiles for a minute of CPU): run it by hand,
 ``.venv/bin/python -m benchmarks.first_run [--repeat N]``. Every command runs in a fresh process with
 ``NUMBA_CACHE_DIR`` set to a new temporary directory (cold), then again with the cache it left (warm). The command
-line is ablasim's, with the first-run helper (``ablasim._firstrun.prepare``) called before the command as the CLI
-does. CPU time counts the process and the children it waited for (the background compile). The load average is
-printed beside each figure: on a shared machine, other jobs' load stretches wall times.
+line is ablasim's (``ablasim.cli.main``, which calls the first-run helper ``ablasim.cli._firstrun.prepare``). CPU
+time counts the process and the children it waited for (the background compile). The load average is printed
+beside each figure: on a shared machine, other jobs' load stretches wall times.
 """
 
 from __future__ import annotations
@@ -20,10 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = (
-    "import sys; from ablasim.cli import _parser, main; a = _parser().parse_args(sys.argv[1:]);"
-    "from ablasim._firstrun import prepare; a.command and prepare(a); sys.exit(main(sys.argv[1:]))"
-)
+CLI = "import sys; from ablasim.cli import main; sys.exit(main(sys.argv[1:]))"
 UNCERTAINTY = """
 [uncertainty]
 tip_lateral_sd_mm = 1.5

@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-import ablasim._firstrun as fr
 import ablasim._jit as jit
+import ablasim.cli._firstrun as fr
 
 
 @pytest.fixture(autouse=True)
@@ -54,3 +54,13 @@ def test_waiting_for_a_background_group(monkeypatch):
     jit.await_background("b")
     assert {"a", "b"} == jit._DONE and jit._BACKGROUND == {}
     jit.await_background("a")  # already done: returns at once
+
+
+def test_the_command_line_prepares_before_the_command(monkeypatch, capsys):
+    # ablasim.cli.main calls prepare once with the parsed arguments, before the sub-command runs
+    import ablasim.cli as cli
+
+    seen = []
+    monkeypatch.setattr(fr, "prepare", lambda args, stream=None: seen.append(args.command))
+    assert cli.main(["rules"]) == 0
+    assert seen == ["rules"]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import AblasimError
-from . import calibrate, cohort, confirm, listings, plan, run, validate
+from . import _firstrun, calibrate, cohort, confirm, listings, plan, run, validate
 
 __all__ = ["main"]
 
@@ -52,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    _firstrun.prepare(args)  # a first run says it is compiling, and compiles on both cores
     try:
         return int(COMMANDS[args.command].run_command(args))
     except AblasimError as exc:

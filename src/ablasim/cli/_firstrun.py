@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import sys
 
-from . import _jit
-from .metrics._warm import compile_group, entry_points
-from .workflows.cohorts import cases
+from .. import _jit
+from ..metrics._warm import compile_group, entry_points
+from ..workflows.cohorts import cases
 
 __all__ = ["NOTICE", "prepare"]
 
@@ -67,7 +67,7 @@ def prepare(args, stream=None) -> bool:
     background = [g for g in there if g in missing]
     if background:
         _jit.compile_in_background(
-            background, f"from ablasim._firstrun import compile_groups; compile_groups({background!r})"
+            background, f"from ablasim.cli._firstrun import compile_groups; compile_groups({background!r})"
         )
     if wait:
         compile_groups([g for g in here if g in missing], report=False)
@@ -78,5 +78,5 @@ def prepare(args, stream=None) -> bool:
 
 ALL_GROUPS = ("exact", "map", "uncovered", "interior", "cases")
 
-if __name__ == "__main__":  # ``python -m ablasim._firstrun``: compile every group now (make demo does)
+if __name__ == "__main__":  # ``python -m ablasim.cli._firstrun``: compile every group now (make demo does)
     compile_groups(list(ALL_GROUPS), report=False)
