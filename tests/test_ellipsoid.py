@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from ablasim import Ellipsoid, Grid
+from ablasim import Ellipsoid, Grid, ValidationError
+from ablasim.geometry import shapes
 from reference.margin_reference import distance, distance_by_grid
 
 
@@ -122,3 +123,19 @@ def test_rigid_motion_of_ellipsoid():
     moved = e.moved(r, [10, 0, -5])
     p = np.array([[4.0, 5.0, 6.0]])
     assert moved.signed_distance(p @ r.T + [10, 0, -5])[0] == pytest.approx(e.signed_distance(p)[0], abs=1e-12)
+
+
+@pytest.mark.parametrize("order", sorted(shapes._EULER_ORDERS) + sorted(o.upper() for o in shapes._EULER_ORDERS))
+def test_euler_rotations_follow_scipys_convention(order):
+    # independent reference: scipy.spatial.transform (lower-case extrinsic, upper-case intrinsic); agreement to
+    # rounding (1e-14 on unit-size matrix entries)
+    rng = np.random.default_rng(7)
+    for angles in rng.uniform(-180, 180, size=(5, 3)):
+        ours = shapes.rotation_from_euler_deg(angles, order)
+        assert np.allclose(ours, Rotation.from_euler(order, angles, degrees=True).as_matrix(), rtol=0, atol=1e-14)
+        assert np.allclose(ours @ ours.T, np.eye(3), rtol=0, atol=1e-14) and np.linalg.det(ours) > 0
+
+
+def test_mixed_case_euler_orders_are_refused():
+    with pytest.raises(ValidationError, match="euler_order"):
+        shapes.rotation_from_euler_deg([10, 20, 30], "xYz")

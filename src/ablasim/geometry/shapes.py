@@ -21,13 +21,27 @@ __all__ = ["Ellipsoid", "rotation_from_euler_deg", "rotation_with_z_axis"]
 
 
 def rotation_from_euler_deg(angles_deg, order: str = "xyz") -> np.ndarray:
-    """Rotation matrix from Euler angles in degrees (scipy's convention: lower-case ``order`` = extrinsic axes)."""
-    from scipy.spatial.transform import Rotation
-
+    """Rotation matrix from Euler angles in degrees (scipy's convention: lower-case ``order`` = extrinsic axes,
+    rotations about the fixed world axes applied in the order given; upper-case = intrinsic, about the rotating
+    axes). Computed here rather than with scipy.spatial, whose import costs ~0.1 s of every command's start."""
     angles = as_vector3(angles_deg, "euler_deg")
     if not isinstance(order, str) or len(order) != 3 or order.lower() not in _EULER_ORDERS:
         raise ValidationError("euler_order", order, "expected three letters such as 'xyz' or 'ZYX'")
-    return Rotation.from_euler(order, angles, degrees=True).as_matrix()
+    if order.islower() == order.isupper():
+        raise ValidationError("euler_order", order, "all lower-case (extrinsic) or all upper-case (intrinsic)")
+    mats = [_elementary(axis, np.deg2rad(a)) for axis, a in zip(order.lower(), angles)]
+    if order.islower():  # extrinsic: the first rotation acts first, i.e. rightmost
+        return mats[2] @ mats[1] @ mats[0]
+    return mats[0] @ mats[1] @ mats[2]
+
+
+def _elementary(axis: str, angle: float) -> np.ndarray:
+    c, s = np.cos(angle), np.sin(angle)
+    if axis == "x":
+        return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+    if axis == "y":
+        return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
 _EULER_ORDERS = {a + b + c for a in "xyz" for b in "xyz" for c in "xyz" if a != b and b != c}

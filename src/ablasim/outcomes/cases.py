@@ -14,7 +14,6 @@ Zones and their measurement: :mod:`ablasim.outcomes.zones` (the merged ice ball 
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from ..geometry.shapes import Ellipsoid
 from ..placement import MAX_ARRAY_PROBES
@@ -49,6 +48,8 @@ class VirtualCase:
     """Tumour, arm, plan and the random numbers of one case (see the module docstring for their order)."""
 
     def __init__(self, spec, index: int):
+        from scipy.spatial.transform import Rotation  # deferred: a slow import that only the series need
+
         rng = case_rng(spec.seed, index)
         u = rng.random(3)
         q = rng.standard_normal(4)
