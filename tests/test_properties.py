@@ -22,7 +22,7 @@ def ellipsoids(draw, lo=2.0, hi=14.0):
 
 scenes = st.tuples(ellipsoids(2.0, 9.0), st.lists(ellipsoids(5.0, 16.0), min_size=1, max_size=3))
 
-TOL = 1e-6
+TOL = 1e-9  # rounding floor on top of the reported error bounds (coordinates up to ~60 mm: ~1e-13 mm)
 
 
 @given(scenes, st.floats(-50, 50), st.floats(-50, 50), st.floats(-50, 50), st.integers(0, 2**31 - 1))
@@ -32,7 +32,8 @@ def test_invariant_under_rigid_motion(scene, tx, ty, tz, seed):
     t = np.array([tx, ty, tz])
     a = measure_margin(tumor, zones)
     b = measure_margin(tumor.moved(rot, t), [z.moved(rot, t) for z in zones])
-    assert abs(a.min_margin_mm - b.min_margin_mm) <= 1e-6
+    # both results lie within their reported bounds of the same true margin
+    assert abs(a.min_margin_mm - b.min_margin_mm) <= a.error_bound_mm + b.error_bound_mm + TOL
     assert abs(a.coverage - b.coverage) <= 1e-9
 
 
