@@ -71,8 +71,13 @@ def wait_for(path_glob: Path, proc=None, timeout_s: float = 600.0) -> list[Path]
 # Run as a program: install the gate, then run the ablasim CLI with the remaining arguments.
 # python gate.py FLAG_DIR AFTER_CHUNKS -- cohort SPEC --out ...
 if __name__ == "__main__":
+    import signal
     import sys
 
+    # Ctrl-C as a terminal delivers it: a shell without job control (a CI step, `make test &`, nohup) starts
+    # background commands with SIGINT ignored, Python keeps an inherited SIG_IGN, and the test's SIGINT would then
+    # never arrive (the run waits at the gate until the test's 600 s timeout).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     flag_dir, after, sep, *argv = sys.argv[1:]
     assert sep == "--", "usage: gate.py FLAG_DIR AFTER_CHUNKS -- ablasim arguments"
     install(flag_dir, int(after))

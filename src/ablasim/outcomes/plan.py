@@ -2,7 +2,7 @@
 
 :func:`plan_case` is a small deterministic array search, not the planner of :mod:`ablasim.planning`. The planner
 spends a median 11 s per case on the 32-tumour planning benchmark (docs/planning.md); the series plan 200 cases each
-(several thousand plans per full run, and again in every sensitivity rerun), which the documented ~30-minute run
+(several thousand plans per full run, and again in every sensitivity rerun), which the ~10-minute full run
 cannot afford. Changing the plan is also a change of the outcome model, so it would need a new prediction-log entry
 (docs/validation.md), never a silent swap. Strategy: parallel arrays
 (:func:`ablasim.placement.parallel_array`) along the case's approach direction, with 1, 2, ... up to the arm's
