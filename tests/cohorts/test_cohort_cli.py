@@ -93,9 +93,14 @@ def test_ctrl_c_then_resume(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    wait_for(flags / "paused-*", proc)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=600)
+    try:
+        wait_for(flags / "paused-*", proc)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=600)
+    finally:  # a failure here must not leave the run (and its pipes) behind for the next test
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 130 and "run the same command again to resume" in err
     parts = Path(str(out) + ".parts")
     assert len(list(parts.glob("chunk_*.npz"))) == 3  # exactly the chunks finished before the interruption

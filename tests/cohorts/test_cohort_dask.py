@@ -143,9 +143,11 @@ def test_a_killed_run_resumes_to_the_same_result(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-c", RUNNER, json.dumps(doc), str(out), str(Path(__file__).parent), str(flags)]
     )
-    gate.wait_for(flags / "paused-*", proc)
-    proc.send_signal(signal.SIGKILL)  # killed mid-run, as by the OOM killer or a lost node
-    proc.wait()
+    try:
+        gate.wait_for(flags / "paused-*", proc)
+    finally:
+        proc.send_signal(signal.SIGKILL)  # killed mid-run, as by the OOM killer or a lost node
+        proc.wait()
     parts = Path(str(out) + ".parts")
     done_before = len(list(parts.glob("chunk_*.npz")))
     assert done_before == 5
