@@ -16,6 +16,7 @@ def liver_seg():
     try:
         return Path(data.get_testdata_file("liver.dcm"))
     except Exception:  # pragma: no cover - pydicom-data absent
+        # only outside the dev install: `make test` installs pydicom-data (dev extra), so CI never skips this
         pytest.skip("the DICOM-SEG liver.dcm of the pydicom-data package is not installed")
 
 
@@ -24,5 +25,6 @@ def mni_gm():
     nilearn = pytest.importorskip("nilearn", reason="nilearn (dev extra) ships the MNI152 maps")
     path = Path(nilearn.__file__).parent / "datasets" / "data" / "mni_icbm152_gm_tal_nlin_sym_09a_converted.nii.gz"
     if not path.exists():  # pragma: no cover
+        # only with a nilearn release that dropped the bundled map; the pinned dev extra ships it, CI never skips
         pytest.skip(f"nilearn {nilearn.__version__} does not ship the MNI152 grey-matter map")
     return path
