@@ -25,6 +25,6 @@ def mni_gm():
     nilearn = pytest.importorskip("nilearn", reason="nilearn (dev extra) ships the MNI152 maps")
     path = Path(nilearn.__file__).parent / "datasets" / "data" / "mni_icbm152_gm_tal_nlin_sym_09a_converted.nii.gz"
     if not path.exists():  # pragma: no cover
-        # only with a nilearn release that dropped the bundled map; the pinned dev extra ships it, CI never skips
+        # only with a nilearn release that dropped the bundled map (releases since 0.10 ship it); CI has not skipped it
         pytest.skip(f"nilearn {nilearn.__version__} does not ship the MNI152 grey-matter map")
     return path
