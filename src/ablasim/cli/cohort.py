@@ -3,15 +3,14 @@ process; checkpointed, resumable, with a progress line."""
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 
 from .._io import atomic_write_json
-from ..errors import ValidationError
 from ..render.plots import efficacy_vs_size
 from ..workflows.cohorts.run import run_cohort
 from ..workflows.cohorts.spec import load_cohort_spec
+from ._dask import client_for
 
 __all__ = ["add_parser", "run_command"]
 
@@ -77,26 +76,13 @@ class _Progress:
             sys.stderr.write("\n")
 
 
-def _client(args):
-    from distributed import Client, LocalCluster
-
-    if args.scheduler:
-        return Client(args.scheduler, timeout="30s"), None
-    if args.workers < 1:
-        raise ValidationError("--workers", args.workers, "expected at least 1")
-    cluster = LocalCluster(
-        n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
-    )
-    return Client(cluster), cluster
-
-
 def run_command(args) -> int:
     spec = load_cohort_spec(args.spec)  # refused here, before any cluster starts, if malformed
     client = cluster = None
     progress = _Progress(spec.name, args.quiet)
     try:
         if not args.in_process:
-            client, cluster = _client(args)
+            client, cluster = client_for(args)
         res = run_cohort(spec, client, out=args.out, fresh=args.fresh, progress=progress)
     except KeyboardInterrupt:
         sys.stderr.write(

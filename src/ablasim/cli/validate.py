@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import shutil
 import sys
 import time
@@ -11,6 +10,7 @@ from pathlib import Path
 from ..errors import ValidationError
 from ..render.validation import write_validation_report
 from ..workflows.validate import ValidationSettings, run_validation
+from ._dask import client_for
 
 __all__ = ["add_parser", "run_command"]
 
@@ -38,19 +38,6 @@ def add_parser(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
-def _client(args):
-    from distributed import Client, LocalCluster
-
-    if args.scheduler:
-        return Client(args.scheduler, timeout="30s"), None
-    if args.workers < 1:
-        raise ValidationError("--workers", args.workers, "expected at least 1")
-    cluster = LocalCluster(
-        n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
-    )
-    return Client(cluster), cluster
-
-
 def run_command(args) -> int:
     for name in ("cases", "boot"):
         v = getattr(args, name)
@@ -72,7 +59,7 @@ def run_command(args) -> int:
     client = cluster = None
     try:
         if not args.in_process:
-            client, cluster = _client(args)
+            client, cluster = client_for(args)
         result = run_validation(settings, client, progress=say)
     except KeyboardInterrupt:
         sys.stderr.write(f"\ninterrupted: finished chunks are kept in {parts}/; run the same command to resume\n")
