@@ -234,8 +234,14 @@ def parse_scenario(
     doc: dict, *, source: str = "<scenario>", catalog: ProbeCatalog | None = None, base_dir: str | Path | None = None
 ) -> Scenario:
     """Validate a scenario given as a dict (the parsed TOML); errors name ``source``."""
+    return naming_source(_parse, doc, source, catalog, base_dir)
+
+
+def naming_source(parse: Callable[..., T], doc: dict, source: str, catalog, base_dir) -> T:
+    """``parse(doc, source, catalog, base)`` with every ablasim error turned into a ScenarioError naming ``source``
+    (the one place the scenario tables do it)."""
     try:
-        return _parse(doc, source, catalog, Path(base_dir or "."))
+        return parse(doc, source, catalog, Path(base_dir or "."))
     except ScenarioError:
         raise
     except AblasimError as exc:

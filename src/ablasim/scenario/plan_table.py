@@ -12,12 +12,12 @@ from pathlib import Path
 
 from .._validation import as_float
 from ..catalog import ProbeCatalog, default_catalog
-from ..errors import AblasimError, ScenarioError, ValidationError
+from ..errors import ValidationError
 from ..planning import Approach, Device, OrganAtRisk, PlanProblem, SearchOptions
 from ..planning.problem import devices_for
 from ..rules import Rule
 from ..uncertainty import Uncertainty
-from .parse import _SHAPE, _check_keys, _ellipsoid, _list, _rules, _zone_model, read_toml
+from .parse import _SHAPE, _check_keys, _ellipsoid, _list, _rules, _zone_model, naming_source, read_toml
 
 __all__ = ["load_plan_problem", "parse_plan_problem"]
 
@@ -58,12 +58,7 @@ def parse_plan_problem(
     doc: dict, *, source: str = "<scenario>", catalog: ProbeCatalog | None = None, base_dir: str | Path | None = None
 ) -> PlanProblem:
     """Validate the ``[plan]`` table of a parsed scenario document; errors name ``source``."""
-    try:
-        return _parse(doc, source, catalog, Path(base_dir or "."))
-    except ScenarioError:
-        raise
-    except AblasimError as exc:
-        raise ScenarioError(str(exc), source) from None
+    return naming_source(_parse, doc, source, catalog, base_dir)
 
 
 def _parse(doc: dict, source: str, catalog: ProbeCatalog | None, base: Path) -> PlanProblem:
