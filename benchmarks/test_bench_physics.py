@@ -39,7 +39,7 @@ BYTES_PER_UPDATE = {"pennes": 40, "double": 32, "single": 16, "general": 20}
 _BANDWIDTH = {}
 
 
-@kernel(parallel=True)
+@kernel(entry=True, parallel=True)
 def triad(a, b, c, s):
     for i in numba.prange(a.size):
         a[i] = b[i] + s * c[i]

@@ -11,6 +11,12 @@ functions (numba's compile time grows faster than linearly with a function's siz
 (integer constants passed to another kernel as ``np.int64(...)``: a literal argument makes numba compile one more
 version), and few entry points called from Python (each is one cache entry to load on later runs).
 
+Entry points and internal kernels: a kernel is *internal* (called only from other kernels) unless it is declared
+``@kernel(entry=True)``. numba builds two wrappers around every compiled function, one callable from Python and
+one from C; an internal kernel is compiled without them (a fifth of a first run's compile time). Calling an
+internal kernel from Python raises :class:`TypeError`; tests/test_kernels_entry.py checks that no Python code in
+the package calls one.
+
 First runs: :func:`compile_in_background` compiles a group of kernels in another process (numba compiles one
 function at a time per process, and a machine has more than one core) while this one compiles the rest; the code
 that needs the group calls :func:`await_background` first, after which its kernels load from the cache.
@@ -23,17 +29,42 @@ import sys
 from typing import Any
 
 import numba
+from numba.core.registry import CPUDispatcher
 
-__all__ = ["await_background", "compile_in_background", "is_cached", "kernel"]
+__all__ = ["InternalKernel", "await_background", "compile_in_background", "is_cached", "kernel"]
 
 
-def kernel(func=None, **overrides):
-    """Compile ``func`` with ablasim's numba options (usable as ``@kernel`` or ``@kernel(parallel=True)``)."""
+class InternalKernel(CPUDispatcher):
+    """A kernel compiled without the wrappers that make it callable from Python (see the module docstring).
+
+    Its compiled versions are kept for the kernels that call it, but not entered in the table through which
+    Python calls dispatch, so a call from Python reaches :meth:`_compile_for_args`, which refuses it."""
+
+    def add_overload(self, cres):
+        self.overloads[tuple(cres.signature.args)] = cres
+
+    def _compile_for_args(self, *args, **kws):
+        raise TypeError(
+            f"{self.py_func.__module__}.{self.py_func.__qualname__} is an internal numba kernel, callable from "
+            "other kernels only; declare it @kernel(entry=True) to call it from Python"
+        )
+
+
+def kernel(func=None, *, entry: bool = False, **overrides):
+    """Compile ``func`` with ablasim's numba options (usable as ``@kernel``, ``@kernel(entry=True)`` or
+    ``@kernel(parallel=True)``). ``entry``: the kernel is called from Python (else only from other kernels)."""
     options: dict[str, Any] = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": False}
+    if not entry:
+        options.update(no_cpython_wrapper=True, no_cfunc_wrapper=True)
     options.update(overrides)
-    if func is None:
-        return lambda f: numba.njit(**options)(f)
-    return numba.njit(**options)(func)
+
+    def build(f):
+        dispatcher = numba.njit(**options)(f)
+        if not entry:
+            dispatcher.__class__ = InternalKernel
+        return dispatcher
+
+    return build if func is None else build(func)
 
 
 def is_cached(dispatcher) -> bool:

@@ -188,7 +188,7 @@ def _refine_creases(chosen, m, ki, cpts, cpair, zc, zr, ze, tc, tr, te, best):
     return best, bx, by, bz, feature, conv_all
 
 
-@kernel
+@kernel(entry=True)
 def covered_search(
     verts,
     faces,

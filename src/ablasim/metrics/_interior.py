@@ -98,7 +98,7 @@ def _is_local_max(x0, x1, x2, zc, zr, ze, a, b, c, d):
     return la > 0.0 and lb > 0.0 and lc > 0.0
 
 
-@kernel
+@kernel(entry=True)
 def interior_search(tc, tr, te, zc, zr, ze, emin, emax, resolution, floor, out):
     """Largest F over the tumour's interior where it exceeds ``floor`` (the surface's maximum).
 

@@ -98,7 +98,7 @@ def _exit(p0, p1, p2, n0, n1, n2, t0, fp, level, uw, t_max):
     return t, False
 
 
-@kernel
+@kernel(entry=True)
 def ray_map(points, normals, nbr_ptr, nbr_idx, zc, zr, ze, fp, level, t_max, out_t, out_q, out_d, out_ok):
     """Exit distance ``out_t`` and point ``out_q`` along each vertex's outward normal, and the map value ``out_d``:
     the distance to the nearest exit point of the vertex and of the vertices within two mesh edges. ``out_ok``: 0
@@ -150,7 +150,7 @@ def _project(x0, x1, x2, fp, level, uw):
     return False, x0, x1, x2, 0.0, 0.0, 0.0
 
 
-@kernel
+@kernel(entry=True)
 def refine_on_level_set(q0, q1, q2, tc, tr, te, fp, level, max_iter):
     """Minimise the tumour's signed distance over the level set from q (projected gradient descent with an adaptive
     step). Returns (value, point, converged): converged when the gradient's component along the level set fell

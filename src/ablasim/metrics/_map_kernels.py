@@ -323,7 +323,7 @@ def _full(p0, p1, p2, zc, zr, ze, feat, gap, kappa, nt, sdk, foot_ok, cand, cand
     return best, arg
 
 
-@kernel
+@kernel(entry=True)
 def margin_map(points, zc, zr, ze, verts, face_edges, edges, gap, kappa, out_val, out_zone):
     """Signed distance (> 0 inside the zone) from each point to the union's boundary, and the zone k whose
     formula ``-sd_k`` gives it (-1: a crease, triple point or non-global nearest point).

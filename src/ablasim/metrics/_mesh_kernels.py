@@ -67,7 +67,7 @@ def _d2(verts, v, px, py, pz):
     return (verts[v, 0] - px) ** 2 + (verts[v, 1] - py) ** 2 + (verts[v, 2] - pz) ** 2
 
 
-@kernel(parallel=True)
+@kernel(entry=True, parallel=True)
 def points_to_mesh(points, verts, faces, vf_ptr, vf_idx, vv_ptr, vv_idx, coarse, out_dist, out_closest):
     """Distance from each point to the mesh and the closest mesh point."""
     for i in prange(points.shape[0]):

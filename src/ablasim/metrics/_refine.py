@@ -138,7 +138,7 @@ def _chart(c, r, e, v0, v1, v2, t, mode, tc, tr, te, p0, p1, p2):
     return val, da, db, u0, u1, u2, x0, x1, x2
 
 
-@kernel
+@kernel(entry=True)
 def refine_patch(u0, u1, u2, c, r, e, mode, tc, tr, te, p0, p1, p2, max_iter):
     """Minimise the objective over the ellipsoid surface (c, r, e) starting at unit-sphere point u.
 

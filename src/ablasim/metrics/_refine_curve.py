@@ -49,7 +49,7 @@ def constraints(kind, x0, x1, x2, c1, r1, e1, c2, r2, e2, tc, tr, te, level):
     return f1, a0, a1, a2, s1 - level, n0, n1, n2
 
 
-@kernel
+@kernel(entry=True)
 def project(kind, x0, x1, x2, c1, r1, e1, c2, r2, e2, tc, tr, te, level):
     """Gauss-Newton projection of x onto {f1 = 0, f2 = 0}.
 
@@ -82,7 +82,7 @@ def project(kind, x0, x1, x2, c1, r1, e1, c2, r2, e2, tc, tr, te, level):
     return False, x0, x1, x2, 0.0, 0.0, 0.0
 
 
-@kernel
+@kernel(entry=True)
 def refine_curve(
     y0,
     y1,

@@ -169,7 +169,7 @@ def _refine_protrusions(chosen, m, kg, ki, verts, tc, tr, te, zc, zr, ze, best):
     return best, bx, by, bz, improved, conv_all
 
 
-@kernel
+@kernel(entry=True)
 def uncovered_search(
     verts,
     faces,

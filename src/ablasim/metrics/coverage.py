@@ -23,7 +23,7 @@ from .._jit import kernel
 __all__ = ["ray_coverage"]
 
 
-@kernel
+@kernel(entry=True)
 def _coverage_kernel(nz, bm, v, out_counts):
     """Mean over nz x 2nz equal-area directions of the covered cube-measure; also counts partial rays."""
     n = bm.shape[0]

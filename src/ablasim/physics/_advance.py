@@ -35,7 +35,7 @@ from ._stencils import (
 RELAX = (0.2, 0.02)
 
 
-@kernel
+@kernel(entry=True)
 def mirror_ghosts(T, closed):
     """Adiabatic faces: copy the outermost interior layer into the ghost layer (``closed``: 6 flags, x-lo, x-hi,
     y-lo, y-hi, z-lo, z-hi)."""
@@ -190,7 +190,7 @@ def probe_update(H, T, ids, lnr, side, hprev, start, wall_c, cap_w_per_m3, flux_
         energy[p] += removed
 
 
-@kernel(parallel=True)
+@kernel(entry=True, parallel=True)
 def perfusion_weight(W, Tmin, c):
     """``W = f(T_min)`` on the interior (padded ``W``): the liquid fraction at the lowest temperature reached."""
     ts, inv_dtm, zero, one = c.solidus_c, c.inv_mushy_range, c.zero, c.one
@@ -219,7 +219,7 @@ def _track_plane(Tmin, T, H, i):
     return bad
 
 
-@kernel(parallel=True)
+@kernel(entry=True, parallel=True)
 def track_minimum(Tmin, T, H):
     """``Tmin = min(Tmin, T)`` over the interior; returns the number of voxels where ``T`` or ``H`` is not finite."""
     bad = 0
@@ -228,7 +228,7 @@ def track_minimum(Tmin, T, H):
     return bad
 
 
-@kernel
+@kernel(entry=True)
 def track_minimum_serial(Tmin, T, H):
     """:func:`track_minimum` on the calling thread."""
     bad = 0
@@ -237,7 +237,7 @@ def track_minimum_serial(Tmin, T, H):
     return bad
 
 
-@kernel
+@kernel(entry=True)
 def advance_enthalpy(n_steps, H, T, Tn, c, c_last, closed, held, sinks, probes, last_scale, Tmin, W, track_every, mode):
     """``n_steps`` enthalpy steps (the last with ``c_last``); after each: Dirichlet voxels ``held = (idx, h, t)``,
     sinks ``sinks = (idx, amount per full step)``, probes ``probes`` (the arguments of :func:`probe_update` after
@@ -288,7 +288,7 @@ def advance_enthalpy(n_steps, H, T, Tn, c, c_last, closed, held, sinks, probes, 
     return n_steps, 0
 
 
-@kernel
+@kernel(entry=True)
 def advance_pennes(n_steps, T, Tn, Gx, Gy, Gz, c, c_last, held, sinks, last_scale, Tmin, track_every, parallel):
     """Linear counterpart of :func:`advance_enthalpy` (``held = (idx, t)``, sink amounts in kelvin per full step)."""
     hold_idx, hold_t = held

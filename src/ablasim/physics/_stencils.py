@@ -155,7 +155,7 @@ def _enthalpy_plane_stasis(H, T, Tn, W, c, i):
             tn[k] = _temperature(h, c)
 
 
-@kernel(parallel=True)
+@kernel(entry=True, parallel=True)
 def enthalpy_step(H, T, Tn, c):
     """One explicit step ``H += dt (div k grad T + f (omega C_b (T_a - T) + Q_m))`` (in place), ``Tn = T(H)``;
     ``c`` an ``EnthalpyCoefficients`` record (SI units); ``f`` is the liquid fraction."""
@@ -163,14 +163,14 @@ def enthalpy_step(H, T, Tn, c):
         _enthalpy_plane(H, T, Tn, c, i)
 
 
-@kernel
+@kernel(entry=True)
 def enthalpy_step_serial(H, T, Tn, c):
     """:func:`enthalpy_step` on the calling thread (small grids: no parallel-region overhead)."""
     for i in range(1, H.shape[0] - 1):
         _enthalpy_plane(H, T, Tn, c, i)
 
 
-@kernel(parallel=True)
+@kernel(entry=True, parallel=True)
 def enthalpy_step_general(H, T, Tn, Tmin, c):
     """:func:`enthalpy_step` with the perfusion response ``w(T)`` of ``EnthalpyCoefficients`` (``Tmin``: the
     lowest temperature each interior voxel has reached, unpadded)."""
@@ -178,14 +178,14 @@ def enthalpy_step_general(H, T, Tn, Tmin, c):
         _enthalpy_plane_general(H, T, Tn, Tmin, c, i)
 
 
-@kernel
+@kernel(entry=True)
 def enthalpy_step_general_serial(H, T, Tn, Tmin, c):
     """:func:`enthalpy_step_general` on the calling thread."""
     for i in range(1, H.shape[0] - 1):
         _enthalpy_plane_general(H, T, Tn, Tmin, c, i)
 
 
-@kernel(parallel=True)
+@kernel(entry=True, parallel=True)
 def enthalpy_step_stasis(H, T, Tn, W, c):
     """:func:`enthalpy_step` for a tissue with stasis after freezing and no perfusion curve; ``W`` (padded) holds
     the liquid fraction at the lowest temperature reached (a load instead of the general kernel's clamps: the
@@ -194,7 +194,7 @@ def enthalpy_step_stasis(H, T, Tn, W, c):
         _enthalpy_plane_stasis(H, T, Tn, W, c, i)
 
 
-@kernel
+@kernel(entry=True)
 def enthalpy_step_stasis_serial(H, T, Tn, W, c):
     """:func:`enthalpy_step_stasis` on the calling thread."""
     for i in range(1, H.shape[0] - 1):
@@ -231,7 +231,7 @@ def _pennes_plane(T, Tn, Gx, Gy, Gz, c, i):
             )
 
 
-@kernel(parallel=True)
+@kernel(entry=True, parallel=True)
 def pennes_step(T, Tn, Gx, Gy, Gz, c):
     """One explicit step of linear Pennes: ``Tn = T + (dt/C) (sum_faces G (T_nb - T) + omega C_b (T_a - T) + Q_m)``.
 
@@ -242,14 +242,14 @@ def pennes_step(T, Tn, Gx, Gy, Gz, c):
         _pennes_plane(T, Tn, Gx, Gy, Gz, c, i)
 
 
-@kernel
+@kernel(entry=True)
 def pennes_step_serial(T, Tn, Gx, Gy, Gz, c):
     """:func:`pennes_step` on the calling thread."""
     for i in range(1, T.shape[0] - 1):
         _pennes_plane(T, Tn, Gx, Gy, Gz, c, i)
 
 
-@kernel(parallel=True)
+@kernel(entry=True, parallel=True)
 def isotherm_stats(T, iso, spacing, tip, axis, u, v, out):
     """Extents of ``{T <= iso}`` per x-plane, in mm, from ``tip`` along ``axis``, ``u`` and ``v`` (grid frame:
     voxel (i, j, k) sits at ``spacing * (i, j, k)``). ``out[i] = (count, s_min, s_max, u_min, u_max, v_min, v_max,

@@ -90,7 +90,7 @@ def _point(i, points, iso_c, iso_r, iso_e, levels, n_iso, r0, tail, t_body, t_pr
         out[i] = total
 
 
-@kernel
+@kernel(entry=True)
 def synergy_field(points, iso_c, iso_r, iso_e, levels, n_iso, r0, tail, t_body, t_probe, out, out_grad):
     """T(x) = t_body + sum over probes of (T_p(x) - t_body), never below t_probe; and its gradient."""
     g = np.empty(3)
@@ -98,7 +98,7 @@ def synergy_field(points, iso_c, iso_r, iso_e, levels, n_iso, r0, tail, t_body, 
         _point(i, points, iso_c, iso_r, iso_e, levels, n_iso, r0, tail, t_body, t_probe, out, out_grad, g)
 
 
-@kernel(parallel=True)
+@kernel(entry=True, parallel=True)
 def synergy_field_parallel(points, iso_c, iso_r, iso_e, levels, n_iso, r0, tail, t_body, t_probe, out, out_grad):
     """:func:`synergy_field` over threads (worth it for large batches only)."""
     for i in prange(points.shape[0]):

@@ -184,7 +184,7 @@ def signed_distance_many(points, c, rot, e, out_sd, out_foot):
     )
 
 
-@kernel
+@kernel(entry=True)
 def _signed_distance_many(points, c, rot, e, out_sd, out_foot):
     u = -1.0
     for i in range(points.shape[0]):
@@ -195,7 +195,7 @@ def _signed_distance_many(points, c, rot, e, out_sd, out_foot):
         out_foot[i, 2] = fz
 
 
-@kernel
+@kernel(entry=True)
 def rasterize(lin, off, lo, hi, emin_idx_scale, half_diag, subsamples, out):
     """Fill ``out`` (bool or float32 fractions) over the index box ``[lo, hi)``.
 

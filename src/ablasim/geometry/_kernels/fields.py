@@ -29,7 +29,7 @@ def _node(field, i, j, k, sp, out):
     out[8] = (field[i, jp, kp] - field[i, jp, km] - field[i, jm, kp] + field[i, jm, km]) / (4.0 * sp[1] * sp[2])
 
 
-@kernel
+@kernel(entry=True)
 def derivatives_at(field, points, sp, out):
     """Gradient and Hessian (per mm, spacing ``sp``) of ``field`` at ``points`` (index units): the node
     derivatives interpolated trilinearly. ``out`` (N, 9): gx, gy, gz, hxx, hyy, hzz, hxy, hxz, hyz."""

@@ -96,7 +96,7 @@ def _crossing(da, db, a_prev2, a_prev, a0, a_next, depth_max, c_sphere, h):
     return min(t, 1.0)
 
 
-@kernel
+@kernel(entry=True)
 def fill_columns(inside, d, lab, area, up, down, up2, down2, fine, c_sphere, h, out):
     """Partial volume along the last axis at the fine positions ``fine`` (slice-index units): the fraction of each
     fine voxel's extent that lies inside the column (crossings from :func:`_crossing`).
@@ -199,7 +199,7 @@ def _envelope_1d(f, n, step, out, v, z):
         out[q] = d * d + f[v[k]]
 
 
-@kernel
+@kernel(entry=True)
 def inplane_signed_distance(vol, sx, sy, out):
     """Signed distance within each slice ``vol[k]`` (slices first; pixel spacing sx along the second axis, sy along
     the third) from each pixel centre to the boundary, taken half a pixel (of the finer spacing) beyond the
@@ -284,7 +284,7 @@ def _reach(first, second, nlab, area):
     return one, two
 
 
-@kernel
+@kernel(entry=True)
 def neighbour_areas(lab, nlab, area):
     """Per label (of ``nlab``, 0 the background): the summed area of the labels overlapping it on the next and
     previous slice, and two slices up and down (through overlaps)."""

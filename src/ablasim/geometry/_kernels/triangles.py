@@ -71,7 +71,7 @@ def _closest(px, py, pz, ax, ay, az, bx, by, bz, cx, cy, cz, out):
 SLAB_MAX = 64  # nodes of at most this many triangles get a slab (larger ones are opened near any query anyway)
 
 
-@kernel
+@kernel(entry=True)
 def build_bvh(verts, faces):
     """Bounding-volume hierarchy over the triangles: top-down, each node's triangles split at the middle of their
     centroids' extent along its longest axis (at the median when that leaves a side empty), leaves of at most
@@ -189,7 +189,7 @@ def build_bvh(verts, faces):
     return order, lo, hi, child[:nodes].copy(), start[:nodes].copy(), count[:nodes].copy(), slab
 
 
-@kernel
+@kernel(entry=True)
 def face_neighbours(faces, n_verts):
     """The face across each edge k -> k+1 of each face (-1 when none, or when more than two faces share it)."""
     m = faces.shape[0]
@@ -222,7 +222,7 @@ def face_neighbours(faces, n_verts):
     return nbr
 
 
-@kernel
+@kernel(entry=True)
 def mesh_normals(verts, faces, nbr):
     """Face normals, angle-weighted vertex normals and edge normals (sum of the two faces' normals; ``nbr[f, k]``
     is the face across edge k -> k+1 of face f, -1 when there is none)."""
@@ -314,7 +314,7 @@ def _query(px, py, pz, verts, faces, tree, best2, q, bq):
     return best2, bf, bfeat
 
 
-@kernel
+@kernel(entry=True)
 def signed_distances(points, verts, faces, tree, face_n, vert_n, edge_n, out_dist, out_closest):
     """Signed distance (> 0 outside) from each point to the mesh, and the closest mesh point."""
     q = np.empty(4)
@@ -336,7 +336,7 @@ def signed_distances(points, verts, faces, tree, face_n, vert_n, edge_n, out_dis
         out_closest[i, 0], out_closest[i, 1], out_closest[i, 2] = bq[0], bq[1], bq[2]
 
 
-@kernel
+@kernel(entry=True)
 def unsigned_distances(points, verts, faces, tree, out_dist):
     """Distance from each point to the mesh."""
     q = np.empty(4)
@@ -346,7 +346,7 @@ def unsigned_distances(points, verts, faces, tree, out_dist):
         out_dist[i] = math.sqrt(best2)
 
 
-@kernel
+@kernel(entry=True)
 def bisect_level(a, b, verts, faces, tree, level, iterations, out):
     """Points on the segments a[i] -> b[i] where the distance to the mesh crosses ``level`` (``a`` farther than
     ``level``, ``b`` not): false position with the Illinois modification on the bracket, at most ``iterations``

@@ -105,7 +105,7 @@ def _strategies(spec):
     return hit[1]
 
 
-@kernel
+@kernel(entry=True)
 def _frame(d0, d1, d2):
     """:func:`ablasim.geometry.shapes.rotation_with_z_axis` of the unit vector d: its columns (x, y, d)."""
     a0, a1, a2 = abs(d0), abs(d1), abs(d2)
@@ -136,7 +136,7 @@ def _rodrigues(v0, v1, v2, out):
     out[2, 1] = s * k0 + c * k1 * k2
 
 
-@kernel
+@kernel(entry=True)
 def _zones(tc, d, e1, layout, placed_offset, offset, axes, z, unc, zc, zr, ze):
     """:func:`ablasim.placement.parallel_array` then :func:`ablasim.uncertainty.perturbed_zones` on arrays:
     ``unc`` = (tip lateral sd, tip axial sd, tilt sd (rad), zone-scale log-sds (3), registration rotation sd (rad),
