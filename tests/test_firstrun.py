@@ -22,14 +22,34 @@ def test_a_cached_command_prints_nothing(monkeypatch):
 
 
 def test_a_first_run_says_so_and_compiles_the_map_elsewhere(monkeypatch):
-    started = []
+    started, here = [], []
     monkeypatch.setattr(jit, "is_cached", lambda k: False)
     monkeypatch.setattr(jit, "compile_in_background", lambda groups, code: started.append((groups, code)))
+    monkeypatch.setattr(jit, "await_background", lambda g: here.append(("awaited", g)))
+    monkeypatch.setattr(fr, "compile_groups", lambda groups, report=True: here.extend(groups))
     out = io.StringIO()
     assert fr.prepare(SimpleNamespace(command="run", samples=None), stream=out) is True
     assert out.getvalue() == fr.NOTICE + "\n"
-    assert [g for g, _ in started] == [["map"]]  # this process compiles the margin search itself
+    assert [g for g, _ in started] == [["map"]]
     assert "compile_groups(['map'])" in started[0][1]
+    assert here == ["exact", ("awaited", "map")]  # this process compiles the margin search, then waits for the map
+
+
+def test_the_shared_kernels_are_compiled_with_the_signature_both_groups_use():
+    # compile_shared gives the crease graph an explicit signature; had it differed from the one the exact and map
+    # searches call it with, they would have compiled a second version
+    from ablasim import Ellipsoid, measure_margin
+    from ablasim.metrics._features import crease_graph
+    from ablasim.metrics._warm import compile_shared
+
+    compile_shared()
+    zones = [Ellipsoid.sphere(c, 6.0) for c in ([3, 0, 0], [-3, 0, 0], [0, 4, 0])]
+    res = measure_margin(Ellipsoid.sphere([0, 0, 0], 2.0), zones, map_resolution_mm=1.0)
+    assert res.feature == "crease" and res.margin_map is not None  # both callers ran through the crease graph
+    assert len(crease_graph.signatures) == 1
+    # the callers may have loaded from the cache here; whichever process compiled them saved every version of the
+    # crease graph it compiled in the cache index too
+    assert len(crease_graph._cache._cache_file._load_index()) == 1
 
 
 def test_a_cohort_compiles_everything_before_its_workers_start(monkeypatch):

@@ -23,8 +23,10 @@ def _plan(args) -> tuple[list[str], list[str], bool]:
     """(groups this process compiles, groups a background process compiles, wait for them before the command)."""
     command = getattr(args, "command", None)
     if command in ("run", "report"):
+        # the exact group first compiles the kernels it shares with the map group (metrics._warm.compile_shared),
+        # which the background process then finds in the cache
         extra = ["uncovered"] if getattr(args, "samples", None) else []
-        return ["exact"], ["map", *extra], False
+        return ["exact", *extra], ["map"], True
     if command == "cohort":
         # compiled here, before any worker starts: each worker would otherwise compile them all over again
         return ["exact", "cases", "interior"], ["uncovered"], True

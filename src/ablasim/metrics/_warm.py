@@ -3,17 +3,20 @@ argument types) as real measurements: the first-run helper runs some of them in 
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
+from ..geometry._sphere_mesh import hierarchy
 from ..geometry.shapes import Ellipsoid
 from . import exact
+from ._features import crease_graph
 from ._covered import covered_search
 from ._interior import interior_search
 from ._map_kernels import margin_map
 from ._uncovered import uncovered_search
 from .coverage import _coverage_kernel
 
-__all__ = ["GROUPS", "compile_group", "entry_points"]
+__all__ = ["GROUPS", "compile_group", "compile_shared", "entry_points"]
 
 GROUPS = ("exact", "map", "uncovered", "interior")
 
@@ -29,11 +32,24 @@ def entry_points(group: str) -> list:
     return [interior_search, _coverage_kernel]
 
 
+def compile_shared() -> None:
+    """Compile the crease graph, which the exact and the map groups both call, by explicit signature: the process
+    that compiles the exact group does this first, so that a process compiling the map group at the same time finds
+    it in the cache instead of compiling it too. The argument types are those of the arrays the two callers pass
+    (tests/test_firstrun.py checks that no second version gets compiled)."""
+    h = hierarchy(1)
+    pk = exact._Pack(Ellipsoid([0.0, 0.0, 0.0], [1.0, 1.0, 1.0]), [Ellipsoid.sphere([0.5, 0, 0], 1.0)])
+    ints, floats2, ints2 = np.zeros(1, dtype=np.int64), np.zeros((1, 3)), np.zeros((1, 2), dtype=np.int64)
+    args = (ints, ints, np.int64(0), h.face_edges, h.edges, h.vertices, pk.zc, pk.zr, pk.ze, ints, floats2, ints2)
+    crease_graph.compile(tuple(numba.typeof(a) for a in (*args, ints2, ints)))
+
+
 def compile_group(group: str) -> None:
     """Compile a group: "exact" (the covered search), "map" (the margin map), "uncovered" (the protrusion search),
     "interior" (the interior search and the coverage integral)."""
     tumor = Ellipsoid([0.0, 0.0, 0.0], [2.0, 1.5, 1.8])
     if group == "exact":
+        compile_shared()
         exact.exact_margin(tumor, [Ellipsoid.sphere([0.5, 0, 0], 3.0)], resolution_mm=1.0, map_resolution_mm=None)
         return
     zones = [Ellipsoid.sphere(c, 1.5) for c in ([2, 0, 0], [-2, 0, 0], [0, 2, 0], [0, -2, 0])]
