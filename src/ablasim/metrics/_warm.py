@@ -9,8 +9,8 @@ import numpy as np
 from ..geometry._sphere_mesh import hierarchy
 from ..geometry.shapes import Ellipsoid
 from . import exact
-from ._features import crease_graph
 from ._covered import covered_search
+from ._features import crease_graph
 from ._interior import interior_search
 from ._map_kernels import margin_map
 from ._uncovered import uncovered_search
