@@ -20,6 +20,9 @@ every candidate in the sampling window was refined and converged, else the sampl
 
 from __future__ import annotations
 
+import copy
+import warnings
+
 import numpy as np
 
 from .._jit import await_background
@@ -33,7 +36,7 @@ from ._map_kernels import margin_map
 from ._refine import CONVERGED_BOUND_MM
 from ._uncovered import uncovered_search
 from .coverage import ray_coverage_arrays
-from .result import MarginMap, MarginResult
+from .result import DeferredMarginMap, MarginMap, MarginResult
 
 __all__ = ["exact_margin"]
 
@@ -121,7 +124,8 @@ def exact_margin(
     tumor, zones, *, resolution_mm: float, map_resolution_mm: float | None, exclusion=None, coverage_polar: int = 192
 ) -> MarginResult:
     """``map_resolution_mm=None`` skips the surface map (the margin and coverage are unchanged; cohorts use it);
-    capsule exclusion needs the map and computes it at 1 mm then. ``coverage_polar`` sets the ray grid of the
+    otherwise the map is computed when it is first used (:class:`DeferredMarginMap`), except with capsule
+    exclusion, which needs it at once (at 1 mm when ``map_resolution_mm`` is None). ``coverage_polar`` sets the ray grid of the
     coverage integral (``coverage_polar x 2 coverage_polar`` directions)."""
     if map_resolution_mm is None and exclusion is not None:
         map_resolution_mm = 1.0
@@ -129,8 +133,10 @@ def exact_margin(
     covered, best, zh = _margin(pk, resolution_mm)
     mm = None
     excluded_fraction = 0.0
-    if map_resolution_mm is not None:
+    if exclusion is not None:  # the constrained minimum needs the map now
         mm, excluded_fraction, best = _map_and_exclusion(tumor, pk, zh, map_resolution_mm, exclusion, covered, best)
+    elif map_resolution_mm is not None:
+        mm = DeferredMarginMap(_DeferredMap(tumor, pk, zh, float(map_resolution_mm), covered, best))
     coverage, coverage_error = (1.0, 0.0) if covered else _coverage(pk, coverage_polar)
     tvol = tumor.volume_mm3
     return MarginResult(
@@ -221,6 +227,32 @@ def _uncovered(pk, resolution_mm, kappa_t, kappa_z, zone_res) -> _Best:
 def tumor_f(pk, p):
     """The nearest zone-boundary point to p (p outside the zone)."""
     return min((pk.zone_distance(k, p) for k in range(pk.n)), key=lambda r: r[0])[1]
+
+
+class _DeferredMap:
+    """Computes the margin map of an exact measurement when it is first used (:class:`DeferredMarginMap`).
+
+    Every map vertex is a candidate of the minimum too (its value is attained by a real pair of points); one below
+    the reported minimum would mean the search missed a basin. The reported result cannot change after it was
+    returned, so that is reported as a warning (it has never been seen in the test suite's property tests)."""
+
+    def __init__(self, tumor, pk, zh, map_resolution_mm, covered, best):
+        self.args = (tumor, pk, zh, map_resolution_mm)
+        self.covered = covered
+        self.best = best
+
+    def __call__(self) -> MarginMap:
+        tumor, pk, zh, res = self.args
+        probe = copy.copy(self.best)
+        mm, _, found = _map_and_exclusion(tumor, pk, zh, res, None, self.covered, probe)
+        if found.value < self.best.value:
+            warnings.warn(
+                f"the margin map holds a point with margin {found.value:.6f} mm, below the exact search's minimum "
+                f"{self.best.value:.6f} mm: the search missed a basin (please report this case)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return mm
 
 
 def _map_and_exclusion(tumor, pk, zh, map_resolution_mm, exclusion, covered, best):

@@ -9,7 +9,7 @@ import numpy as np
 from .._validation import as_float
 from ..errors import ValidationError
 
-__all__ = ["MarginMap", "MarginResult"]
+__all__ = ["DeferredMarginMap", "MarginMap", "MarginResult"]
 
 
 def _readonly(arr, dtype=np.float64) -> np.ndarray:
@@ -89,6 +89,28 @@ class MarginMap:
         return float((m * w).sum() / w.sum()) if w.sum() > 0 else float("nan")
 
 
+class DeferredMarginMap(MarginMap):
+    """A :class:`MarginMap` computed when it is first used: ``compute()`` returns the map, and the first access
+    to any of its fields (or anything built on them) calls it once. :func:`ablasim.measure_margin` returns one
+    from the exact path, so that a caller who wants only the minimum margin does not pay for the map (about ten
+    times the margin's own cost for a three-probe union). Pickling computes the map and stores a plain one."""
+
+    def __init__(self, compute):  # the dataclass __init__ is not called: the fields arrive on first use
+        object.__setattr__(self, "_compute", compute)
+
+    def __getattr__(self, name):  # only called for attributes not set yet
+        if name.startswith("__") or name == "_compute":
+            raise AttributeError(name)
+        done = self._compute()
+        for f in ("points_mm", "margins_mm", "area_mm2", "included", "faces"):
+            object.__setattr__(self, f, getattr(done, f))
+        object.__setattr__(self, "_compute", None)
+        return object.__getattribute__(self, name)
+
+    def __reduce__(self):
+        return (MarginMap, (self.points_mm, self.margins_mm, self.area_mm2, self.included, self.faces))
+
+
 @dataclass(frozen=True, eq=False)
 class MarginResult:
     """What :func:`ablasim.measure_margin` found.
@@ -109,7 +131,8 @@ class MarginResult:
     feature : where the minimum lies: ``"surface"``, ``"crease"`` or ``"triple-point"`` (covered case),
         ``"protrusion"``, ``"ridge"`` or ``"interior"`` (uncovered case), ``"voxel"``; the mesh method:
         ``"surface"``, ``"interior"`` or ``"exclusion-edge"``.
-    margin_map : :class:`MarginMap` on the tumour surface (None when not requested: ``map_resolution_mm=None``).
+    margin_map : :class:`MarginMap` on the tumour surface (None when not requested: ``map_resolution_mm=None``);
+        the exact path computes it when it is first used (:class:`DeferredMarginMap`).
     excluded_area_fraction : fraction of the tumour surface left out by capsule exclusion.
     warnings : what the caller should know about this measurement (e.g. a tumour lying outside the organ whose
         capsule is excluded).
