@@ -3,8 +3,8 @@
 * "three-probe margin, 0.5 mm, 256^3": examples/three_probes.toml (three IceRod ice balls, 20 x 18 x 22 mm lesion).
   Baseline: a naive voxel pipeline (numpy rasterisation of the full grid, scipy EDT). Contenders: a QAM-style
   pipeline (benchmarks/qam_baseline.py: EDT from the zone's border voxels read at the tumour's border voxels, on a
-  crop around the tumour), the edt voxel path, and the exact path: its default call (the 1 mm surface map is computed when first used), the
-  same with the map used, and without a map.
+  crop around the tumour), the edt voxel path, and the exact path: its default call (the 1 mm surface map is
+  computed when first used), the same with the map used, and without a map.
   Reference value: the exact path (tests/test_margin_exact.py checks it against the brute-force reference to its
   error bound + 1e-9 mm on this geometry family). Errors are (method - reference).
 * "QAM-like spheres, 100^3 at 1 mm": 18 cases, tumour radius 6, 10 or 14 mm against a zone sphere concentric

@@ -125,8 +125,8 @@ def exact_margin(
 ) -> MarginResult:
     """``map_resolution_mm=None`` skips the surface map (the margin and coverage are unchanged; cohorts use it);
     otherwise the map is computed when it is first used (:class:`DeferredMarginMap`), except with capsule
-    exclusion, which needs it at once (at 1 mm when ``map_resolution_mm`` is None). ``coverage_polar`` sets the ray grid of the
-    coverage integral (``coverage_polar x 2 coverage_polar`` directions)."""
+    exclusion, which needs it at once (at 1 mm when ``map_resolution_mm`` is None). ``coverage_polar`` sets the
+    ray grid of the coverage integral (``coverage_polar x 2 coverage_polar`` directions)."""
     if map_resolution_mm is None and exclusion is not None:
         map_resolution_mm = 1.0
     pk = _Pack(tumor, zones)
