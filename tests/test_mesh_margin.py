@@ -98,11 +98,10 @@ def test_qam_suite_worst_error_and_bound(suite):
     assert np.all(np.abs(errors) <= bounds), name
 
 
-def test_qam_suite_mean_error(suite, request):
+def test_qam_suite_mean_error(suite):
     name, errors, _ = suite
-    if name == "0.7x0.7x2.5mm":  # measured 0.103 mm (docs/images.md): the target is not met on 2.5 mm slices
-        request.applymarker(pytest.mark.xfail(strict=True, reason="mean error 0.103 mm on 2.5 mm slices"))
-    # issue 14 acceptance: mean absolute error over the suite at most 0.10 mm
+    # issue 14 acceptance: mean absolute error over the suite at most 0.10 mm (measured 0.069, 0.031 and 0.0994 mm
+    # on the three grids: docs/images.md)
     assert np.abs(errors).mean() <= 0.10, name
 
 

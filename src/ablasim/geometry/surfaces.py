@@ -245,7 +245,9 @@ def mesh_mask(mask: Mask, lo, hi, sigma: float, correct_shrinkage: bool, name: s
     sigma_mm = smoothing_mm(spacing, sigma)
     if spacing.max() > ANISOTROPY_LIMIT * spacing.min():
         Grid(vol.shape, spacing).check_fits(40 * float(spacing.max() / spacing.min()), f"the refinement of {name}")
-        pv, factor, work = thick_slice_partial_volume(vol, spacing, ANISOTROPY_LIMIT)
+        pv, factor, work = thick_slice_partial_volume(
+            vol, spacing, ANISOTROPY_LIMIT, max(sigma_mm, 0.5 * float(spacing.min()))
+        )
     else:
         pv, factor, work = partial_volume(vol, spacing, max(sigma_mm, 0.5 * float(spacing.min()))), np.ones(3), spacing
     # room for the 0.5 level of the smoothed volume, which may lie outside the mask where it is concave (the
