@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._kernels.slices import fill_columns, inplane_signed_distance, neighbour_areas
+from ._kernels.slices import chord_runs, fill_columns, inplane_signed_distance, neighbour_areas
 
 
 def column_partial_volume(vol: np.ndarray, spacing, axis: int, fine_mm: float | None = None):
@@ -69,20 +69,13 @@ def chord_partial_volume(vol: np.ndarray, spacing, normal: int, axis: int) -> np
     nothing is shared between slices): a row along ``axis`` leaves the section between two pixels where the chords
     along the third axis say, the squared chord length following a quadratic through three rows (exact for every
     ellipse, as the areas of an ellipsoid's sections are along a column)."""
-    from scipy import ndimage
-
     other = 3 - normal - axis
     perm = (normal, other, axis)
     v = np.ascontiguousarray(np.transpose(np.asarray(vol, dtype=np.bool_), perm))
     h = float(spacing[other])
-    d_first = np.empty((v.shape[2], v.shape[0], v.shape[1]))
-    # distances along the chords only: the slices are 1e6 mm apart for the distance transform
-    inplane_signed_distance(np.ascontiguousarray(np.transpose(v, (2, 0, 1))), 1e6, h, d_first)
-    d = np.ascontiguousarray(np.transpose(d_first, (1, 2, 0)))
-    chords = np.zeros((3, 3, 3), dtype=bool)
-    chords[1, :, 1] = True
-    lab, n = ndimage.label(v, structure=chords)
-    lab = lab.astype(np.int64)
+    d = np.empty(v.shape)
+    lab = np.empty(v.shape, dtype=np.int64)
+    n = chord_runs(v, h, d, lab)
     length = np.bincount(lab.ravel(), minlength=n + 1).astype(np.float64) * h
     sq = length * length
     sq[0] = 0.0

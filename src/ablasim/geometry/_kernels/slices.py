@@ -262,6 +262,41 @@ def inplane_signed_distance(vol, sx, sy, out):
 
 
 @kernel
+def chord_runs(vol, h, d, lab):
+    """Runs (chords) of ``vol`` along its second axis, for :func:`fill_columns` along the third: ``lab`` numbers
+    the runs of set voxels from 1 (0 outside), ``d`` is the signed distance along the run's axis (pixel ``h``) from
+    each centre to the nearest centre of the other label less half a pixel (> 0 inside; 1e7 when the row holds one
+    label only). Returns the number of runs."""
+    ni, nj, nk = vol.shape
+    n = 0
+    for i in range(ni):
+        for k in range(nk):
+            last = -1
+            for j in range(nj):
+                if vol[i, j, k]:
+                    if j == 0 or not vol[i, j - 1, k]:
+                        n += 1
+                    lab[i, j, k] = n
+                else:
+                    lab[i, j, k] = 0
+                if j > 0 and vol[i, j, k] != vol[i, j - 1, k]:
+                    last = j - 1
+                d[i, j, k] = (j - last) * h if last >= 0 else 1e7
+            last = -1
+            for j in range(nj - 1, -1, -1):
+                if j < nj - 1 and vol[i, j, k] != vol[i, j + 1, k]:
+                    last = j + 1
+                if last >= 0:
+                    d[i, j, k] = min(d[i, j, k], (last - j) * h)
+            for j in range(nj):
+                if d[i, j, k] < 1e7:
+                    d[i, j, k] -= 0.5 * h
+                if not vol[i, j, k]:
+                    d[i, j, k] = -d[i, j, k]
+    return n
+
+
+@kernel
 def _reach(first, second, nlab, area):
     """Per label: the summed area of the labels one and two steps away along the (unique, sorted by ``first``)
     pairs ``first[i] -> second[i]``."""
