@@ -111,7 +111,7 @@ def thick_slice_partial_volume(vol: np.ndarray, spacing, limit: float, sigma_mm:
         pv, f = column_partial_volume(out, sp, axis, fine_mm=fine)
         factor *= f
         sp = sp / f
-    if len(thick) == 1:
+    if len(thick) == 1 and pv is not None:
         axis = thick[0]
         planes = (slice(None),) * axis + (slice(0, None, round(float(factor[axis]))),)  # the acquired slices
         g = gaussian_filter(pv, sigma_mm / sp, mode="constant", cval=0.0, truncate=2.0)
