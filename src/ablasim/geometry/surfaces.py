@@ -10,7 +10,8 @@ Surfaces from binary masks (:func:`surface_from_mask`), in three steps:
    partial volumes are averaged with the squared components of the surface normal as weights; on a grid whose
    coarsest spacing exceeds twice the finest, the thick axis is refined the same way (by the smallest whole factor
    that brings it within twice the finest), so that thick slices are joined by a smooth surface and caps do not
-   stop at the last slice.
+   stop at the last slice, and the acquired slices are resolved in-plane by the 2-D form of the same construction
+   (squared chord lengths quadratic across rows, exact for ellipses), weighted in by the normal's components.
 2. **Smoothing.** The partial volume is smoothed by a Gaussian of ``smoothing_voxels`` (default 1.5) voxels of the
    working grid (the cube root of its voxel volume), and its 0.5 level extracted by marching cubes (Lewiner's
    variant in scikit-image).
