@@ -4,7 +4,9 @@ For every case of tests/reference/mask_suite.py, each round runs the three metho
 round to round: the QAM-style baseline (border-voxel EDT, cropped), the mesh method (the default for masks) and the
 edt voxel path. Per case and method it keeps the shortest wall-clock and CPU time over the rounds and the error
 against the analytic truth; per grid it prints the mean and worst absolute error, the bias, the median time over
-the 18 cases, and the median over the cases of each method's time divided by the baseline's. The load average of
+the 18 cases, and the smallest, median and largest over the cases of each method's time divided by the
+baseline's (wall-clock and CPU). ``--profile``: the mesh method's CPU time per stage and case; ``--surfaces``: the
+surface errors of the reconstruction on spheres and ellipsoids. The load average of
 the machine is printed before and after: on a shared machine the wall-clock times grow with it, the CPU times much
 less, and the interleaving keeps the comparison fair.
 """
@@ -70,15 +72,83 @@ def run_grid(name: str, rounds: int, out=print) -> dict:
 
 def summary(name: str, res: dict) -> list[str]:
     base = np.asarray(res["qam-style"]["wall"])
+    base_cpu = np.asarray(res["qam-style"]["cpu"])
     rows = []
     for m in METHODS:
         err = np.asarray(res[m]["error"])
         wall, cpu = np.asarray(res[m]["wall"]), np.asarray(res[m]["cpu"])
+        ratio, ratio_cpu = wall / base, cpu / base_cpu
         rows.append(
             f"| {name} | {m} | {np.abs(err).mean():.3f} | {np.abs(err).max():.3f} | {err.mean():+.3f} | "
-            f"{np.median(wall) * 1e3:.1f} | {np.median(cpu) * 1e3:.1f} | {np.median(wall / base):.2f} |"
+            f"{np.median(wall) * 1e3:.1f} | {np.median(cpu) * 1e3:.1f} | "
+            f"{ratio.min():.2f} / {np.median(ratio):.2f} / {ratio.max():.2f} | "
+            f"{ratio_cpu.min():.2f} / {np.median(ratio_cpu):.2f} / {ratio_cpu.max():.2f} |"
         )
     return rows
+
+
+STAGES = ("tumour surface", "zone surface", "organ surface", "distances", "voxel centres", "other")
+
+
+def profile_grid(name: str, repeats: int = 5, out=print) -> None:
+    """Where the mesh method's time goes, per case of the suite on grid ``name``: the surfaces (partial volume,
+    smoothing, marching cubes, shrinkage correction), the exact distances (hierarchy, normals, queries: the first
+    query of a mesh builds its hierarchy), the tumour voxel centres (coverage, its error, interior candidates) and
+    the rest (validation, candidates, the result). CPU time per stage, the shortest of ``repeats`` runs."""
+    from ablasim.geometry import surfaces
+    from ablasim.metrics import mesh
+
+    spent = dict.fromkeys(STAGES, 0.0)
+    depth = [0]  # a timed call inside another counts for the outer one only
+
+    def timed(func, stage):
+        def run(*args, **kwargs):
+            key = stage(args) if callable(stage) else stage
+            t0 = time.process_time()
+            depth[0] += 1
+            try:
+                return func(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                if depth[0] == 0:
+                    spent[key] += time.process_time() - t0
+
+        return run
+
+    surface_of = {"tumor": "tumour surface", "zone": "zone surface", "exclude.organ": "organ surface"}
+    patches = [
+        (mesh, "mesh_mask", timed(mesh.mesh_mask, lambda a: surface_of.get(a[5], "zone surface"))),
+        (mesh, "_interior_candidates", timed(mesh._interior_candidates, "voxel centres")),
+        (mesh, "_lookup", timed(mesh._lookup, "voxel centres")),
+        (mesh, "_zone_box", timed(mesh._zone_box, "voxel centres")),
+    ]
+    for method in ("signed_distance", "distance", "level_crossings"):
+        patches.append((surfaces.SurfaceMesh, method, timed(getattr(surfaces.SurfaceMesh, method), "distances")))
+    saved = [(owner, attr, getattr(owner, attr)) for owner, attr, _ in patches]
+    grid = GRIDS[name]
+    out(f"| case | {' | '.join(STAGES)} | total (ms CPU) |")
+    out("|---|" + "---|" * (len(STAGES) + 1))
+    try:
+        for owner, attr, func in patches:
+            setattr(owner, attr, func)
+        for case in CASES:
+            run = _runners(case, grid)["mesh"]
+            run()
+            best = None
+            for _ in range(repeats):
+                for key in spent:
+                    spent[key] = 0.0
+                t0 = time.process_time()
+                run()
+                total = time.process_time() - t0
+                spent["other"] = total - sum(v for k, v in spent.items() if k != "other")
+                if best is None or total < best[0]:
+                    best = (total, dict(spent))
+            cells = " | ".join(f"{best[1][k] * 1e3:.1f}" for k in STAGES)
+            out(f"| {case.name} | {cells} | {best[0] * 1e3:.1f} |")
+    finally:
+        for owner, attr, func in saved:
+            setattr(owner, attr, func)
 
 
 def surface_errors(name: str) -> list[str]:
@@ -110,7 +180,15 @@ def main(argv=None) -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--grids", nargs="*", default=list(GRIDS), choices=list(GRIDS))
     parser.add_argument("--surfaces", action="store_true", help="surface errors on spheres and ellipsoids instead")
+    parser.add_argument("--profile", action="store_true", help="the mesh method's CPU time per stage and case instead")
     args = parser.parse_args(argv)
+    if args.profile:
+        print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()}")
+        for name in args.grids:
+            print(f"\n{name}")
+            profile_grid(name)
+        print(f"load average {os.getloadavg()}")
+        return
     if args.surfaces:
         print("| grid | shapes | bias (mm) | RMS (mm) | mean largest (mm) | worst (mm) |\n|---|---|---|---|---|---|")
         for name in args.grids:
@@ -119,8 +197,8 @@ def main(argv=None) -> None:
     print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()}")
     table = [
         "| grid | method | mean abs error (mm) | worst (mm) | bias (mm) | median wall (ms) | median CPU (ms) | "
-        "median per-case wall ratio to QAM-style |",
-        "|---|---|---|---|---|---|---|---|",
+        "per-case wall ratio to QAM-style, min / median / max | per-case CPU ratio, min / median / max |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name in args.grids:
         table += summary(name, run_grid(name, args.rounds))

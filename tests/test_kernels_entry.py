@@ -15,6 +15,8 @@ from ablasim._jit import InternalKernel
 from ablasim.geometry._kernels import ellipsoid
 
 SKIP = ("__main__",)  # running it would start the command line
+# functions that name an internal kernel without calling it: they compile it by explicit signature (.compile)
+COMPILES = {"ablasim.metrics._warm.compile_shared"}
 
 
 def _modules():
@@ -58,6 +60,7 @@ def test_no_python_code_calls_an_internal_kernel():
         f"{func.__module__}.{func.__qualname__} -> {obj.py_func.__module__}.{obj.py_func.__name__}"
         for module in _modules()
         for func in _functions(module)
+        if f"{func.__module__}.{func.__qualname__}" not in COMPILES
         for obj in _referenced(func)
         if isinstance(obj, InternalKernel)
     )

@@ -98,11 +98,10 @@ def test_qam_suite_worst_error_and_bound(suite):
     assert np.all(np.abs(errors) <= bounds), name
 
 
-def test_qam_suite_mean_error(suite, request):
+def test_qam_suite_mean_error(suite):
     name, errors, _ = suite
-    if name == "0.7x0.7x2.5mm":  # measured 0.103 mm (docs/images.md): the target is not met on 2.5 mm slices
-        request.applymarker(pytest.mark.xfail(strict=True, reason="mean error 0.103 mm on 2.5 mm slices"))
-    # issue 14 acceptance: mean absolute error over the suite at most 0.10 mm
+    # issue 14 acceptance: mean absolute error over the suite at most 0.10 mm (measured 0.069, 0.031 and 0.0994 mm
+    # on the three grids: docs/images.md)
     assert np.abs(errors).mean() <= 0.10, name
 
 
@@ -161,3 +160,18 @@ def test_mesh_method_needs_a_mask():
 def test_empty_mesh_rejected():
     with pytest.raises(ValidationError, match="mesh.faces"):
         SurfaceMesh(np.zeros((3, 3)), np.zeros((0, 3), int))
+
+
+def test_zone_on_the_tumour_grid_reads_as_through_the_world():
+    # a zone on the tumour's own grid is read directly on the tumour's box; on a grid shifted by 1e-7 mm (not the
+    # same grid, every voxel centre still rounding to the same voxel) it is read through world coordinates: the
+    # coverage and its error must agree exactly, the margins to the shift
+    for name in ("protruding-5mm", "offset-x"):
+        case = next(c for c in CASES if c.name == name)
+        tm, zm, _ = masks(case, GRIDS["1mm"])
+        g = zm.grid
+        moved = Grid(g.shape, g.spacing_mm, np.asarray(g.origin_mm) + 1e-7, g.direction)
+        a, b = measure_margin(tm, zm), measure_margin(tm, Mask(zm.array, moved))
+        assert (a.coverage, a.coverage_error) == (b.coverage, b.coverage_error)
+        assert abs(a.min_margin_mm - b.min_margin_mm) < 1e-5
+        assert a.coverage_error > 0

@@ -5,14 +5,15 @@
 two slices, and returns the fraction of each voxel (of a finer grid along that axis, when asked) lying inside.
 :func:`partial_volume` combines the three axes of a (near-)isotropic grid, each weighted by the square of the
 surface normal's component along it: a column crosses a surface most precisely where the surface faces along it,
-and the squares of a unit normal's components sum to one.
+and the squares of a unit normal's components sum to one. :func:`thick_slice_partial_volume` refines thick slices
+and resolves the acquired slices in-plane (:func:`chord_partial_volume`, the 2-D form of the same construction).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._kernels.slices import fill_columns, inplane_signed_distance, neighbour_areas
+from ._kernels.slices import chord_runs, fill_columns, inplane_signed_distance, neighbour_areas
 
 
 def column_partial_volume(vol: np.ndarray, spacing, axis: int, fine_mm: float | None = None):
@@ -41,7 +42,7 @@ def column_partial_volume(vol: np.ndarray, spacing, axis: int, fine_mm: float | 
     fine = np.arange(nf, dtype=np.float64) / f
     out = np.empty(v.shape[:2] + (nf,), dtype=np.float32)
     c_sphere = np.pi * float(spacing[axis]) ** 2  # a sphere's section area: A'' = -2 pi per mm2 of offset
-    fill_columns(v, d, lab, area, up, down, up2, down2, fine, c_sphere, h, out)
+    fill_columns(v, d, lab, area, up, down, up2, down2, fine, c_sphere, h, False, out)
     factor = np.ones(3)
     factor[axis] = f
     return np.moveaxis(out, -1, axis), factor
@@ -63,22 +64,62 @@ def partial_volume(vol: np.ndarray, spacing, sigma_mm: float) -> np.ndarray:
     return np.where(total > 0, out, (pvs[0] + pvs[1] + pvs[2]) / 3.0).astype(np.float32)
 
 
-def thick_slice_partial_volume(vol: np.ndarray, spacing, limit: float):
+def chord_partial_volume(vol: np.ndarray, spacing, normal: int, axis: int) -> np.ndarray:
+    """Partial volume of the boolean ``vol`` resolved along ``axis`` within each slice normal to ``normal`` (2-D:
+    nothing is shared between slices): a row along ``axis`` leaves the section between two pixels where the chords
+    along the third axis say, the squared chord length following a quadratic through three rows (exact for every
+    ellipse, as the areas of an ellipsoid's sections are along a column)."""
+    other = 3 - normal - axis
+    perm = (normal, other, axis)
+    v = np.ascontiguousarray(np.transpose(np.asarray(vol, dtype=np.bool_), perm))
+    h = float(spacing[other])
+    d = np.empty(v.shape)
+    lab = np.empty(v.shape, dtype=np.int64)
+    n = chord_runs(v, h, d, lab)
+    length = np.bincount(lab.ravel(), minlength=n + 1).astype(np.float64) * h
+    sq = length * length
+    sq[0] = 0.0
+    up, down, up2, down2 = neighbour_areas(lab, n + 1, sq)
+    out = np.empty(v.shape, dtype=np.float32)
+    c_circle = 4.0 * float(spacing[axis]) ** 2  # a circle's chords: (L^2)'' = -8 per mm2 of offset
+    fine = np.arange(v.shape[2], dtype=np.float64)
+    fill_columns(v, d, lab, sq, up, down, up2, down2, fine, c_circle, h, True, out)
+    return np.transpose(out, np.argsort(perm))
+
+
+def thick_slice_partial_volume(vol: np.ndarray, spacing, limit: float, sigma_mm: float):
     """Refine every axis whose spacing exceeds ``limit`` times the finest, by the smallest whole factor that brings
     it within that limit (thickest first; an earlier refinement is thresholded at one half before the next).
-    Returns the partial volume, the per-axis refinement factors and the refined spacing."""
+
+    With one thick axis (slices), the acquired slices are resolved in-plane as well: on their planes of the refined
+    grid the partial volume is the average of the refined one and the two in-plane :func:`chord_partial_volume`,
+    weighted by the squared components of the normal of the refined volume smoothed by ``sigma_mm`` (as
+    :func:`partial_volume` combines three axes). Returns the partial volume, the per-axis refinement factors and
+    the refined spacing."""
+    from scipy.ndimage import gaussian_filter
+
     sp = np.asarray(spacing, dtype=float).copy()
     h = float(sp.min())
     factor = np.ones(3)
     out = np.asarray(vol, dtype=np.bool_)
     pv = None
-    for axis in np.argsort(-sp):
-        if sp[axis] <= limit * h:
-            break
+    thick = [int(a) for a in np.argsort(-sp) if sp[a] > limit * h]
+    for axis in thick:
         if pv is not None:
             out = pv > 0.5
         fine = sp[axis] / np.ceil(sp[axis] / (limit * h))
-        pv, f = column_partial_volume(out, sp, int(axis), fine_mm=fine)
+        pv, f = column_partial_volume(out, sp, axis, fine_mm=fine)
         factor *= f
         sp = sp / f
+    if len(thick) == 1 and pv is not None:
+        axis = thick[0]
+        planes = (slice(None),) * axis + (slice(0, None, round(float(factor[axis]))),)  # the acquired slices
+        g = gaussian_filter(pv, sigma_mm / sp, mode="constant", cval=0.0, truncate=2.0)
+        w = [x[planes] ** 2 for x in np.gradient(g, *sp)]
+        num = w[axis] * pv[planes]
+        for a in range(3):
+            if a != axis:
+                num += w[a] * chord_partial_volume(vol, spacing, axis, a)
+        total = w[0] + w[1] + w[2]
+        pv[planes] = np.where(total > 0, num / np.where(total > 0, total, 1.0), pv[planes])
     return pv, factor, sp

@@ -10,7 +10,8 @@ Surfaces from binary masks (:func:`surface_from_mask`), in three steps:
    partial volumes are averaged with the squared components of the surface normal as weights; on a grid whose
    coarsest spacing exceeds twice the finest, the thick axis is refined the same way (by the smallest whole factor
    that brings it within twice the finest), so that thick slices are joined by a smooth surface and caps do not
-   stop at the last slice.
+   stop at the last slice, and the acquired slices are resolved in-plane by the 2-D form of the same construction
+   (squared chord lengths quadratic across rows, exact for ellipses), weighted in by the normal's components.
 2. **Smoothing.** The partial volume is smoothed by a Gaussian of ``smoothing_voxels`` (default 1.5) voxels of the
    working grid (the cube root of its voxel volume), and its 0.5 level extracted by marching cubes (Lewiner's
    variant in scikit-image).
@@ -245,7 +246,9 @@ def mesh_mask(mask: Mask, lo, hi, sigma: float, correct_shrinkage: bool, name: s
     sigma_mm = smoothing_mm(spacing, sigma)
     if spacing.max() > ANISOTROPY_LIMIT * spacing.min():
         Grid(vol.shape, spacing).check_fits(40 * float(spacing.max() / spacing.min()), f"the refinement of {name}")
-        pv, factor, work = thick_slice_partial_volume(vol, spacing, ANISOTROPY_LIMIT)
+        pv, factor, work = thick_slice_partial_volume(
+            vol, spacing, ANISOTROPY_LIMIT, max(sigma_mm, 0.5 * float(spacing.min()))
+        )
     else:
         pv, factor, work = partial_volume(vol, spacing, max(sigma_mm, 0.5 * float(spacing.min()))), np.ones(3), spacing
     # room for the 0.5 level of the smoothed volume, which may lie outside the mask where it is concave (the

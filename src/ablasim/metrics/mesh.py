@@ -93,9 +93,13 @@ def mesh_margin(
     lo, hi = t_lo, t_hi
     crop = tumor.array[tuple(slice(x, y) for x, y in zip(lo, hi))]
     centres = tumor.grid.index_to_world(np.argwhere(crop) + lo)
-    cov = inside(centres)
+    # a zone mask on the tumour's grid is read directly on the tumour's box (and one voxel around it), not through
+    # world coordinates: the same values, without rounding a coordinate per voxel
+    zbox = _zone_box(zone_mask, lo, hi) if zone_mask is not None and zone_mask.grid.same_as(tumor.grid) else None
+    cov = inside(centres) if zbox is None else zbox[1:-1, 1:-1, 1:-1][crop]
     if not cov.all():
-        keep, est = _interior_candidates(tumor, lo, crop, cov, inside)
+        zone_in = None if zbox is None else zbox[1:-1, 1:-1, 1:-1]
+        keep, est = _interior_candidates(tumor, lo, crop, cov, inside, zone_in)
         if organ_dist is not None and keep.any():
             keep[keep] = organ_dist(centres[keep]) > exclusion.distance_mm
         if keep.any() and est is not None:  # screen by the estimate (within a voxel diagonal of the distance)
@@ -125,11 +129,19 @@ def mesh_margin(
     coverage = float(np.count_nonzero(cov)) / len(centres)
     diag = max(float(np.linalg.norm(g.spacing_mm)) for g in grids)
     # coverage error: tumour voxels whose zone label could flip (a neighbour along a grid axis has the other label)
-    near = np.zeros(len(centres), dtype=bool)
-    axes = tumor.grid.direction * tumor.grid.spacing_mm[None, :]
-    for k in range(3):
-        for sign in (-1.0, 1.0):
-            near |= inside(centres + sign * axes[:, k]) != cov
+    if zbox is None:
+        near = np.zeros(len(centres), dtype=bool)
+        axes = tumor.grid.direction * tumor.grid.spacing_mm[None, :]
+        for k in range(3):
+            for sign in (-1.0, 1.0):
+                near |= inside(centres + sign * axes[:, k]) != cov
+    else:  # the six neighbours of each voxel of the box, read from the box one voxel larger
+        flip = np.zeros(crop.shape, dtype=bool)
+        for k in range(3):
+            for first in (0, 2):
+                sel = tuple(slice(first, first + n) if a == k else slice(1, 1 + n) for a, n in enumerate(crop.shape))
+                flip |= zbox[sel] != zbox[1:-1, 1:-1, 1:-1]
+        near = flip[crop]
     tvol = len(centres) * tumor.grid.voxel_volume_mm3
     areas = t_surf.vertex_areas_mm2()
     mmap = MarginMap(verts, margins, areas, included, t_surf.faces)
@@ -149,25 +161,34 @@ def mesh_margin(
     )
 
 
-def _interior_candidates(tumor: Mask, lo, crop, cov, inside):
+def _zone_box(zone: Mask, lo, hi) -> np.ndarray:
+    """The zone mask on the index box ``[lo - 1, hi + 1)`` of its grid (False beyond the grid)."""
+    lo1, hi1 = np.asarray(lo) - 1, np.asarray(hi) + 1
+    a, b = np.maximum(lo1, 0), np.minimum(hi1, zone.grid.shape)
+    out = np.zeros(tuple(hi1 - lo1), dtype=bool)
+    out[tuple(slice(x - y, z - y) for x, y, z in zip(a, lo1, b))] = zone.array[tuple(slice(x, z) for x, z in zip(a, b))]
+    return out
+
+
+def _interior_candidates(tumor: Mask, lo, crop, cov, inside, zone_in=None):
     """Tumour voxel centres (``crop`` of the tumour mask at index ``lo``, in ``np.argwhere`` order; ``cov``: inside
     the zone) outside the zone and deeper than a voxel diagonal inside the tumour (the distance to the nearest voxel
     outside it, less half a voxel); and for each centre the distance to the nearest zone voxel centre on the same
     crop, which lies within a voxel diagonal of the distance to the zone's surface (None when the crop holds no
-    zone voxel)."""
+    zone voxel). ``zone_in``: the zone on the crop when already known."""
     import edt
 
     grid = tumor.grid
     sp = tuple(float(x) for x in grid.spacing_mm)
-    depth = edt.edt(np.pad(crop, 1), anisotropy=sp, black_border=False)[1:-1, 1:-1, 1:-1] - 0.5 * min(sp)
+    depth = edt.edt(np.pad(crop, 1), anisotropy=sp, black_border=False, parallel=1)[1:-1, 1:-1, 1:-1] - 0.5 * min(sp)
     keep = ~cov & (depth[crop] >= grid.voxel_diagonal_mm)
     if not keep.any():
         return keep, None
-    box = grid.index_to_world(np.indices(crop.shape).reshape(3, -1).T + lo)
-    zone_in = inside(box).reshape(crop.shape)
+    if zone_in is None:
+        zone_in = inside(grid.index_to_world(np.indices(crop.shape).reshape(3, -1).T + lo)).reshape(crop.shape)
     if not zone_in.any():
         return keep, None
-    return keep, edt.edt(np.ascontiguousarray(~zone_in), anisotropy=sp, black_border=False)[crop]
+    return keep, edt.edt(np.ascontiguousarray(~zone_in), anisotropy=sp, black_border=False, parallel=1)[crop]
 
 
 def _zone_mesh(t_surf: SurfaceMesh, zone: Mask, smoothing_voxels: float, reach_mm: float):

@@ -44,17 +44,22 @@ def _smallest_root(b, c, q, tmax):
 
 
 @kernel
-def _cap_fit(a0, a1, a2, c_sphere, h):
+def _cap_fit(a0, a1, a2, c_sphere, h, chord):
     """Quadratic A(t) = a + b t + c t^2 through the areas a0, a1, a2 (mm2) at t = 0, -1, -2 (a2 <= 0: absent),
-    weighted by their counting variance, with the prior c ~ N(-c_sphere, c_sphere^2)."""
+    weighted by their counting variance, with the prior c ~ N(-c_sphere, c_sphere^2). ``chord``: the "areas" are
+    squared chord lengths L^2 of a 2-D section (each end of a chord off by up to half a pixel: var(L) = h^2 / 6,
+    var(L^2) = 4 L^2 h^2 / 6)."""
     mat = np.zeros((3, 3))
     rhs = np.zeros(3)
     n = 3 if a2 > 0.0 else 2
     for i in range(n):
         y = a0 if i == 0 else (a1 if i == 1 else a2)
         t = -float(i)
-        radius_px = math.sqrt(max(y, h * h) / math.pi) / h
-        var = (COUNT_SD * h * h) ** 2 * math.sqrt(radius_px)
+        if chord:
+            var = 4.0 * max(y, h * h) * h * h / 6.0
+        else:
+            radius_px = math.sqrt(max(y, h * h) / math.pi) / h
+            var = (COUNT_SD * h * h) ** 2 * math.sqrt(radius_px)
         x0, x1, x2 = 1.0, t, t * t
         xs = (x0, x1, x2)
         for p in range(3):
@@ -68,7 +73,7 @@ def _cap_fit(a0, a1, a2, c_sphere, h):
 
 
 @kernel
-def _crossing(da, db, a_prev2, a_prev, a0, a_next, depth_max, c_sphere, h):
+def _crossing(da, db, a_prev2, a_prev, a0, a_next, depth_max, c_sphere, h, chord):
     """Fraction of the gap from slice a (inside, in-plane depth da > 0) towards slice b (outside, db < 0) where
     the column leaves the shape. a0: area of its component on slice a; a_next: area of what overlaps that component
     on slice b (0: nothing, a cap); a_prev, a_prev2: on the one and two slices before a (0: none)."""
@@ -86,7 +91,7 @@ def _crossing(da, db, a_prev2, a_prev, a0, a_next, depth_max, c_sphere, h):
         return t if t >= 0.0 else w
     if a_prev <= 0.0:
         return 0.5  # a section on one slice only: nothing tells where the cap lies within the gap
-    a, b, c = _cap_fit(a0, a_prev, a_prev2, c_sphere, h)
+    a, b, c = _cap_fit(a0, a_prev, a_prev2, c_sphere, h, chord)
     if b >= 0.0 or a <= 0.0:
         return 0.5  # the sections do not shrink towards the cap
     keep = max(0.0, 1.0 - da / depth_max)
@@ -97,12 +102,13 @@ def _crossing(da, db, a_prev2, a_prev, a0, a_next, depth_max, c_sphere, h):
 
 
 @kernel(entry=True)
-def fill_columns(inside, d, lab, area, up, down, up2, down2, fine, c_sphere, h, out):
+def fill_columns(inside, d, lab, area, up, down, up2, down2, fine, c_sphere, h, chord, out):
     """Partial volume along the last axis at the fine positions ``fine`` (slice-index units): the fraction of each
     fine voxel's extent that lies inside the column (crossings from :func:`_crossing`).
 
     ``lab``: in-plane component labels; per label: ``area`` (mm2), ``up``/``down`` (area of the components that
-    overlap it on the next/previous slice), ``up2``/``down2`` (two slices away)."""
+    overlap it on the next/previous slice), ``up2``/``down2`` (two slices away). ``chord``: the components are
+    chords of 2-D sections and their "areas" squared lengths (:func:`_cap_fit`)."""
     nx, ny, nz = inside.shape
     nlab = area.shape[0]
     depth = np.zeros(nlab)
@@ -133,12 +139,12 @@ def fill_columns(inside, d, lab, area, up, down, up2, down2, fine, c_sphere, h, 
                 if ia and not ib:
                     lb = lab[i, j, k]
                     cross[k] = _crossing(
-                        d[i, j, k], d[i, j, k + 1], down2[lb], down[lb], area[lb], up[lb], depth[lb], c_sphere, h
+                        d[i, j, k], d[i, j, k + 1], down2[lb], down[lb], area[lb], up[lb], depth[lb], c_sphere, h, chord
                     )
                 elif ib and not ia:
                     lb = lab[i, j, k + 1]
                     cross[k] = 1.0 - _crossing(
-                        d[i, j, k + 1], d[i, j, k], up2[lb], up[lb], area[lb], down[lb], depth[lb], c_sphere, h
+                        d[i, j, k + 1], d[i, j, k], up2[lb], up[lb], area[lb], down[lb], depth[lb], c_sphere, h, chord
                     )
             for f in range(nf):
                 lo = fine[f] - half
@@ -253,6 +259,41 @@ def inplane_signed_distance(vol, sx, sy, out):
                     if vol[k, i, j] == label:
                         d = math.sqrt(g[i]) - half if g[i] < np.inf else 1e7
                         out[k, i, j] = d if label else -d
+
+
+@kernel(entry=True)
+def chord_runs(vol, h, d, lab):
+    """Runs (chords) of ``vol`` along its second axis, for :func:`fill_columns` along the third: ``lab`` numbers
+    the runs of set voxels from 1 (0 outside), ``d`` is the signed distance along the run's axis (pixel ``h``) from
+    each centre to the nearest centre of the other label less half a pixel (> 0 inside; 1e7 when the row holds one
+    label only). Returns the number of runs."""
+    ni, nj, nk = vol.shape
+    n = 0
+    for i in range(ni):
+        for k in range(nk):
+            last = -1
+            for j in range(nj):
+                if vol[i, j, k]:
+                    if j == 0 or not vol[i, j - 1, k]:
+                        n += 1
+                    lab[i, j, k] = n
+                else:
+                    lab[i, j, k] = 0
+                if j > 0 and vol[i, j, k] != vol[i, j - 1, k]:
+                    last = j - 1
+                d[i, j, k] = (j - last) * h if last >= 0 else 1e7
+            last = -1
+            for j in range(nj - 1, -1, -1):
+                if j < nj - 1 and vol[i, j, k] != vol[i, j + 1, k]:
+                    last = j + 1
+                if last >= 0:
+                    d[i, j, k] = min(d[i, j, k], (last - j) * h)
+            for j in range(nj):
+                if d[i, j, k] < 1e7:
+                    d[i, j, k] -= 0.5 * h
+                if not vol[i, j, k]:
+                    d[i, j, k] = -d[i, j, k]
+    return n
 
 
 @kernel

@@ -314,6 +314,19 @@ def _query(px, py, pz, verts, faces, tree, best2, q, bq):
     return best2, bf, bfeat
 
 
+@kernel
+def _warm_bound(px, py, pz, i, bq):
+    """A squared bound for the first search of point i: the distance to the previous point's closest mesh point
+    ``bq`` (a point of the mesh, so no farther than the nearest one; enlarged by a relative 1e-9 so that the search,
+    which keeps only triangles strictly nearer than its bound, still finds the nearest); inf for the first point.
+    Successive points (marching-cubes vertices, voxel centres) are neighbours, so the bound is nearly tight and the
+    search prunes from its first node."""
+    if i == 0:
+        return np.inf
+    dx, dy, dz = px - bq[0], py - bq[1], pz - bq[2]
+    return (dx * dx + dy * dy + dz * dz) * (1.0 + 1e-9) + 1e-18
+
+
 @kernel(entry=True)
 def signed_distances(points, verts, faces, tree, face_n, vert_n, edge_n, out_dist, out_closest):
     """Signed distance (> 0 outside) from each point to the mesh, and the closest mesh point."""
@@ -321,7 +334,9 @@ def signed_distances(points, verts, faces, tree, face_n, vert_n, edge_n, out_dis
     bq = np.empty(3)
     for i in range(points.shape[0]):
         px, py, pz = points[i, 0], points[i, 1], points[i, 2]
-        best2, bf, bfeat = _query(px, py, pz, verts, faces, tree, np.inf, q, bq)
+        best2, bf, bfeat = _query(px, py, pz, verts, faces, tree, _warm_bound(px, py, pz, i, bq), q, bq)
+        if bf < 0:  # nothing strictly within the bound (rounding): search unbounded
+            best2, bf, bfeat = _query(px, py, pz, verts, faces, tree, np.inf, q, bq)
         if bfeat == 0:
             nx, ny, nz = face_n[bf, 0], face_n[bf, 1], face_n[bf, 2]
         elif bfeat <= 3:
@@ -342,7 +357,10 @@ def unsigned_distances(points, verts, faces, tree, out_dist):
     q = np.empty(4)
     bq = np.empty(3)
     for i in range(points.shape[0]):
-        best2, _, _ = _query(points[i, 0], points[i, 1], points[i, 2], verts, faces, tree, np.inf, q, bq)
+        px, py, pz = points[i, 0], points[i, 1], points[i, 2]
+        best2, bf, _ = _query(px, py, pz, verts, faces, tree, _warm_bound(px, py, pz, i, bq), q, bq)
+        if bf < 0:
+            best2, _, _ = _query(px, py, pz, verts, faces, tree, np.inf, q, bq)
         out_dist[i] = math.sqrt(best2)
 
 
