@@ -31,7 +31,7 @@ def test_a_first_run_says_so_and_compiles_the_map_elsewhere(monkeypatch):
     assert fr.prepare(SimpleNamespace(command="run", samples=None), stream=out) is True
     assert out.getvalue() == fr.NOTICE + "\n"
     assert [g for g, _ in started] == [["map"]]
-    assert "compile_groups(['map'])" in started[0][1]
+    assert started[0][1] == "from ablasim.metrics._warm import compile_groups; compile_groups(['map'])"
     assert here == ["exact", ("awaited", "map")]  # this process compiles the margin search, then waits for the map
 
 

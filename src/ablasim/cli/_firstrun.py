@@ -68,8 +68,8 @@ def prepare(args, stream=None) -> bool:
     print(NOTICE, file=stream or sys.stderr, flush=True)
     background = [g for g in there if g in missing]
     if background:
-        _jit.compile_in_background(
-            background, f"from ablasim.cli._firstrun import compile_groups; compile_groups({background!r})"
+        _jit.compile_in_background(  # metrics groups only: the child imports just ablasim.metrics._warm
+            background, f"from ablasim.metrics._warm import compile_groups; compile_groups({background!r})"
         )
     if wait:
         compile_groups([g for g in here if g in missing], report=False)

@@ -16,7 +16,7 @@ from ._map_kernels import margin_map
 from ._uncovered import uncovered_search
 from .coverage import _coverage_kernel
 
-__all__ = ["GROUPS", "compile_group", "compile_shared", "entry_points"]
+__all__ = ["GROUPS", "compile_group", "compile_groups", "compile_shared", "entry_points"]
 
 GROUPS = ("exact", "map", "uncovered", "interior")
 
@@ -65,3 +65,13 @@ def compile_group(group: str) -> None:
         emin, emax = pk.ze.min(axis=1), pk.ze.max(axis=1)
         exact.interior_search(pk.tc, pk.tr, pk.te, pk.zc, pk.zr, pk.ze, emin, emax, 1.0, 0.0, io)
         exact._coverage(pk, 16)
+
+
+def compile_groups(groups, report: bool = True) -> None:
+    """Compile each group in turn; with ``report``, print its name when done (a parent process compiling in the
+    background waits on these lines). A background process imports only this module (``import ablasim`` is
+    cheap), so that it starts compiling as early as possible."""
+    for g in groups:
+        compile_group(g)
+        if report:
+            print(g, flush=True)
