@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(VENV)/bin/ablasim run examples/three_probes.toml --json out/three_probes.json
-	$(PY) -m ablasim.cli._firstrun  # compile the remaining numerical kernels too: later first runs start warm
+	$(PY) -c "from ablasim.cli._firstrun import compile_all; compile_all()"  # the other kernels too: later first runs start warm
 
 test: $(STAMP)
 	$(PY) -m pytest tests src/ablasim benchmarks --benchmark-disable -q

@@ -80,5 +80,7 @@ def prepare(args, stream=None) -> bool:
 
 ALL_GROUPS = ("exact", "map", "uncovered", "interior", "cases")
 
-if __name__ == "__main__":  # ``python -m ablasim.cli._firstrun``: compile every group now (make demo does)
+
+def compile_all() -> None:
+    """Compile every group now (``make demo`` does, so that later first runs start warm)."""
     compile_groups(list(ALL_GROUPS), report=False)
