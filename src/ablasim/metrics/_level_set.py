@@ -4,8 +4,9 @@ For a convex tumour T inside the zone, every zone-boundary point q lies on the o
 tumour point, at distance ``sd_T(q)`` along it; so the margin (the distance from T to the zone boundary) is the
 minimum over tumour-surface points p of ``t(p)``, the distance along p's outward normal to where the ray first
 leaves the zone. Each ray starts where it leaves the union of the single-probe isotherm ellipsoids (the merged zone
-contains that union) and steps outward by safeguarded Newton on the field until it leaves the zone, then the
-crossing is refined by the Illinois method. The exit points are points of the level set (to 1e-10 mm); the margin
+contains that union) and steps outward by Newton steps on the field (at most ``MAX_STEP`` long) until Newton
+converges from inside or a step leaves the zone, whose crossing is then refined by Newton safeguarded by the
+bracket. The exit points are points of the level set (to 1e-10 mm); the margin
 map takes, at each tumour vertex, the nearest of its own exit point and those of the vertices around it (every
 value is attained by a level-set point: never below the true distance). The best candidates are refined by
 projected gradient descent on the level set.
@@ -66,10 +67,16 @@ def _exit(p0, p1, p2, n0, n1, n2, t0, fp, level, uw, t_max):
     if g > 0.0:
         return t, False
     dg = a0 * n0 + a1 * n1 + a2 * n2
+    prev = np.inf
     while t < t_max:
         step = MAX_STEP if dg <= 0.0 else min(-g / dg, MAX_STEP)  # Newton, capped
         if step < 1e-11:
             return t, True  # Newton converged from inside: the crossing, to the last step
+        if step < 1e-3 and step < prev and step * step * step < 1e-11 * prev * prev:
+            # converging quadratically (error after a step ~ C step^2, C ~ step / prev^2): after this step the
+            # crossing is predicted within step^3 / prev^2 < 1e-11 mm, as the evaluation it saves would confirm
+            return t + step, True
+        prev = step
         tn = t + step
         gn, a0, a1, a2 = field_warm(p0 + tn * n0, p1 + tn * n1, p2 + tn * n2, fp, uw)
         gn -= level
