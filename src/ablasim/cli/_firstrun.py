@@ -2,8 +2,11 @@
 
 numba compiles on first use and caches the result (``NUMBA_CACHE_DIR``); a first run therefore spends most of its
 time compiling. The command line calls :func:`prepare` once, before a command runs: when a kernel the command needs
-is not cached yet it prints one line on stderr and starts compiling the independent kernel groups in a background
-process (this process compiles the others as it reaches them). ``make demo`` leaves the cache warm.
+is not cached yet it prints one line on stderr, starts compiling some kernel groups in a background process (which
+imports only :mod:`ablasim.metrics._warm`), compiles the others itself and waits for the background ones, so that
+the command then loads every kernel from the cache. The groups are split so that the two processes take about as
+long and never compile the same kernel (``metrics._warm.compile_shared``). ``make demo`` leaves the cache warm
+(:func:`compile_all`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from .. import _jit
 from ..metrics._warm import compile_group, entry_points
 from ..workflows.cohorts import cases
 
-__all__ = ["NOTICE", "prepare"]
+__all__ = ["NOTICE", "compile_all", "prepare"]
 
 NOTICE = "ablasim: compiling numerical kernels, first run only (cached for later runs) ..."
 
