@@ -88,17 +88,8 @@ def test_edt_voxel_path(benchmark, case):
     assert 0.0 <= res.min_margin_mm - ref <= res.error_bound_mm
 
 
-def test_exact_path(benchmark, case):
-    tumor, zones, _grid, ref = case
-    res = benchmark.pedantic(measure_margin, args=(tumor, zones), rounds=50, iterations=1, warmup_rounds=2)
-    record(
-        benchmark,
-        GROUP,
-        "ablasim exact path (default: 1 mm map computed when first used)",
-        error_mm=res.min_margin_mm - ref,
-        error_bound_mm=res.error_bound_mm,
-    )
-    assert res.min_margin_mm == ref
+def _default(tumor, zones):
+    return measure_margin(tumor, zones)
 
 
 def _with_map(tumor, zones):
@@ -107,36 +98,23 @@ def _with_map(tumor, zones):
     return res
 
 
-def test_exact_path_with_map_used(benchmark, case):
-    tumor, zones, _grid, ref = case
-    res = benchmark.pedantic(_with_map, args=(tumor, zones), rounds=50, iterations=1, warmup_rounds=2)
-    record(
-        benchmark,
-        GROUP,
-        "ablasim exact path, 1 mm map used",
-        error_mm=res.min_margin_mm - ref,
-        error_bound_mm=res.error_bound_mm,
-    )
-    assert res.min_margin_mm == ref
+def _without_map(tumor, zones):
+    return measure_margin(tumor, zones, map_resolution_mm=None)
 
 
-def test_exact_path_without_map(benchmark, case):
+@pytest.mark.parametrize(
+    "name, call",
+    [
+        ("ablasim exact path (default: 1 mm map computed when first used)", _default),
+        ("ablasim exact path, 1 mm map used", _with_map),
+        ("ablasim exact path (no map)", _without_map),
+    ],
+    ids=["default", "map-used", "no-map"],
+)
+def test_exact_path(benchmark, case, name, call):
     tumor, zones, _grid, ref = case
-    res = benchmark.pedantic(
-        measure_margin,
-        args=(tumor, zones),
-        kwargs=dict(map_resolution_mm=None),
-        rounds=50,
-        iterations=1,
-        warmup_rounds=2,
-    )
-    record(
-        benchmark,
-        GROUP,
-        "ablasim exact path (no map)",
-        error_mm=res.min_margin_mm - ref,
-        error_bound_mm=res.error_bound_mm,
-    )
+    res = benchmark.pedantic(call, args=(tumor, zones), rounds=50, iterations=1, warmup_rounds=2)
+    record(benchmark, GROUP, name, error_mm=res.min_margin_mm - ref, error_bound_mm=res.error_bound_mm)
     assert res.min_margin_mm == ref
 
 

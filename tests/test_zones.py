@@ -162,7 +162,7 @@ def test_a_symmetric_layout_converges_on_every_basin():
     coarse = measure_margin(tumor, field, resolution_mm=1.0, map_resolution_mm=20.0)
     fine = measure_margin(tumor, field, resolution_mm=0.5, map_resolution_mm=1.0)
     assert coarse.error_bound_mm == fine.error_bound_mm == 1e-9
-    assert coarse.min_margin_mm == pytest.approx(fine.min_margin_mm, abs=2e-9)
+    assert coarse.min_margin_mm == pytest.approx(fine.min_margin_mm, abs=2e-9)  # the two bounds added
     # the marching-cubes route, independent of the rays, agrees within its own bound
     ref = isosurface_margin(tumor, field, resolution_mm=0.5, map_resolution_mm=1.0)
     assert abs(ref.min_margin_mm - fine.min_margin_mm) <= ref.error_bound_mm

@@ -14,7 +14,8 @@ from __future__ import annotations
 import sys
 
 from .. import _jit
-from ..metrics._warm import compile_group, entry_points
+from ..metrics import _warm
+from ..metrics._warm import entry_points
 from ..workflows.cohorts import cases
 
 __all__ = ["NOTICE", "compile_all", "prepare"]
@@ -46,10 +47,10 @@ def compile_groups(groups, report: bool = True) -> None:
     """Compile each group in turn; with ``report``, print its name when done (a parent process waits on these
     lines)."""
     for g in groups:
-        if g == "cases":
-            cases._warm()
-        else:
-            compile_group(g)
+        if g != "cases":
+            _warm.compile_groups([g], report)
+            continue
+        cases._warm()
         if report:
             print(g, flush=True)
 
