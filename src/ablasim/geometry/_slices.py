@@ -1,5 +1,5 @@
 """Partial volumes of binary masks from shape-based interpolation between slices (kernels in
-``_kernels/slices.py``).
+``_kernels/slices.py``; the sections of each slice, their labels and in-plane distances, in ``_kernels/sections.py``).
 
 :func:`column_partial_volume` resolves, along one axis, where each column of the mask crosses the surface between
 two slices, and returns the fraction of each voxel (of a finer grid along that axis, when asked) lying inside.
@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._kernels.slices import chord_runs, fill_columns, inplane_signed_distance, neighbour_areas
+from ._kernels.sections import section_distances, section_labels
+from ._kernels.slices import chord_runs, fill_columns, neighbour_areas
 
 
 def column_partial_volume(vol: np.ndarray, spacing, axis: int, fine_mm: float | None = None):
@@ -21,21 +22,16 @@ def column_partial_volume(vol: np.ndarray, spacing, axis: int, fine_mm: float | 
     grid or, with ``fine_mm``, on a grid refined along that axis to about ``fine_mm``.
 
     Returns the float32 volume and the refinement factor of each axis (old spacing / new spacing)."""
-    from scipy import ndimage
-
     v = np.ascontiguousarray(np.moveaxis(np.asarray(vol, dtype=np.bool_), axis, -1))
     sp = [float(s) for a, s in enumerate(spacing) if a != axis]
     h = min(sp)
     slices = np.ascontiguousarray(np.moveaxis(v, -1, 0))
     d_first = np.empty(slices.shape)
-    inplane_signed_distance(slices, sp[0], sp[1], d_first)  # boundaries half-way between centres
+    section_distances(slices, sp[0], sp[1], d_first)  # boundaries half-way between centres
     d = np.ascontiguousarray(np.moveaxis(d_first, 0, -1))
-    planar = np.zeros((3, 3, 3), dtype=bool)
-    planar[:, :, 1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
-    lab, n = ndimage.label(v, structure=planar)
-    lab = lab.astype(np.int64)
-    area = np.bincount(lab.ravel(), minlength=n + 1).astype(np.float64) * sp[0] * sp[1]
-    area[0] = 0.0
+    lab = np.empty(v.shape, dtype=np.int64)
+    n, counts = section_labels(v, lab)  # the 4-connected sections of each slice
+    area = counts.astype(np.float64) * sp[0] * sp[1]
     up, down, up2, down2 = neighbour_areas(lab, n + 1, area)
     f = 1.0 if fine_mm is None else float(spacing[axis]) / float(fine_mm)
     nf = round((v.shape[2] - 1) * f) + 1 if fine_mm is not None else v.shape[2]
