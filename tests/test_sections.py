@@ -6,6 +6,7 @@ import pytest
 from scipy import ndimage
 
 from ablasim.geometry._kernels.sections import section_distances, section_labels
+from ablasim.geometry._kernels.slices import neighbour_areas
 
 PLANAR = np.zeros((3, 3, 3), dtype=bool)
 PLANAR[:, :, 1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]  # 4-connected within slices along the last axis
@@ -53,16 +54,29 @@ def _brute(sl, sx, sy):
 
 def test_distances_exact_where_the_partial_volume_reads_them():
     rng = np.random.default_rng(3)
+    n_caps = 0
     for vol in _volumes(4, 40):
         sx, sy = (float(x) for x in rng.choice([0.5, 0.7, 1.0, 2.5], 2))
+        lab = np.empty(vol.shape, dtype=np.int64)
+        n, counts = section_labels(vol, lab)
+        up, down, _, _ = neighbour_areas(lab, n + 1, counts.astype(np.float64))
         out = np.empty(vol.shape)
-        section_distances(vol, sx, sy, out)  # slices first
-        ref = np.stack([_brute(vol[k], sx, sy) for k in range(vol.shape[0])])
-        # read at inside pixels and at outside pixels inside on a neighbouring slice (where columns cross)
-        read = vol.copy()
-        read[1:] |= vol[:-1]
-        read[:-1] |= vol[1:]
+        section_distances(vol, lab, up, down, sx, sy, out)  # slices along the last axis
+        ref = np.stack([_brute(vol[:, :, k], sx, sy) for k in range(vol.shape[2])], axis=2)
+        # read where a column crosses towards the slice before or after, and on every inside pixel of a slice
+        # holding a cap (a section with nothing overlapping it above or below: its depth is read)
+        cross = np.zeros(vol.shape, dtype=bool)
+        cross[:, :, 1:] |= vol[:, :, 1:] != vol[:, :, :-1]
+        cross[:, :, :-1] |= vol[:, :, :-1] != vol[:, :, 1:]
+        cap = (up == 0) | (down == 0)
+        cap[0] = False
+        cap_slice = np.array([cap[lab[:, :, k]].any() for k in range(vol.shape[2])])
+        n_caps += int(cap_slice.sum())
+        read = cross | (vol & cap_slice[None, None, :])
         assert np.allclose(out[read], ref[read], rtol=0, atol=1e-12)
-        # elsewhere (outside pixels, some within the boxes computed): exact or the far-outside value
-        rest = ~read
-        assert np.all((out[rest] == -1e7) | (np.abs(out[rest] - ref[rest]) < 1e-12))
+        # elsewhere 0 inside and -1e7 outside; a slice of one label only is +/-1e7 throughout
+        one = vol.all(axis=(0, 1)) | ~vol.any(axis=(0, 1))
+        rest = ~read & ~one[None, None, :]
+        assert np.all(out[rest & vol] == 0.0) and np.all(out[rest & ~vol] == -1e7)
+        assert np.array_equal(out[:, :, one], np.where(vol[:, :, one], 1e7, -1e7))
+    assert n_caps > 40  # the balls' tops and bottoms, and small random sections

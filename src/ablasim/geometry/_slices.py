@@ -15,6 +15,7 @@ import numpy as np
 
 from ._kernels.sections import section_distances, section_labels
 from ._kernels.slices import chord_runs, fill_columns, neighbour_areas
+from ._kernels.smoothing import gaussian3, normal_blend
 
 
 def column_partial_volume(vol: np.ndarray, spacing, axis: int, fine_mm: float | None = None):
@@ -25,14 +26,12 @@ def column_partial_volume(vol: np.ndarray, spacing, axis: int, fine_mm: float | 
     v = np.ascontiguousarray(np.moveaxis(np.asarray(vol, dtype=np.bool_), axis, -1))
     sp = [float(s) for a, s in enumerate(spacing) if a != axis]
     h = min(sp)
-    slices = np.ascontiguousarray(np.moveaxis(v, -1, 0))
-    d_first = np.empty(slices.shape)
-    section_distances(slices, sp[0], sp[1], d_first)  # boundaries half-way between centres
-    d = np.ascontiguousarray(np.moveaxis(d_first, 0, -1))
     lab = np.empty(v.shape, dtype=np.int64)
     n, counts = section_labels(v, lab)  # the 4-connected sections of each slice
     area = counts.astype(np.float64) * sp[0] * sp[1]
     up, down, up2, down2 = neighbour_areas(lab, n + 1, area)
+    d = np.empty(v.shape)
+    section_distances(v, lab, up, down, sp[0], sp[1], d)  # boundaries half-way between centres
     f = 1.0 if fine_mm is None else float(spacing[axis]) / float(fine_mm)
     nf = round((v.shape[2] - 1) * f) + 1 if fine_mm is not None else v.shape[2]
     fine = np.arange(nf, dtype=np.float64) / f
@@ -47,17 +46,34 @@ def column_partial_volume(vol: np.ndarray, spacing, axis: int, fine_mm: float | 
 def partial_volume(vol: np.ndarray, spacing, sigma_mm: float) -> np.ndarray:
     """Partial volume of a (near-)isotropic boolean ``vol``: the three axes' column partial volumes weighted by
     the squared normal components, the normal taken from the mask smoothed by ``sigma_mm``."""
-    from scipy.ndimage import gaussian_filter
-
     sp = np.asarray(spacing, dtype=float)
-    pvs = [column_partial_volume(vol, sp, a)[0] for a in range(3)]
-    g = gaussian_filter(vol.astype(np.float32), sigma_mm / sp, mode="constant", cval=0.0, truncate=2.0)
-    grads = np.gradient(g, *sp)
-    w = [x * x for x in grads]
-    total = w[0] + w[1] + w[2]
-    safe = np.where(total > 0, total, 1.0)
-    out = (w[0] * pvs[0] + w[1] * pvs[1] + w[2] * pvs[2]) / safe
-    return np.where(total > 0, out, (pvs[0] + pvs[1] + pvs[2]) / 3.0).astype(np.float32)
+    pvs = [np.ascontiguousarray(column_partial_volume(vol, sp, a)[0]) for a in range(3)]
+    g = gaussian(vol.astype(np.float32), sigma_mm / sp, truncate=2.0)
+    out = np.empty(g.shape, dtype=np.float32)
+    normal_blend(g, pvs[0], pvs[1], pvs[2], sp, out)  # numpy.gradient's differences, weights w_a = g_a^2
+    return out
+
+
+def gaussian_weights(sigma_voxels: float, truncate: float) -> np.ndarray:
+    """The weights of a Gaussian of ``sigma_voxels`` cut at ``truncate`` standard deviations (radius rounded to
+    the nearest voxel), normalised to sum one: those of ``scipy.ndimage.gaussian_filter``; a single weight 1 for
+    sigma 0."""
+    if sigma_voxels <= 1e-15:
+        return np.ones(1)
+    radius = int(truncate * float(sigma_voxels) + 0.5)
+    x = np.arange(-radius, radius + 1)
+    phi = np.exp(-0.5 / (float(sigma_voxels) * float(sigma_voxels)) * x**2)
+    return phi / phi.sum()
+
+
+def gaussian(vol: np.ndarray, sigma_voxels, truncate: float, nearest: bool = False) -> np.ndarray:
+    """Gaussian smoothing of a float32 volume with per-axis standard deviations (voxels), beyond the faces the
+    nearest value (``nearest``) or zero; the values of ``scipy.ndimage.gaussian_filter`` with the same arguments."""
+    src = np.ascontiguousarray(vol, dtype=np.float32)
+    sig = np.broadcast_to(np.asarray(sigma_voxels, dtype=float), (3,))
+    out = np.empty(src.shape, dtype=np.float32)
+    gaussian3(src, *(gaussian_weights(float(s), truncate) for s in sig), bool(nearest), out)
+    return out
 
 
 def chord_partial_volume(vol: np.ndarray, spacing, normal: int, axis: int) -> np.ndarray:
@@ -92,8 +108,6 @@ def thick_slice_partial_volume(vol: np.ndarray, spacing, limit: float, sigma_mm:
     weighted by the squared components of the normal of the refined volume smoothed by ``sigma_mm`` (as
     :func:`partial_volume` combines three axes). Returns the partial volume, the per-axis refinement factors and
     the refined spacing."""
-    from scipy.ndimage import gaussian_filter
-
     sp = np.asarray(spacing, dtype=float).copy()
     h = float(sp.min())
     factor = np.ones(3)
@@ -110,7 +124,7 @@ def thick_slice_partial_volume(vol: np.ndarray, spacing, limit: float, sigma_mm:
     if len(thick) == 1 and pv is not None:
         axis = thick[0]
         planes = (slice(None),) * axis + (slice(0, None, round(float(factor[axis]))),)  # the acquired slices
-        g = gaussian_filter(pv, sigma_mm / sp, mode="constant", cval=0.0, truncate=2.0)
+        g = gaussian(pv, sigma_mm / sp, truncate=2.0)
         w = [x[planes] ** 2 for x in np.gradient(g, *sp)]
         num = w[axis] * pv[planes]
         for a in range(3):

@@ -34,6 +34,7 @@ import numpy as np
 from .._validation import as_float
 from ..errors import ValidationError
 from ._kernels.fields import derivatives_at
+from ._kernels.meshing import nondegenerate_faces, shrink_steps, vertex_areas
 from ._kernels.triangles import (
     bisect_level,
     build_bvh,
@@ -42,7 +43,7 @@ from ._kernels.triangles import (
     signed_distances,
     unsigned_distances,
 )
-from ._slices import partial_volume, thick_slice_partial_volume
+from ._slices import gaussian, partial_volume, thick_slice_partial_volume
 from .grid import Grid
 from .mask import Mask
 
@@ -99,8 +100,9 @@ class SurfaceMesh:
 
     def vertex_areas_mm2(self) -> np.ndarray:
         """Area each vertex stands for: a third of the area of the triangles around it."""
-        tri = np.repeat(np.linalg.norm(self._cross(), axis=1) / 6.0, 3)
-        return np.bincount(self.faces.ravel(), weights=tri, minlength=len(self.vertices_mm))
+        out = np.zeros(len(self.vertices_mm))
+        vertex_areas(self.vertices_mm, self.faces, out)
+        return out
 
     def edges(self) -> np.ndarray:
         """Unique undirected edges (E, 2)."""
@@ -229,8 +231,6 @@ def mesh_mask(mask: Mask, lo, hi, sigma: float, correct_shrinkage: bool, name: s
     """:func:`surface_from_mask` of the part of ``mask`` in the index box ``[lo, hi)``, which holds set voxels:
     where a set voxel lies just outside a face of the box the mask is cut there, continued across it and the
     surface left open (for callers that already know the box)."""
-    from scipy.ndimage import gaussian_filter
-
     grid = mask.grid
     arr = mask.array
     spacing = np.asarray(grid.spacing_mm, dtype=float)
@@ -255,14 +255,13 @@ def mesh_mask(mask: Mask, lo, hi, sigma: float, correct_shrinkage: bool, name: s
     # Gaussians treat the volume as zero beyond its faces, as it is, so they need no more)
     pads = np.ceil(1.5 * sigma_mm / work).astype(np.int64) + 1
     pv = np.pad(pv, [(p, p) for p in pads], mode="edge" if within else "constant")
-    mode = "nearest" if within else "constant"
     for s_mm in (sigma_mm, 0.5 * sigma_mm, 0.0):
-        field = gaussian_filter(pv, s_mm / work, mode=mode, cval=0.0, truncate=3.5) if s_mm > 0 else pv
+        field = gaussian(pv, s_mm / work, truncate=3.5, nearest=within) if s_mm > 0 else pv
         if float(field.max()) > 0.5:
             break
     verts, faces = _contour(field, 0.5)
     if s_mm > 0 and correct_shrinkage:
-        verts = verts + _shrinkage_step(field, verts, s_mm, work, mode)
+        verts = verts + _shrinkage_step(field, verts, s_mm, work, within)
     index = (lo - 2) + (verts - pads) / factor
     return _oriented(grid.index_to_world(index), faces, grid)
 
@@ -303,7 +302,7 @@ def _ball_table() -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([[0.0], x[order]]), np.concatenate([[0.0], y[order]])
 
 
-def _shrinkage_step(field, verts, sigma_mm, spacing, mode="constant"):
+def _shrinkage_step(field, verts, sigma_mm, spacing, nearest=False):
     """Move each vertex outwards by the shift of the 0.5 level under the Gaussian: the shift of a blurred ball
     whose level set has the vertex's mean curvature (``_ball_table``; to first order ``sigma^2 (k1 + k2) / 2``;
     negative where the surface is concave, by symmetry of the complement).
@@ -311,25 +310,14 @@ def _shrinkage_step(field, verts, sigma_mm, spacing, mode="constant"):
     Normal and curvature come from the level set through the vertex of the volume smoothed ``CURVATURE_SCALE``
     times more (where the voxel steps no longer show; level sets of a smoothed ball stay concentric, so the level
     through the vertex has the curvature of the shrunk surface there)."""
-    from scipy.ndimage import gaussian_filter
-
     extra = sigma_mm * np.sqrt(CURVATURE_SCALE**2 - 1.0)
-    g = gaussian_filter(field, extra / spacing, mode=mode, cval=0.0, truncate=3.0)
+    g = gaussian(field, extra / spacing, truncate=3.0, nearest=nearest)
     der = np.empty((len(verts), 9))
     derivatives_at(g, np.ascontiguousarray(verts), np.asarray(spacing, dtype=np.float64), der)
-    grad = der[:, :3]
-    hess = np.empty((len(verts), 3, 3))
-    for (a, b), c in zip(((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2)), range(3, 9)):
-        hess[:, a, b] = hess[:, b, a] = der[:, c]
-    norm = np.maximum(np.linalg.norm(grad, axis=1), 1e-12)
-    n = grad / norm[:, None]  # points inwards (the field increases inwards)
-    lap = hess[:, 0, 0] + hess[:, 1, 1] + hess[:, 2, 2]
-    nhn = np.einsum("ni,nij,nj->n", n, hess, n)
-    mean_curv = -0.5 * (lap - nhn) / norm  # > 0 where the surface is convex
     x, y = _ball_table()
-    shift = sigma_mm * np.sign(mean_curv) * np.interp(np.abs(mean_curv) * sigma_mm, x, y)
-    shift = np.clip(shift, -1.5 * sigma_mm, 1.5 * sigma_mm)
-    return -shift[:, None] * n / np.asarray(spacing, dtype=float)
+    step = np.empty((len(verts), 3))
+    shrink_steps(der, float(sigma_mm), x, y, np.asarray(spacing, dtype=np.float64), step)
+    return step
 
 
 def surface_from_field(values, grid: Grid, level: float = 0.5, *, name: str = "field") -> SurfaceMesh:
@@ -368,10 +356,8 @@ def _contour(field, level):
             hi[axis] = min(planes[-1] + 3, field.shape[axis])
     sub = field[tuple(slice(a, b) for a, b in zip(lo, hi))]
     verts, faces, _, _ = marching_cubes(sub, level=level, allow_degenerate=True)
-    verts, faces = verts.astype(np.float64) + lo, faces.astype(np.int64)
-    a, b, c = (verts[faces[:, k]] for k in range(3))
-    keep = np.any(np.cross(b - a, c - a) != 0.0, axis=1)
-    return verts, np.ascontiguousarray(faces[keep])
+    verts = verts.astype(np.float64) + lo
+    return verts, nondegenerate_faces(verts, np.ascontiguousarray(faces, dtype=np.int64))
 
 
 def _oriented(vertices, faces, grid: Grid) -> SurfaceMesh:

@@ -111,19 +111,20 @@ def _envelope(f, lo, hi, step, out, v, z):
 
 
 @kernel
-def _box_distance(vol, k, label, i0, i1, j0, j1, sx, sy, half, col, f, g, v, z, out):
-    """Distance within slice ``vol[k]`` from each pixel of ``label`` in the box ``[i0, i1) x [j0, j1)`` to the
-    nearest pixel of the other label, less ``half`` (signed: > 0 for label True), written to ``out[k]``. Exact when
-    the box holds every pixel of the other label that can be nearest (the caller's boxes do)."""
-    for i in range(i0, i1):  # along the contiguous axis: 1-D distances (two sweeps)
+def _box_distance(vol, label, i0, i1, j0, j1, sx, sy, col, f, g, v, z, out):
+    """Squared distance within the slice ``vol`` (2-D) from each pixel of ``label`` in the box ``[i0, i1) x [j0,
+    j1)`` to the nearest pixel of the other label, written to ``out`` at those pixels (1-D distances along the
+    second axis, then the lower envelope along the first). Exact when the box holds every pixel of the other label
+    that can be nearest (the caller's box does)."""
+    for i in range(i0, i1):  # along the second axis: 1-D distances (two sweeps)
         last = -1
         for j in range(j0, j1):
-            if vol[k, i, j] != label:
+            if vol[i, j] != label:
                 last = j
             col[i, j] = ((j - last) * sy) ** 2 if last >= 0 else np.inf
         last = -1
         for j in range(j1 - 1, j0 - 1, -1):
-            if vol[k, i, j] != label:
+            if vol[i, j] != label:
                 last = j
             if last >= 0:
                 col[i, j] = min(col[i, j], ((last - j) * sy) ** 2)
@@ -131,63 +132,102 @@ def _box_distance(vol, k, label, i0, i1, j0, j1, sx, sy, half, col, f, g, v, z, 
         has = False
         for i in range(i0, i1):
             f[i] = col[i, j]
-            if vol[k, i, j] == label:
+            if vol[i, j] == label:
                 has = True
         if not has:
             continue
         _envelope(f, i0, i1, sx, g, v, z)
         for i in range(i0, i1):
-            if vol[k, i, j] == label:
-                d = math.sqrt(g[i]) - half if g[i] < np.inf else 1e7
-                out[k, i, j] = d if label else -d
+            if vol[i, j] == label:
+                out[i, j] = g[i]
+
+
+@kernel
+def _nearest_other(vol, i, j, k, sx, sy):
+    """Squared distance within slice ``vol[:, :, k]`` from pixel (i, j) to the nearest pixel of the other label:
+    rings of growing Chebyshev radius r, until r times the finer pixel exceeds the best found (the same arithmetic
+    as the lower envelope's, so the same value)."""
+    nx, ny = vol.shape[0], vol.shape[1]
+    label = vol[i, j, k]
+    h = min(sx, sy)
+    best = np.inf
+    for r in range(1, max(nx, ny)):
+        if (r * h) ** 2 > best:
+            break
+        for di in range(-r, r + 1):
+            a = i + di
+            if a < 0 or a >= nx:
+                continue
+            step = 1 if di == -r or di == r else 2 * r  # the ring: whole rows at the top and bottom, ends between
+            for dj in range(-r, r + 1, step):
+                b = j + dj
+                if b < 0 or b >= ny or vol[a, b, k] == label:
+                    continue
+                e = di * sx
+                val = e * e + (dj * sy) ** 2
+                if val < best:
+                    best = val
+    return best
 
 
 @kernel(entry=True)
-def section_distances(vol, sx, sy, out):
-    """Signed distance within each slice ``vol[k]`` (slices first; pixel spacing sx along the second axis, sy along
-    the third) from pixel centres to the boundary, taken half a pixel (of the finer spacing) beyond the centres:
-    > 0 inside, < 0 outside; 1e7 when the slice holds no pixel of the other label.
+def section_distances(vol, lab, up, down, sx, sy, out):
+    """Signed distance within each slice ``vol[:, :, k]`` (pixel spacing sx along the first axis, sy along the
+    second) from pixel centres to the boundary, taken half a pixel (of the finer spacing) beyond the centres: > 0
+    inside, < 0 outside; +/-1e7 on a slice that holds one label only.
 
-    Computed where the partial volumes read it: at every pixel inside, and at the pixels outside within the
-    bounding box of the inside pixels of the slice and of its two neighbours (a column crossing the surface between
-    two slices is outside on one and inside on the other); -1e7 at the other pixels outside."""
-    nz, nx, ny = vol.shape
+    Computed where the partial volumes read it: at the pixels where the column crosses the surface towards the
+    slice before or after (inside on one, outside on the other), and at every inside pixel of the slices holding a
+    cap (a section of ``lab`` with no area overlapping it on the slice above, ``up``, or below, ``down``: its depth
+    is read); elsewhere 0 inside and -1e7 outside."""
+    nx, ny, nz = vol.shape
     half = 0.5 * min(sx, sy)
-    box = np.empty((nz, 4), dtype=np.int64)  # per slice: the bounding box of its inside pixels (empty: i0 > i1)
     count = np.zeros(nz, dtype=np.int64)
-    for k in range(nz):
-        box[k, 0], box[k, 1], box[k, 2], box[k, 3] = nx, -1, ny, -1
-        for i in range(nx):
-            for j in range(ny):
-                out[k, i, j] = -1e7
-                if vol[k, i, j]:
+    full = np.zeros(nz, dtype=np.bool_)
+    for i in range(nx):
+        for j in range(ny):
+            for k in range(nz):
+                if vol[i, j, k]:
                     count[k] += 1
-                    box[k, 0] = min(box[k, 0], i)
-                    box[k, 1] = max(box[k, 1], i)
-                    box[k, 2] = min(box[k, 2], j)
-                    box[k, 3] = max(box[k, 3], j)
+                    out[i, j, k] = 0.0
+                    if up[lab[i, j, k]] == 0.0 or down[lab[i, j, k]] == 0.0:
+                        full[k] = True
+                else:
+                    out[i, j, k] = -1e7
     m = max(nx, ny)
+    sl = np.empty((nx, ny), dtype=np.bool_)
+    sq = np.empty((nx, ny))
+    col = np.empty((nx, ny))
     f = np.empty(m)
     g = np.empty(m)
     v = np.empty(m, dtype=np.int64)
     z = np.empty(m + 1)
-    col = np.empty((nx, ny))
     for k in range(nz):
-        if count[k] == 0:
+        if count[k] == 0 or count[k] == nx * ny:
+            if count[k]:
+                for i in range(nx):
+                    for j in range(ny):
+                        out[i, j, k] = 1e7
             continue
-        if count[k] == nx * ny:
+        if full[k]:  # every inside pixel: the exact transform on the box of the inside pixels grown by one
+            i0, i1, j0, j1 = nx, -1, ny, -1
             for i in range(nx):
                 for j in range(ny):
-                    out[k, i, j] = 1e7
-            continue
-        # inside: the nearest outside pixel touches an inside one, so it lies within the box grown by a pixel
-        i0, i1 = max(box[k, 0] - 1, 0), min(box[k, 1] + 2, nx)
-        j0, j1 = max(box[k, 2] - 1, 0), min(box[k, 3] + 2, ny)
-        _box_distance(vol, k, True, i0, i1, j0, j1, sx, sy, half, col, f, g, v, z, out)
-        # outside: the inside pixels of this slice and of its neighbours (where the columns cross)
-        i0, i1, j0, j1 = box[k, 0], box[k, 1] + 1, box[k, 2], box[k, 3] + 1
-        for n in (k - 1, k + 1):
-            if 0 <= n < nz and count[n] > 0:
-                i0, i1 = min(i0, box[n, 0]), max(i1, box[n, 1] + 1)
-                j0, j1 = min(j0, box[n, 2]), max(j1, box[n, 3] + 1)
-        _box_distance(vol, k, False, i0, i1, j0, j1, sx, sy, half, col, f, g, v, z, out)
+                    sl[i, j] = vol[i, j, k]
+                    if sl[i, j]:
+                        i0, i1, j0, j1 = min(i0, i), max(i1, i), min(j0, j), max(j1, j)
+            i0, i1, j0, j1 = max(i0 - 1, 0), min(i1 + 2, nx), max(j0 - 1, 0), min(j1 + 2, ny)
+            _box_distance(sl, True, i0, i1, j0, j1, sx, sy, col, f, g, v, z, sq)
+            for i in range(i0, i1):
+                for j in range(j0, j1):
+                    if sl[i, j]:
+                        out[i, j, k] = math.sqrt(sq[i, j]) - half
+        for i in range(nx):
+            for j in range(ny):
+                inside = vol[i, j, k]
+                if inside and full[k]:
+                    continue
+                cross = (k > 0 and vol[i, j, k - 1] != inside) or (k + 1 < nz and vol[i, j, k + 1] != inside)
+                if cross:
+                    d = math.sqrt(_nearest_other(vol, i, j, k, sx, sy)) - half
+                    out[i, j, k] = d if inside else -d

@@ -1,0 +1,56 @@
+"""Kernels of the mask surfaces against the numpy and scipy code they replace: the Gaussian (scipy's values,
+bitwise), the normal-weighted blend of partial volumes (numpy's gradient and float32 arithmetic, bitwise), and the
+degenerate faces and vertex areas of a mesh."""
+
+import numpy as np
+import pytest
+from scipy.ndimage import gaussian_filter
+
+from ablasim.geometry._kernels.meshing import nondegenerate_faces, vertex_areas
+from ablasim.geometry._kernels.smoothing import normal_blend
+from ablasim.geometry._slices import gaussian
+
+
+@pytest.mark.parametrize("nearest", [False, True])
+def test_gaussian_gives_scipys_values(nearest):
+    rng = np.random.default_rng(11)
+    for t in range(25):
+        shape = tuple(int(x) for x in rng.integers(1, 24, 3))
+        vol = (rng.random(shape) < 0.5).astype(np.float32) if t % 2 else rng.random(shape).astype(np.float32)
+        sigma = rng.uniform(0.0, 3.0, 3)
+        sigma[t % 3] = 0.0 if t % 5 == 0 else sigma[t % 3]  # an axis left alone
+        truncate = float(rng.choice([2.0, 3.0, 3.5]))
+        ref = gaussian_filter(vol, sigma, mode="nearest" if nearest else "constant", truncate=truncate)
+        assert np.array_equal(gaussian(vol, sigma, truncate, nearest), ref)
+
+
+def test_normal_blend_matches_numpy():
+    rng = np.random.default_rng(12)
+    for _ in range(20):
+        shape = tuple(int(x) for x in rng.integers(2, 20, 3))
+        g = gaussian_filter((rng.random(shape) < 0.5).astype(np.float32), 1.0)
+        g[: shape[0] // 2] = 0.0  # flat: no gradient, the mean of the three
+        sp = rng.choice([0.5, 0.7, 1.0, 2.5], 3).astype(float)
+        pvs = [rng.random(shape).astype(np.float32) for _ in range(3)]
+        w = [x * x for x in np.gradient(g, *sp)]
+        total = w[0] + w[1] + w[2]
+        ref = (w[0] * pvs[0] + w[1] * pvs[1] + w[2] * pvs[2]) / np.where(total > 0, total, 1.0)
+        ref = np.where(total > 0, ref, (pvs[0] + pvs[1] + pvs[2]) / 3.0).astype(np.float32)
+        out = np.empty(shape, dtype=np.float32)
+        normal_blend(g, *pvs, sp, out)
+        assert np.array_equal(out, ref)
+
+
+def test_degenerate_faces_and_vertex_areas():
+    rng = np.random.default_rng(13)
+    verts = rng.integers(0, 3, (40, 3)).astype(float)  # on a coarse lattice: many collinear and repeated corners
+    faces = rng.integers(0, 40, (300, 3))
+    a, b, c = (verts[faces[:, k]] for k in range(3))
+    cross = np.cross(b - a, c - a)
+    keep = np.any(cross != 0.0, axis=1)
+    assert 0 < keep.sum() < len(faces)
+    assert np.array_equal(nondegenerate_faces(verts, faces), faces[keep])
+    areas = np.zeros(len(verts))
+    vertex_areas(verts, faces, areas)
+    third = np.repeat(np.linalg.norm(cross, axis=1) / 6.0, 3)
+    assert np.allclose(areas, np.bincount(faces.ravel(), weights=third, minlength=len(verts)), rtol=1e-14, atol=0)
