@@ -54,3 +54,27 @@ def test_degenerate_faces_and_vertex_areas():
     vertex_areas(verts, faces, areas)
     third = np.repeat(np.linalg.norm(cross, axis=1) / 6.0, 3)
     assert np.allclose(areas, np.bincount(faces.ravel(), weights=third, minlength=len(verts)), rtol=1e-14, atol=0)
+
+
+def test_shrink_steps_match_the_numpy_formula():
+    from ablasim.geometry._kernels.meshing import shrink_steps
+    from ablasim.geometry.surfaces import _ball_table
+
+    rng = np.random.default_rng(14)
+    der = rng.normal(size=(500, 9))
+    der[:10, :3] = 0.0  # no gradient: the normal is undefined, the step stays finite
+    sigma, spacing = 1.5, np.array([0.7, 0.7, 1.25])
+    x, y = _ball_table()
+    out = np.empty((500, 3))
+    shrink_steps(der, sigma, x, y, spacing, out)
+    # the formula written with numpy (as in surfaces._shrinkage_step before it became a kernel)
+    grad = der[:, :3]
+    hess = np.empty((500, 3, 3))
+    for (a, b), c in zip(((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2)), range(3, 9)):
+        hess[:, a, b] = hess[:, b, a] = der[:, c]
+    norm = np.maximum(np.linalg.norm(grad, axis=1), 1e-12)
+    n = grad / norm[:, None]
+    curv = -0.5 * (np.trace(hess, axis1=1, axis2=2) - np.einsum("ni,nij,nj->n", n, hess, n)) / norm
+    shift = np.clip(sigma * np.sign(curv) * np.interp(np.abs(curv) * sigma, x, y), -1.5 * sigma, 1.5 * sigma)
+    assert np.allclose(out, -shift[:, None] * n / spacing, rtol=1e-12, atol=1e-12)
+    assert np.all(np.isfinite(out))

@@ -47,6 +47,25 @@ def vertex_areas(verts, faces, out):
         out[c] += third
 
 
+@kernel
+def _interp(x, xp, fp):
+    """``numpy.interp`` of one value (``xp`` increasing): the end values beyond the ends."""
+    n = xp.shape[0]
+    if x <= xp[0]:
+        return fp[0]
+    if x >= xp[n - 1]:
+        return fp[n - 1]
+    lo, hi = 0, n - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if xp[mid] <= x:
+            lo = mid
+        else:
+            hi = mid
+    slope = (fp[hi] - fp[lo]) / (xp[hi] - xp[lo])
+    return slope * (x - xp[lo]) + fp[lo]
+
+
 @kernel(entry=True)
 def shrink_steps(der, sigma_mm, table_x, table_y, spacing, out):
     """Per vertex, the step (index units) that moves it outwards by the shift of the 0.5 level of a blurred ball
@@ -65,7 +84,7 @@ def shrink_steps(der, sigma_mm, table_x, table_y, spacing, out):
             + nz * (hxz * nx + hyz * ny + hzz * nz)
         )
         curv = -0.5 * (lap - nhn) / norm  # mean curvature, > 0 where the surface is convex
-        y = np.interp(abs(curv) * sigma_mm, table_x, table_y)
+        y = _interp(abs(curv) * sigma_mm, table_x, table_y)
         shift = sigma_mm * y if curv > 0 else (-sigma_mm * y if curv < 0 else 0.0)
         shift = min(max(shift, -1.5 * sigma_mm), 1.5 * sigma_mm)
         out[p, 0] = -shift * nx / spacing[0]
