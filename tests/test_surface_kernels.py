@@ -78,3 +78,22 @@ def test_shrink_steps_match_the_numpy_formula():
     shift = np.clip(sigma * np.sign(curv) * np.interp(np.abs(curv) * sigma, x, y), -1.5 * sigma, 1.5 * sigma)
     assert np.allclose(out, -shift[:, None] * n / spacing, rtol=1e-12, atol=1e-12)
     assert np.all(np.isfinite(out))
+
+
+def test_distance_transform_matches_scipy():
+    from scipy import ndimage
+
+    from ablasim.geometry._kernels.distance import distance_to_false
+
+    rng = np.random.default_rng(15)
+    for _ in range(40):
+        shape = tuple(int(x) for x in rng.integers(1, 16, 3))
+        vol = rng.random(shape) < rng.uniform(0.3, 0.99)
+        vol.flat[0] = False  # at least one background voxel (scipy's transform needs one)
+        sp = tuple(float(x) for x in rng.choice([0.5, 0.7, 1.0, 2.5], 3))
+        out = np.empty(shape)
+        distance_to_false(vol, *sp, out)
+        assert np.allclose(out, ndimage.distance_transform_edt(vol, sampling=sp), rtol=1e-12, atol=1e-12)
+    out = np.empty((3, 4, 5))
+    distance_to_false(np.ones((3, 4, 5), dtype=bool), 1.0, 1.0, 1.0, out)
+    assert np.all(np.isinf(out))  # nothing beyond the array counts as background

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ValidationError
+from ..geometry._kernels.distance import distance_to_false
 from ..geometry.mask import Mask
 from ..geometry.shapes import Ellipsoid
 from ..geometry.surfaces import SurfaceMesh, crop_bounds, cut_faces, mesh_mask, smoothing_mm
@@ -176,11 +177,12 @@ def _interior_candidates(tumor: Mask, lo, crop, cov, inside, zone_in=None):
     outside it, less half a voxel); and for each centre the distance to the nearest zone voxel centre on the same
     crop, which lies within a voxel diagonal of the distance to the zone's surface (None when the crop holds no
     zone voxel). ``zone_in``: the zone on the crop when already known."""
-    import edt
-
     grid = tumor.grid
     sp = tuple(float(x) for x in grid.spacing_mm)
-    depth = edt.edt(np.pad(crop, 1), anisotropy=sp, black_border=False, parallel=1)[1:-1, 1:-1, 1:-1] - 0.5 * min(sp)
+    padded = np.pad(crop, 1)
+    depth = np.empty(padded.shape)
+    distance_to_false(padded, *sp, depth)
+    depth = depth[1:-1, 1:-1, 1:-1] - 0.5 * min(sp)
     keep = ~cov & (depth[crop] >= grid.voxel_diagonal_mm)
     if not keep.any():
         return keep, None
@@ -188,7 +190,9 @@ def _interior_candidates(tumor: Mask, lo, crop, cov, inside, zone_in=None):
         zone_in = inside(grid.index_to_world(np.indices(crop.shape).reshape(3, -1).T + lo)).reshape(crop.shape)
     if not zone_in.any():
         return keep, None
-    return keep, edt.edt(np.ascontiguousarray(~zone_in), anisotropy=sp, black_border=False, parallel=1)[crop]
+    near = np.empty(crop.shape)
+    distance_to_false(np.ascontiguousarray(~zone_in), *sp, near)
+    return keep, near[crop]
 
 
 def _zone_mesh(t_surf: SurfaceMesh, zone: Mask, smoothing_voxels: float, reach_mm: float):
