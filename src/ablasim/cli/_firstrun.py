@@ -31,6 +31,9 @@ def _plan(args) -> tuple[list[str], list[str], bool]:
         # which the background process then finds in the cache
         extra = ["uncovered"] if getattr(args, "samples", None) else []
         return ["exact", *extra], ["map"], True
+    if command == "confirm" and getattr(args, "method", "mesh") == "mesh":
+        # the surfaces of masks here, the triangle meshes' hierarchies and distances in the background
+        return ["surface"], ["mesh"], True
     if command == "cohort":
         # compiled here, before any worker starts: each worker would otherwise compile them all over again
         return ["exact", "cases", "interior"], ["uncovered"], True
@@ -82,7 +85,7 @@ def prepare(args, stream=None) -> bool:
     return True
 
 
-ALL_GROUPS = ("exact", "map", "uncovered", "interior", "cases")
+ALL_GROUPS = ("exact", "map", "uncovered", "interior", "cases", "surface", "mesh")
 
 
 def compile_all() -> None:

@@ -46,7 +46,7 @@ def column_partial_volume(vol: np.ndarray, spacing, axis: int, fine_mm: float | 
 def partial_volume(vol: np.ndarray, spacing, sigma_mm: float) -> np.ndarray:
     """Partial volume of a (near-)isotropic boolean ``vol``: the three axes' column partial volumes weighted by
     the squared normal components, the normal taken from the mask smoothed by ``sigma_mm``."""
-    sp = np.asarray(spacing, dtype=float)
+    sp = np.array(spacing, dtype=float)  # writable: one compiled version of the kernels
     pvs = [np.ascontiguousarray(column_partial_volume(vol, sp, a)[0]) for a in range(3)]
     g = gaussian(vol.astype(np.float32), sigma_mm / sp, truncate=2.0)
     out = np.empty(g.shape, dtype=np.float32)

@@ -146,6 +146,8 @@ class SurfaceMesh:
     @staticmethod
     def _points(points_mm) -> np.ndarray:
         pts = np.ascontiguousarray(np.asarray(points_mm, dtype=np.float64).reshape(-1, 3))
+        if not pts.flags.writeable:  # one compiled version of the distance kernels (read-only arrays are another)
+            pts = pts.copy()
         if not np.all(np.isfinite(pts)):
             raise ValidationError("points_mm", "non-finite", "contains NaN or infinite values")
         return pts
@@ -313,10 +315,10 @@ def _shrinkage_step(field, verts, sigma_mm, spacing, nearest=False):
     extra = sigma_mm * np.sqrt(CURVATURE_SCALE**2 - 1.0)
     g = gaussian(field, extra / spacing, truncate=3.0, nearest=nearest)
     der = np.empty((len(verts), 9))
-    derivatives_at(g, np.ascontiguousarray(verts), np.asarray(spacing, dtype=np.float64), der)
+    derivatives_at(g, np.ascontiguousarray(verts), np.array(spacing, dtype=np.float64), der)
     x, y = _ball_table()
     step = np.empty((len(verts), 3))
-    shrink_steps(der, float(sigma_mm), x, y, np.asarray(spacing, dtype=np.float64), step)
+    shrink_steps(der, float(sigma_mm), x, y, np.array(spacing, dtype=np.float64), step)
     return step
 
 

@@ -1,13 +1,24 @@
-"""Compile groups of the exact path's kernels on tiny cases, through the same code paths (and so with the same
-argument types) as real measurements: the first-run helper runs some of them in a background process."""
+"""Compile groups of kernels on tiny cases, through the same code paths (and so with the same argument types) as
+real measurements: the first-run helper runs some of them in a background process. The exact path's groups, and
+the mask margin method's: "surface" (surfaces of masks, and the interior screening's distance transform) and
+"mesh" (the triangle meshes' hierarchies, normals and exact distances)."""
 
 from __future__ import annotations
 
 import numba
 import numpy as np
 
+from ..geometry._kernels.distance import distance_to_false
+from ..geometry._kernels.fields import derivatives_at
+from ..geometry._kernels.sections import section_distances, section_labels
+from ..geometry._kernels.slices import chord_runs, fill_columns, neighbour_areas
+from ..geometry._kernels.smoothing import gaussian3, normal_blend
+from ..geometry._kernels.triangles import bisect_level, build_bvh, mesh_normals, signed_distances
+from ..geometry._slices import chord_partial_volume, column_partial_volume, gaussian
 from ..geometry._sphere_mesh import hierarchy
+from ..geometry.grid import Grid
 from ..geometry.shapes import Ellipsoid
+from ..geometry.surfaces import SurfaceMesh, surface_from_mask
 from . import exact
 from ._covered import covered_search
 from ._features import crease_graph
@@ -18,7 +29,7 @@ from .coverage import _coverage_kernel
 
 __all__ = ["GROUPS", "compile_group", "compile_groups", "compile_shared", "entry_points"]
 
-GROUPS = ("exact", "map", "uncovered", "interior")
+GROUPS = ("exact", "map", "uncovered", "interior", "surface", "mesh")
 
 
 def entry_points(group: str) -> list:
@@ -29,6 +40,10 @@ def entry_points(group: str) -> list:
         return [margin_map]
     if group == "uncovered":
         return [uncovered_search]
+    if group == "surface":
+        return [section_labels, section_distances, neighbour_areas, fill_columns, chord_runs, derivatives_at]
+    if group == "mesh":
+        return [gaussian3, normal_blend, distance_to_false, build_bvh, mesh_normals, signed_distances, bisect_level]
     return [interior_search, _coverage_kernel]
 
 
@@ -47,6 +62,9 @@ def compile_shared() -> None:
 def compile_group(group: str) -> None:
     """Compile a group: "exact" (the covered search), "map" (the margin map), "uncovered" (the protrusion search),
     "interior" (the interior search and the coverage integral)."""
+    if group in ("surface", "mesh"):
+        _compile_mask_group(group)
+        return
     tumor = Ellipsoid([0.0, 0.0, 0.0], [2.0, 1.5, 1.8])
     if group == "exact":
         compile_shared()
@@ -65,6 +83,33 @@ def compile_group(group: str) -> None:
         emin, emax = pk.ze.min(axis=1), pk.ze.max(axis=1)
         exact.interior_search(pk.tc, pk.tr, pk.te, pk.zc, pk.zr, pk.ze, emin, emax, 1.0, 0.0, io)
         exact._coverage(pk, 16)
+
+
+def _compile_mask_group(group: str) -> None:
+    """The mask margin method's groups (module docstring). Each starts with the kernels the other group's second
+    step calls, so that when the two run at the same time each finds the other's first step in the cache: "surface"
+    compiles the partial volumes (slice sections, crossings, chords), then whole surfaces of an ellipsoid's mask on
+    an isotropic and a thick-slice grid; "mesh" compiles the Gaussian, the normal-weighted blend and the distance
+    transform, then exact distances to a closed mesh built without them."""
+    if group == "surface":
+        shape = Ellipsoid([0.0, 0.0, 0.0], [3.0, 2.5, 2.0])
+        grids = [Grid((16, 16, 16), sp, origin_mm=-8.0 * np.asarray(sp)) for sp in ((1.0,) * 3, (0.7, 0.7, 2.5))]
+        vol = np.pad(shape.to_mask(grids[0]).array, 2)
+        column_partial_volume(vol, np.ones(3), 0)
+        chord_partial_volume(vol, (0.7, 0.7, 2.5), 2, 0)
+        for grid in grids:
+            surface_from_mask(shape.to_mask(grid)).vertex_areas_mm2()
+        return
+    vol = np.zeros((6, 6, 6), dtype=np.float32)
+    gaussian(vol, np.ones(3), 2.0)
+    normal_blend(vol, vol.copy(), vol.copy(), vol.copy(), np.ones(3), np.empty_like(vol))
+    distance_to_false(np.ones((2, 2, 2), dtype=bool), 1.0, 1.0, 1.0, np.empty((2, 2, 2)))
+    h = hierarchy(1)  # a closed triangle mesh of the unit sphere
+    mesh = SurfaceMesh(h.vertices, h.faces)
+    pts = np.array([[0.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
+    mesh.signed_distance(pts)
+    mesh.distance(pts)
+    mesh.level_crossings(pts[:1], pts[1:], 0.5)
 
 
 def compile_groups(groups, report: bool = True) -> None:

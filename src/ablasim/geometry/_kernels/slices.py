@@ -68,8 +68,30 @@ def _cap_fit(a0, a1, a2, c_sphere, h, chord):
                 mat[p, q] += xs[p] * xs[q] / var
     mat[2, 2] += 1.0 / (c_sphere * c_sphere)
     rhs[2] += -c_sphere / (c_sphere * c_sphere)
-    sol = np.linalg.solve(mat, rhs)
-    return sol[0], sol[1], sol[2]
+    return _solve3(mat, rhs)
+
+
+@kernel
+def _solve3(mat, rhs):
+    """Solution of the 3 x 3 system ``mat x = rhs`` by Gaussian elimination with partial pivoting (in place)."""
+    for c in range(3):
+        p = c
+        for r in range(c + 1, 3):
+            if abs(mat[r, c]) > abs(mat[p, c]):
+                p = r
+        if p != c:
+            for k in range(3):
+                mat[c, k], mat[p, k] = mat[p, k], mat[c, k]
+            rhs[c], rhs[p] = rhs[p], rhs[c]
+        for r in range(c + 1, 3):
+            f = mat[r, c] / mat[c, c]
+            for k in range(c, 3):
+                mat[r, k] -= f * mat[c, k]
+            rhs[r] -= f * rhs[c]
+    x2 = rhs[2] / mat[2, 2]
+    x1 = (rhs[1] - mat[1, 2] * x2) / mat[1, 1]
+    x0 = (rhs[0] - mat[0, 1] * x1 - mat[0, 2] * x2) / mat[0, 0]
+    return x0, x1, x2
 
 
 @kernel
@@ -204,31 +226,70 @@ def chord_runs(vol, h, d, lab):
 
 
 @kernel
-def _reach(first, second, nlab, area):
-    """Per label: the summed area of the labels one and two steps away along the (unique, sorted by ``first``)
-    pairs ``first[i] -> second[i]``."""
-    one = np.zeros(nlab)
+def _sort_small(x, lo, hi):
+    """Insertion sort of ``x[lo:hi]`` (short lists)."""
+    for i in range(lo + 1, hi):
+        v = x[i]
+        j = i - 1
+        while j >= lo and x[j] > v:
+            x[j + 1] = x[j]
+            j -= 1
+        x[j + 1] = v
+
+
+@kernel
+def _group(first, second, n, nlab):
+    """The distinct pairs among ``first[:n] -> second[:n]``, sorted by first then second (CSR: ``ptr`` over
+    ``first``, the seconds in ``items``)."""
     ptr = np.zeros(nlab + 1, dtype=np.int64)
-    for i in range(first.shape[0]):
-        one[first[i]] += area[second[i]]
+    for i in range(n):
         ptr[first[i] + 1] += 1
     for a in range(nlab):
         ptr[a + 1] += ptr[a]
-    keys = np.empty(0, dtype=np.int64)
-    count = 0
-    for i in range(first.shape[0]):
-        b = second[i]
-        count += ptr[b + 1] - ptr[b]
-    keys = np.empty(count, dtype=np.int64)
-    count = 0
-    for i in range(first.shape[0]):
-        b = second[i]
-        for j in range(ptr[b], ptr[b + 1]):
-            keys[count] = first[i] * nlab + second[j]
-            count += 1
+    fill = ptr[:-1].copy()
+    raw = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        raw[fill[first[i]]] = second[i]
+        fill[first[i]] += 1
+    mark = np.full(nlab, -1, dtype=np.int64)
+    out_ptr = np.zeros(nlab + 1, dtype=np.int64)
+    items = np.empty(n, dtype=np.int64)
+    m = 0
+    for a in range(nlab):
+        start = m
+        for i in range(ptr[a], ptr[a + 1]):
+            b = raw[i]
+            if mark[b] != a:
+                mark[b] = a
+                items[m] = b
+                m += 1
+        _sort_small(items, start, m)
+        out_ptr[a + 1] = m
+    return out_ptr, items
+
+
+@kernel
+def _reach(ptr, items, nlab, area):
+    """Per label: the summed area of the labels one and two steps away along the lists ``ptr``/``items`` (sorted,
+    distinct), each sum taken over the labels in increasing order."""
+    one = np.zeros(nlab)
     two = np.zeros(nlab)
-    for key in np.unique(keys):
-        two[key // nlab] += area[key % nlab]
+    mark = np.full(nlab, -1, dtype=np.int64)
+    buf = np.empty(nlab, dtype=np.int64)
+    for a in range(nlab):
+        m = 0
+        for i in range(ptr[a], ptr[a + 1]):
+            b = items[i]
+            one[a] += area[b]
+            for j in range(ptr[b], ptr[b + 1]):
+                c = items[j]
+                if mark[c] != a:
+                    mark[c] = a
+                    buf[m] = c
+                    m += 1
+        _sort_small(buf, 0, m)
+        for i in range(m):
+            two[a] += area[buf[i]]
     return one, two
 
 
@@ -237,22 +298,20 @@ def neighbour_areas(lab, nlab, area):
     """Per label (of ``nlab``, 0 the background): the summed area of the labels overlapping it on the next and
     previous slice, and two slices up and down (through overlaps)."""
     nx, ny, nz = lab.shape
-    keys = np.empty(nx * ny * max(nz - 1, 1), dtype=np.int64)
+    size = nx * ny * max(nz - 1, 1)
+    lower = np.empty(size, dtype=np.int64)
+    upper = np.empty(size, dtype=np.int64)
     count = 0
-    last = -1
     for k in range(nz - 1):
         for i in range(nx):
             for j in range(ny):
                 a, b = lab[i, j, k], lab[i, j, k + 1]
-                if a > 0 and b > 0:
-                    key = a * nlab + b
-                    if key != last:
-                        keys[count] = key
-                        count += 1
-                        last = key
-    pairs = np.unique(keys[:count])
-    lower, upper = pairs // nlab, pairs % nlab
-    up, up2 = _reach(lower, upper, nlab, area)
-    order = np.argsort(upper * nlab + lower)
-    down, down2 = _reach(upper[order], lower[order], nlab, area)
+                if a > 0 and b > 0 and (count == 0 or a != lower[count - 1] or b != upper[count - 1]):
+                    lower[count] = a
+                    upper[count] = b
+                    count += 1
+    ptr, items = _group(lower, upper, count, nlab)
+    up, up2 = _reach(ptr, items, nlab, area)
+    ptr, items = _group(upper, lower, count, nlab)
+    down, down2 = _reach(ptr, items, nlab, area)
     return up, down, up2, down2
