@@ -1,0 +1,192 @@
+"""Numba kernel: the bounding-volume hierarchy over a triangle mesh that the distance queries of
+:mod:`ablasim.geometry._kernels.triangles` walk.
+
+The hierarchy splits the triangles top-down at the middle of their centroids' extent along its longest axis (leaves
+of at most ``LEAF`` triangles). Each node is bounded by its box and by a slab normal to the mean normal of its
+triangles (much tighter than the box for points facing a curved patch, such as points deep inside a zone, all
+nearly equidistant from a large part of it).
+
+Layout, chosen for the queries (each node's bounds in one row, the triangles' corners in the order the leaves list
+them, so that a query reads memory mostly in sequence): :func:`build_bvh` returns ``(order, bounds, links, tri)``.
+
+- ``order`` (M,): the face indices in leaf order;
+- ``bounds`` (nodes, 11): per node its box ``lo`` (0:3) and ``hi`` (3:6), and its slab: unit normal (6:9) and the
+  range of its triangles' projections on it (9, 10); unbounded (normal 0, range -inf..inf) for nodes of more than
+  ``SLAB_MAX`` triangles, which are opened near any query anyway;
+- ``links`` (nodes, 3): per node its first child (the two children are consecutive; -1 for a leaf), and the start
+  and count of its range of ``order``;
+- ``tri`` (M, 9): the corners a, b, c of face ``order[k]`` in row k.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..._jit import kernel
+
+LEAF = 2  # triangles per leaf at most
+SLAB_MAX = 64  # nodes of at most this many triangles get a slab
+
+
+@kernel
+def _face_data(verts, faces, cen, tlo, thi, tn):
+    """Per face its centroid, box and area-weighted normal; returns the centroids' extent (lo, hi per axis)."""
+    lx, ly, lz, hx, hy, hz = np.inf, np.inf, np.inf, -np.inf, -np.inf, -np.inf
+    for f in range(faces.shape[0]):
+        a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
+        for t in range(3):
+            x0, x1, x2 = verts[a, t], verts[b, t], verts[c, t]
+            cen[f, t] = (x0 + x1 + x2) / 3.0
+            tlo[f, t] = min(x0, x1, x2)
+            thi[f, t] = max(x0, x1, x2)
+        ux, uy, uz = verts[b, 0] - verts[a, 0], verts[b, 1] - verts[a, 1], verts[b, 2] - verts[a, 2]
+        vx, vy, vz = verts[c, 0] - verts[a, 0], verts[c, 1] - verts[a, 1], verts[c, 2] - verts[a, 2]
+        tn[f, 0], tn[f, 1], tn[f, 2] = uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
+        lx, ly, lz = min(lx, cen[f, 0]), min(ly, cen[f, 1]), min(lz, cen[f, 2])
+        hx, hy, hz = max(hx, cen[f, 0]), max(hy, cen[f, 1]), max(hz, cen[f, 2])
+    return lx, ly, lz, hx, hy, hz
+
+
+@kernel
+def _partition(order, cen, s0, c0, axis, mid):
+    """Move the centroids below ``mid`` along ``axis`` to the front of ``order[s0:s0+c0]``; returns their number.
+
+    Branch-free (the comparison selects what is written), since the outcome is as random as the triangles' layout:
+    the same exchanges as the loop "advance the front while below, else swap with the back and retreat"."""
+    i, j = s0, s0 + c0 - 1
+    while i <= j:
+        oi, oj = order[i], order[j]
+        below = cen[oi, axis] < mid
+        order[i] = oi if below else oj
+        order[j] = oj if below else oi
+        i += np.int64(below)
+        j -= np.int64(not below)
+    return i - s0
+
+
+@kernel
+def _median_split(order, cen, s0, c0, axis):
+    """Sort ``order[s0:s0+c0]`` by centroid along ``axis`` and return the half (when the middle split leaves a side
+    empty: all centroids at one place)."""
+    sub = order[s0 : s0 + c0].copy()
+    keys = np.empty(c0)
+    for k in range(c0):
+        keys[k] = cen[sub[k], axis]
+    idx = np.argsort(keys)
+    for k in range(c0):
+        order[s0 + k] = sub[idx[k]]
+    return c0 // 2
+
+
+@kernel
+def _split(order, cen, links, ext):
+    """The top-down splits; ``ext`` holds the root's centroid extent. Returns the number of nodes."""
+    m = order.shape[0]
+    stack = np.empty(2 * m + 1, dtype=np.int64)
+    links[0, 0], links[0, 1], links[0, 2] = -1, 0, m
+    nodes = 1
+    stack[0] = 0
+    sp = 1
+    first = True
+    while sp > 0:
+        sp -= 1
+        n = stack[sp]
+        s0, c0 = links[n, 1], links[n, 2]
+        if c0 <= LEAF:
+            continue
+        if first:
+            lx, ly, lz, hx, hy, hz = ext[0], ext[1], ext[2], ext[3], ext[4], ext[5]
+            first = False
+        else:
+            lx, ly, lz, hx, hy, hz = np.inf, np.inf, np.inf, -np.inf, -np.inf, -np.inf
+            for k in range(s0, s0 + c0):
+                f = order[k]
+                x, y, z = cen[f, 0], cen[f, 1], cen[f, 2]
+                lx, ly, lz = min(lx, x), min(ly, y), min(lz, z)
+                hx, hy, hz = max(hx, x), max(hy, y), max(hz, z)
+        axis, lo, hi = 0, lx, hx
+        if hy - ly > hi - lo:
+            axis, lo, hi = 1, ly, hy
+        if hz - lz > hi - lo:
+            axis, lo, hi = 2, lz, hz
+        split = _partition(order, cen, s0, c0, axis, 0.5 * (lo + hi))
+        if split == 0 or split == c0:
+            split = _median_split(order, cen, s0, c0, axis)
+        left = nodes
+        nodes += 2
+        links[n, 0] = left
+        links[left, 0], links[left, 1], links[left, 2] = -1, s0, split
+        links[left + 1, 0], links[left + 1, 1], links[left + 1, 2] = -1, s0 + split, c0 - split
+        stack[sp] = left
+        stack[sp + 1] = left + 1
+        sp += 2
+    return nodes
+
+
+@kernel
+def _boxes(order, links, tlo, thi, tn, bounds, nsum):
+    """Node boxes (``bounds[:, 0:6]``) and sums of area-weighted normals, bottom-up (children have larger indices
+    than their parent)."""
+    for n in range(bounds.shape[0] - 1, -1, -1):
+        c = links[n, 0]
+        if c < 0:
+            lx, ly, lz, hx, hy, hz = np.inf, np.inf, np.inf, -np.inf, -np.inf, -np.inf
+            sx, sy, sz = 0.0, 0.0, 0.0
+            for k in range(links[n, 1], links[n, 1] + links[n, 2]):
+                f = order[k]
+                lx, ly, lz = min(lx, tlo[f, 0]), min(ly, tlo[f, 1]), min(lz, tlo[f, 2])
+                hx, hy, hz = max(hx, thi[f, 0]), max(hy, thi[f, 1]), max(hz, thi[f, 2])
+                sx, sy, sz = sx + tn[f, 0], sy + tn[f, 1], sz + tn[f, 2]
+        else:
+            lx, ly, lz = min(bounds[c, 0], bounds[c + 1, 0]), min(bounds[c, 1], bounds[c + 1, 1]), min(bounds[c, 2], bounds[c + 1, 2])  # fmt: skip
+            hx, hy, hz = max(bounds[c, 3], bounds[c + 1, 3]), max(bounds[c, 4], bounds[c + 1, 4]), max(bounds[c, 5], bounds[c + 1, 5])  # fmt: skip
+            sx, sy, sz = nsum[c, 0] + nsum[c + 1, 0], nsum[c, 1] + nsum[c + 1, 1], nsum[c, 2] + nsum[c + 1, 2]
+        bounds[n, 0], bounds[n, 1], bounds[n, 2], bounds[n, 3], bounds[n, 4], bounds[n, 5] = lx, ly, lz, hx, hy, hz
+        nsum[n, 0], nsum[n, 1], nsum[n, 2] = sx, sy, sz
+
+
+@kernel
+def _slabs(links, tri, nsum, bounds):
+    """Each node's slab (``bounds[:, 6:11]``): its triangles lie between two planes normal to their mean normal."""
+    for n in range(bounds.shape[0]):
+        ln = math.sqrt(nsum[n, 0] ** 2 + nsum[n, 1] ** 2 + nsum[n, 2] ** 2)
+        if links[n, 2] > SLAB_MAX or ln == 0.0:
+            bounds[n, 6], bounds[n, 7], bounds[n, 8], bounds[n, 9], bounds[n, 10] = 0.0, 0.0, 0.0, -np.inf, np.inf
+            continue
+        nx, ny, nz = nsum[n, 0] / ln, nsum[n, 1] / ln, nsum[n, 2] / ln
+        smin, smax = np.inf, -np.inf
+        for k in range(links[n, 1], links[n, 1] + links[n, 2]):
+            for c in range(0, 9, 3):
+                t = nx * tri[k, c] + ny * tri[k, c + 1] + nz * tri[k, c + 2]
+                smin = min(smin, t)
+                smax = max(smax, t)
+        bounds[n, 6], bounds[n, 7], bounds[n, 8], bounds[n, 9], bounds[n, 10] = nx, ny, nz, smin, smax
+
+
+@kernel(entry=True)
+def build_bvh(verts, faces):
+    """The hierarchy over the triangles (module docstring): ``(order, bounds, links, tri)``."""
+    m = faces.shape[0]
+    cen = np.empty((m, 3))
+    tlo = np.empty((m, 3))
+    thi = np.empty((m, 3))
+    tn = np.empty((m, 3))
+    ext = np.empty(6)
+    ext[0], ext[1], ext[2], ext[3], ext[4], ext[5] = _face_data(verts, faces, cen, tlo, thi, tn)
+    order = np.arange(m)
+    links = np.empty((2 * m + 1, 3), dtype=np.int64)
+    nodes = _split(order, cen, links, ext)
+    links = links[:nodes].copy()
+    tri = np.empty((m, 9))
+    for k in range(m):
+        f = order[k]
+        for c in range(3):
+            v = faces[f, c]
+            tri[k, 3 * c], tri[k, 3 * c + 1], tri[k, 3 * c + 2] = verts[v, 0], verts[v, 1], verts[v, 2]
+    bounds = np.empty((nodes, 11))
+    nsum = np.empty((nodes, 3))
+    _boxes(order, links, tlo, thi, tn, bounds, nsum)
+    _slabs(links, tri, nsum, bounds)
+    return order, bounds, links, tri
