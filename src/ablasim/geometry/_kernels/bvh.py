@@ -50,20 +50,22 @@ def _face_data(verts, faces, cen, tlo, thi, tn):
 
 
 @kernel
-def _partition(order, cen, s0, c0, axis, mid):
-    """Move the centroids below ``mid`` along ``axis`` to the front of ``order[s0:s0+c0]``; returns their number.
-
-    Branch-free (the comparison selects what is written), since the outcome is as random as the triangles' layout:
-    the same exchanges as the loop "advance the front while below, else swap with the back and retreat"."""
-    i, j = s0, s0 + c0 - 1
-    while i <= j:
-        oi, oj = order[i], order[j]
-        below = cen[oi, axis] < mid
-        order[i] = oi if below else oj
-        order[j] = oj if below else oi
-        i += np.int64(below)
-        j -= np.int64(not below)
-    return i - s0
+def _partition(order, cen, s0, c0, axis, mid, buf):
+    """Put the triangles of ``order[s0:s0+c0]`` whose centroid lies below ``mid`` along ``axis`` first (in their
+    order), the others after them (in reverse order); returns how many lie below. Branch-free: each triangle is
+    written to both ends of ``buf`` and the comparison only moves one of the ends (a branch on the comparison
+    would be mispredicted about every other triangle)."""
+    lo, hi = s0, s0 + c0 - 1
+    for k in range(s0, s0 + c0):
+        o = order[k]
+        below = cen[o, axis] < mid
+        buf[lo] = o
+        buf[hi] = o
+        lo += np.int64(below)
+        hi -= np.int64(not below)
+    for k in range(s0, s0 + c0):
+        order[k] = buf[k]
+    return lo - s0
 
 
 @kernel
@@ -85,6 +87,7 @@ def _split(order, cen, links, ext):
     """The top-down splits; ``ext`` holds the root's centroid extent. Returns the number of nodes."""
     m = order.shape[0]
     stack = np.empty(2 * m + 1, dtype=np.int64)
+    buf = np.empty(m, dtype=np.int64)
     links[0, 0], links[0, 1], links[0, 2] = -1, 0, m
     nodes = 1
     stack[0] = 0
@@ -111,7 +114,7 @@ def _split(order, cen, links, ext):
             axis, lo, hi = 1, ly, hy
         if hz - lz > hi - lo:
             axis, lo, hi = 2, lz, hz
-        split = _partition(order, cen, s0, c0, axis, 0.5 * (lo + hi))
+        split = _partition(order, cen, s0, c0, axis, 0.5 * (lo + hi), buf)
         if split == 0 or split == c0:
             split = _median_split(order, cen, s0, c0, axis)
         left = nodes
@@ -158,10 +161,11 @@ def _slabs(links, tri, nsum, bounds):
         nx, ny, nz = nsum[n, 0] / ln, nsum[n, 1] / ln, nsum[n, 2] / ln
         smin, smax = np.inf, -np.inf
         for k in range(links[n, 1], links[n, 1] + links[n, 2]):
-            for c in range(0, 9, 3):
-                t = nx * tri[k, c] + ny * tri[k, c + 1] + nz * tri[k, c + 2]
-                smin = min(smin, t)
-                smax = max(smax, t)
+            t0 = nx * tri[k, 0] + ny * tri[k, 1] + nz * tri[k, 2]
+            t1 = nx * tri[k, 3] + ny * tri[k, 4] + nz * tri[k, 5]
+            t2 = nx * tri[k, 6] + ny * tri[k, 7] + nz * tri[k, 8]
+            smin = min(smin, min(t0, t1, t2))
+            smax = max(smax, max(t0, t1, t2))
         bounds[n, 6], bounds[n, 7], bounds[n, 8], bounds[n, 9], bounds[n, 10] = nx, ny, nz, smin, smax
 
 
