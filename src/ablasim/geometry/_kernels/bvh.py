@@ -7,7 +7,8 @@ triangles (much tighter than the box for points facing a curved patch, such as p
 nearly equidistant from a large part of it).
 
 Layout, chosen for the queries (each node's bounds in one row, the triangles' corners in the order the leaves list
-them, so that a query reads memory mostly in sequence): :func:`build_bvh` returns ``(order, bounds, links, tri)``.
+them, so that a query reads memory mostly in sequence): :func:`build_bvh` returns
+``(order, bounds, links, tri, depth)``.
 
 - ``order`` (M,): the face indices in leaf order;
 - ``bounds`` (nodes, 11): per node its box ``lo`` (0:3) and ``hi`` (3:6), and its slab: unit normal (6:9) and the
@@ -15,7 +16,9 @@ them, so that a query reads memory mostly in sequence): :func:`build_bvh` return
   ``SLAB_MAX`` triangles, which are opened near any query anyway;
 - ``links`` (nodes, 3): per node its first child (the two children are consecutive; -1 for a leaf), and the start
   and count of its range of ``order``;
-- ``tri`` (M, 9): the corners a, b, c of face ``order[k]`` in row k.
+- ``tri`` (M, 9): the corners a, b, c of face ``order[k]`` in row k;
+- ``depth``: the number of edges on the longest path from the root to a leaf (a query's stack holds at most
+  ``depth + 1`` pending nodes).
 """
 
 from __future__ import annotations
@@ -31,19 +34,13 @@ SLAB_MAX = 64  # nodes of at most this many triangles get a slab
 
 
 @kernel
-def _face_data(verts, faces, cen, tlo, thi, tn):
-    """Per face its centroid, box and area-weighted normal; returns the centroids' extent (lo, hi per axis)."""
+def _centroids(verts, faces, cen):
+    """Each face's centroid; returns the centroids' extent (lo, hi per axis)."""
     lx, ly, lz, hx, hy, hz = np.inf, np.inf, np.inf, -np.inf, -np.inf, -np.inf
     for f in range(faces.shape[0]):
         a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
         for t in range(3):
-            x0, x1, x2 = verts[a, t], verts[b, t], verts[c, t]
-            cen[f, t] = (x0 + x1 + x2) / 3.0
-            tlo[f, t] = min(x0, x1, x2)
-            thi[f, t] = max(x0, x1, x2)
-        ux, uy, uz = verts[b, 0] - verts[a, 0], verts[b, 1] - verts[a, 1], verts[b, 2] - verts[a, 2]
-        vx, vy, vz = verts[c, 0] - verts[a, 0], verts[c, 1] - verts[a, 1], verts[c, 2] - verts[a, 2]
-        tn[f, 0], tn[f, 1], tn[f, 2] = uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
+            cen[f, t] = (verts[a, t] + verts[b, t] + verts[c, t]) / 3.0
         lx, ly, lz = min(lx, cen[f, 0]), min(ly, cen[f, 1]), min(lz, cen[f, 2])
         hx, hy, hz = max(hx, cen[f, 0]), max(hy, cen[f, 1]), max(hz, cen[f, 2])
     return lx, ly, lz, hx, hy, hz
@@ -84,18 +81,22 @@ def _median_split(order, cen, s0, c0, axis):
 
 @kernel
 def _split(order, cen, links, ext):
-    """The top-down splits; ``ext`` holds the root's centroid extent. Returns the number of nodes."""
+    """The top-down splits; ``ext`` holds the root's centroid extent. Returns the number of nodes and the depth
+    (edges on the longest path from the root to a leaf)."""
     m = order.shape[0]
     stack = np.empty(2 * m + 1, dtype=np.int64)
+    level = np.empty(2 * m + 1, dtype=np.int64)
+    depth = 0
     buf = np.empty(m, dtype=np.int64)
     links[0, 0], links[0, 1], links[0, 2] = -1, 0, m
     nodes = 1
-    stack[0] = 0
+    stack[0], level[0] = 0, 0
     sp = 1
     first = True
     while sp > 0:
         sp -= 1
-        n = stack[sp]
+        n, lv = stack[sp], level[sp]
+        depth = max(depth, lv)
         s0, c0 = links[n, 1], links[n, 2]
         if c0 <= LEAF:
             continue
@@ -122,43 +123,47 @@ def _split(order, cen, links, ext):
         links[n, 0] = left
         links[left, 0], links[left, 1], links[left, 2] = -1, s0, split
         links[left + 1, 0], links[left + 1, 1], links[left + 1, 2] = -1, s0 + split, c0 - split
-        stack[sp] = left
-        stack[sp + 1] = left + 1
+        stack[sp], level[sp] = left, lv + 1
+        stack[sp + 1], level[sp + 1] = left + 1, lv + 1
         sp += 2
-    return nodes
+    return nodes, depth
 
 
 @kernel
-def _boxes(order, links, tlo, thi, tn, bounds, nsum):
-    """Node boxes (``bounds[:, 0:6]``) and sums of area-weighted normals, bottom-up (children have larger indices
-    than their parent)."""
+def _boxes(links, tri, bounds):
+    """Node boxes (``bounds[:, 0:6]``) and sums of the triangles' area-weighted normals (``bounds[:, 6:9]``, made
+    unit by :func:`_slabs`), bottom-up: children have larger indices than their parent."""
     for n in range(bounds.shape[0] - 1, -1, -1):
         c = links[n, 0]
         if c < 0:
             lx, ly, lz, hx, hy, hz = np.inf, np.inf, np.inf, -np.inf, -np.inf, -np.inf
             sx, sy, sz = 0.0, 0.0, 0.0
             for k in range(links[n, 1], links[n, 1] + links[n, 2]):
-                f = order[k]
-                lx, ly, lz = min(lx, tlo[f, 0]), min(ly, tlo[f, 1]), min(lz, tlo[f, 2])
-                hx, hy, hz = max(hx, thi[f, 0]), max(hy, thi[f, 1]), max(hz, thi[f, 2])
-                sx, sy, sz = sx + tn[f, 0], sy + tn[f, 1], sz + tn[f, 2]
+                ax, ay, az = tri[k, 0], tri[k, 1], tri[k, 2]
+                bx, by, bz = tri[k, 3], tri[k, 4], tri[k, 5]
+                cx, cy, cz = tri[k, 6], tri[k, 7], tri[k, 8]
+                lx, ly, lz = min(lx, ax, bx, cx), min(ly, ay, by, cy), min(lz, az, bz, cz)
+                hx, hy, hz = max(hx, ax, bx, cx), max(hy, ay, by, cy), max(hz, az, bz, cz)
+                ux, uy, uz = bx - ax, by - ay, bz - az
+                vx, vy, vz = cx - ax, cy - ay, cz - az
+                sx, sy, sz = sx + (uy * vz - uz * vy), sy + (uz * vx - ux * vz), sz + (ux * vy - uy * vx)
         else:
             lx, ly, lz = min(bounds[c, 0], bounds[c + 1, 0]), min(bounds[c, 1], bounds[c + 1, 1]), min(bounds[c, 2], bounds[c + 1, 2])  # fmt: skip
             hx, hy, hz = max(bounds[c, 3], bounds[c + 1, 3]), max(bounds[c, 4], bounds[c + 1, 4]), max(bounds[c, 5], bounds[c + 1, 5])  # fmt: skip
-            sx, sy, sz = nsum[c, 0] + nsum[c + 1, 0], nsum[c, 1] + nsum[c + 1, 1], nsum[c, 2] + nsum[c + 1, 2]
+            sx, sy, sz = bounds[c, 6] + bounds[c + 1, 6], bounds[c, 7] + bounds[c + 1, 7], bounds[c, 8] + bounds[c + 1, 8]  # fmt: skip
         bounds[n, 0], bounds[n, 1], bounds[n, 2], bounds[n, 3], bounds[n, 4], bounds[n, 5] = lx, ly, lz, hx, hy, hz
-        nsum[n, 0], nsum[n, 1], nsum[n, 2] = sx, sy, sz
+        bounds[n, 6], bounds[n, 7], bounds[n, 8] = sx, sy, sz
 
 
 @kernel
-def _slabs(links, tri, nsum, bounds):
+def _slabs(links, tri, bounds):
     """Each node's slab (``bounds[:, 6:11]``): its triangles lie between two planes normal to their mean normal."""
     for n in range(bounds.shape[0]):
-        ln = math.sqrt(nsum[n, 0] ** 2 + nsum[n, 1] ** 2 + nsum[n, 2] ** 2)
+        ln = math.sqrt(bounds[n, 6] ** 2 + bounds[n, 7] ** 2 + bounds[n, 8] ** 2)
         if links[n, 2] > SLAB_MAX or ln == 0.0:
             bounds[n, 6], bounds[n, 7], bounds[n, 8], bounds[n, 9], bounds[n, 10] = 0.0, 0.0, 0.0, -np.inf, np.inf
             continue
-        nx, ny, nz = nsum[n, 0] / ln, nsum[n, 1] / ln, nsum[n, 2] / ln
+        nx, ny, nz = bounds[n, 6] / ln, bounds[n, 7] / ln, bounds[n, 8] / ln
         smin, smax = np.inf, -np.inf
         for k in range(links[n, 1], links[n, 1] + links[n, 2]):
             t0 = nx * tri[k, 0] + ny * tri[k, 1] + nz * tri[k, 2]
@@ -171,17 +176,14 @@ def _slabs(links, tri, nsum, bounds):
 
 @kernel(entry=True)
 def build_bvh(verts, faces):
-    """The hierarchy over the triangles (module docstring): ``(order, bounds, links, tri)``."""
+    """The hierarchy over the triangles (module docstring): ``(order, bounds, links, tri, depth)``."""
     m = faces.shape[0]
     cen = np.empty((m, 3))
-    tlo = np.empty((m, 3))
-    thi = np.empty((m, 3))
-    tn = np.empty((m, 3))
     ext = np.empty(6)
-    ext[0], ext[1], ext[2], ext[3], ext[4], ext[5] = _face_data(verts, faces, cen, tlo, thi, tn)
+    ext[0], ext[1], ext[2], ext[3], ext[4], ext[5] = _centroids(verts, faces, cen)
     order = np.arange(m)
     links = np.empty((2 * m + 1, 3), dtype=np.int64)
-    nodes = _split(order, cen, links, ext)
+    nodes, depth = _split(order, cen, links, ext)
     links = links[:nodes].copy()
     tri = np.empty((m, 9))
     for k in range(m):
@@ -190,7 +192,6 @@ def build_bvh(verts, faces):
             v = faces[f, c]
             tri[k, 3 * c], tri[k, 3 * c + 1], tri[k, 3 * c + 2] = verts[v, 0], verts[v, 1], verts[v, 2]
     bounds = np.empty((nodes, 11))
-    nsum = np.empty((nodes, 3))
-    _boxes(order, links, tlo, thi, tn, bounds, nsum)
-    _slabs(links, tri, nsum, bounds)
-    return order, bounds, links, tri
+    _boxes(links, tri, bounds)
+    _slabs(links, tri, bounds)
+    return order, bounds, links, tri, depth

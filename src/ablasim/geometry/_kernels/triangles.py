@@ -214,9 +214,9 @@ def _node_d2(bounds, n, px, py, pz):
 
 @kernel
 def _stacks(tree):
-    """Room for the nodes a query keeps pending: no more than the tree's depth plus one, which is less than its
-    number of nodes (a query's stacks are allocated once per call, not per point)."""
-    n = tree[2].shape[0] + 1
+    """Room for the nodes a query keeps pending (allocated once per call, not per point): each step pops one node
+    and pushes at most its two children, so no more than the tree's depth plus one."""
+    n = tree[4] + 1
     return np.empty(n, dtype=np.int64), np.empty(n)
 
 
@@ -226,7 +226,7 @@ def _query(px, py, pz, tree, best2, q, bq, stack, stack_d2):
     ``tree`` is the tuple from :func:`build_bvh`; ``q`` (4,) is scratch, ``bq`` (3,) receives the closest point;
     ``stack`` and ``stack_d2`` (:func:`_stacks`) hold the pending nodes and their bounds (each bound is computed
     once, when its node is pushed, and compared again with the best distance when it is popped)."""
-    order, bounds, links, tri = tree
+    order, bounds, links, tri, _ = tree
     stack[0] = 0
     stack_d2[0] = _node_d2(bounds, 0, px, py, pz)
     sp = 1
