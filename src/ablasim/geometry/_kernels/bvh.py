@@ -12,8 +12,10 @@ them, so that a query reads memory mostly in sequence): :func:`build_bvh` return
 
 - ``order`` (M,): the face indices in leaf order;
 - ``bounds`` (nodes, 11): per node its box ``lo`` (0:3) and ``hi`` (3:6), and its slab: unit normal (6:9) and the
-  range of its triangles' projections on it (9, 10); unbounded (normal 0, range -inf..inf) for nodes of more than
-  ``SLAB_MAX`` triangles, which are opened near any query anyway;
+  range of its triangles' projections on it (9, 10); unbounded (normal 0, range -inf..inf) where the normals
+  cancel. Every node has its slab: at the upper levels too it prunes most of a curved surface for points deep
+  inside it (measured on a 15 mm sphere from a 1 mm mask: 73 nodes opened per query instead of 132 with slabs
+  only on nodes of at most 64 triangles);
 - ``links`` (nodes, 3): per node its first child (the two children are consecutive; -1 for a leaf), and the start
   and count of its range of ``order``;
 - ``tri`` (M, 9): the corners a, b, c of face ``order[k]`` in row k;
@@ -29,8 +31,8 @@ import numpy as np
 
 from ..._jit import kernel
 
-LEAF = 2  # triangles per leaf at most
-SLAB_MAX = 64  # nodes of at most this many triangles get a slab
+LEAF = 4  # triangles per leaf at most (measured: 2, 3, 4 and 6 on sphere and ellipsoid meshes from masks at 1,
+# 0.5 and 0.7 x 0.7 x 2.5 mm; 4 gave the shortest build plus queries)
 
 
 @kernel
@@ -160,7 +162,7 @@ def _slabs(links, tri, bounds):
     """Each node's slab (``bounds[:, 6:11]``): its triangles lie between two planes normal to their mean normal."""
     for n in range(bounds.shape[0]):
         ln = math.sqrt(bounds[n, 6] ** 2 + bounds[n, 7] ** 2 + bounds[n, 8] ** 2)
-        if links[n, 2] > SLAB_MAX or ln == 0.0:
+        if ln == 0.0:  # no mean normal
             bounds[n, 6], bounds[n, 7], bounds[n, 8], bounds[n, 9], bounds[n, 10] = 0.0, 0.0, 0.0, -np.inf, np.inf
             continue
         nx, ny, nz = bounds[n, 6] / ln, bounds[n, 7] / ln, bounds[n, 8] / ln

@@ -16,6 +16,11 @@ import numpy as np
 from ..._jit import kernel
 from .bvh import build_bvh
 
+# The margin, relative to the coordinates' magnitude, by which a node's bound must exceed the best distance found
+# for the node to be skipped (2**-40, about 1e-12: thousands of times the rounding error of a bound or of a
+# triangle's distance, a few of float64's units in the last place of the coordinates; 1e-10 mm at 100 mm).
+SLACK = 2.0**-40
+
 __all__ = [
     "bisect_level",
     "build_bvh",
@@ -221,12 +226,27 @@ def _stacks(tree):
 
 
 @kernel
+def _limit(best2, slack):
+    """The squared distance below which a node's bound cannot rule it out: ``(sqrt(best2) + slack)**2``."""
+    d = math.sqrt(best2) + slack
+    return d * d
+
+
+@kernel
 def _query(px, py, pz, tree, best2, q, bq, stack, stack_d2):
     """Nearest triangle to p within sqrt(best2): returns (squared distance, face, feature); face -1 when none.
     ``tree`` is the tuple from :func:`build_bvh`; ``q`` (4,) is scratch, ``bq`` (3,) receives the closest point;
     ``stack`` and ``stack_d2`` (:func:`_stacks`) hold the pending nodes and their bounds (each bound is computed
-    once, when its node is pushed, and compared again with the best distance when it is popped)."""
+    once, when its node is pushed, and compared again with the best distance when it is popped).
+
+    A node is skipped only when its bound exceeds the best distance by more than ``SLACK`` times the magnitude of
+    the coordinates (the mesh's and p's): bound and triangle distances are both computed in rounded arithmetic, and
+    a bound that rounding puts just above a triangle's computed distance must not hide it. The result is then the
+    exact minimum of :func:`_closest` over all triangles, as a loop over all of them would give it."""
     order, bounds, links, tri, _ = tree
+    size = max(-bounds[0, 0], -bounds[0, 1], -bounds[0, 2], bounds[0, 3], bounds[0, 4], bounds[0, 5], 0.0)
+    slack = SLACK * (size + max(abs(px), abs(py), abs(pz)))
+    lim2 = _limit(best2, slack)
     stack[0] = 0
     stack_d2[0] = _node_d2(bounds, 0, px, py, pz)
     sp = 1
@@ -234,7 +254,7 @@ def _query(px, py, pz, tree, best2, q, bq, stack, stack_d2):
     bfeat = 0
     while sp > 0:
         sp -= 1
-        if stack_d2[sp] >= best2:
+        if stack_d2[sp] >= lim2:
             continue
         n = stack[sp]
         c = links[n, 0]
@@ -249,6 +269,7 @@ def _query(px, py, pz, tree, best2, q, bq, stack, stack_d2):
                 )  # fmt: skip
                 if d2 < best2:
                     best2 = d2
+                    lim2 = _limit(best2, slack)
                     bf = order[k]
                     bfeat = int(q[3])
                     bq[0], bq[1], bq[2] = q[0], q[1], q[2]
@@ -258,10 +279,10 @@ def _query(px, py, pz, tree, best2, q, bq, stack, stack_d2):
             near, far, dn, dfar = c, c + 1, dl, dr
             if dr < dl:
                 near, far, dn, dfar = c + 1, c, dr, dl
-            if dfar < best2:
+            if dfar < lim2:
                 stack[sp], stack_d2[sp] = far, dfar
                 sp += 1
-            if dn < best2:
+            if dn < lim2:
                 stack[sp], stack_d2[sp] = near, dn
                 sp += 1
     return best2, bf, bfeat
