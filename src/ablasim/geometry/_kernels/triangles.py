@@ -171,8 +171,9 @@ def mesh_normals(verts, faces, nbr):
     """Face normals, angle-weighted vertex normals and edge normals (sum of the two faces' normals; ``nbr[f, k]``
     is the face across edge k -> k+1 of face f, -1 when there is none).
 
-    The angle at each corner is ``atan2(|u x v|, u . v)`` of the two edges leaving it, where ``|u x v|`` is twice
-    the triangle's area, the same at all three corners (accurate at all angles, unlike an arc cosine near 0 and pi)."""
+    The angle at a corner between edges u and v is ``atan2(|u x v|, u . v)``, where ``|u x v|`` is twice the
+    triangle's area, the same at all three corners (accurate at all angles, unlike an arc cosine near 0 and pi);
+    the third angle is pi minus the other two (to rounding, clamped at 0)."""
     m = faces.shape[0]
     face_n = np.zeros((m, 3))
     vert_n = np.zeros((verts.shape[0], 3))
@@ -187,15 +188,18 @@ def mesh_normals(verts, faces, nbr):
         nx, ny, nz = nx / ln, ny / ln, nz / ln
         face_n[f, 0], face_n[f, 1], face_n[f, 2] = nx, ny, nz
         wx, wy, wz = verts[c, 0] - verts[b, 0], verts[c, 1] - verts[b, 1], verts[c, 2] - verts[b, 2]
-        for p, cos_ in (
-            (a, ux * vx + uy * vy + uz * vz),  # at a: b - a and c - a
-            (b, -(ux * wx + uy * wy + uz * wz)),  # at b: c - b and a - b
-            (c, vx * wx + vy * wy + vz * wz),  # at c: a - c and b - c
-        ):
-            ang = math.atan2(ln, cos_)
-            vert_n[p, 0] += ang * nx
-            vert_n[p, 1] += ang * ny
-            vert_n[p, 2] += ang * nz
+        ang_a = math.atan2(ln, ux * vx + uy * vy + uz * vz)  # between b - a and c - a
+        ang_b = math.atan2(ln, -(ux * wx + uy * wy + uz * wz))  # between c - b and a - b
+        ang_c = max(math.pi - ang_a - ang_b, 0.0)
+        vert_n[a, 0] += ang_a * nx
+        vert_n[a, 1] += ang_a * ny
+        vert_n[a, 2] += ang_a * nz
+        vert_n[b, 0] += ang_b * nx
+        vert_n[b, 1] += ang_b * ny
+        vert_n[b, 2] += ang_b * nz
+        vert_n[c, 0] += ang_c * nx
+        vert_n[c, 1] += ang_c * ny
+        vert_n[c, 2] += ang_c * nz
     edge_n = np.empty((m, 3, 3))
     for f in range(m):
         for k in range(3):
