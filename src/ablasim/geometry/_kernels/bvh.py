@@ -149,12 +149,13 @@ def _boxes(links, tri, bounds):
                 ux, uy, uz = bx - ax, by - ay, bz - az
                 vx, vy, vz = cx - ax, cy - ay, cz - az
                 sx, sy, sz = sx + (uy * vz - uz * vy), sy + (uz * vx - ux * vz), sz + (ux * vy - uy * vx)
+            bounds[n, 0], bounds[n, 1], bounds[n, 2], bounds[n, 3], bounds[n, 4], bounds[n, 5] = lx, ly, lz, hx, hy, hz
+            bounds[n, 6], bounds[n, 7], bounds[n, 8] = sx, sy, sz
         else:
-            lx, ly, lz = min(bounds[c, 0], bounds[c + 1, 0]), min(bounds[c, 1], bounds[c + 1, 1]), min(bounds[c, 2], bounds[c + 1, 2])  # fmt: skip
-            hx, hy, hz = max(bounds[c, 3], bounds[c + 1, 3]), max(bounds[c, 4], bounds[c + 1, 4]), max(bounds[c, 5], bounds[c + 1, 5])  # fmt: skip
-            sx, sy, sz = bounds[c, 6] + bounds[c + 1, 6], bounds[c, 7] + bounds[c + 1, 7], bounds[c, 8] + bounds[c + 1, 8]  # fmt: skip
-        bounds[n, 0], bounds[n, 1], bounds[n, 2], bounds[n, 3], bounds[n, 4], bounds[n, 5] = lx, ly, lz, hx, hy, hz
-        bounds[n, 6], bounds[n, 7], bounds[n, 8] = sx, sy, sz
+            for t in range(3):
+                bounds[n, t] = min(bounds[c, t], bounds[c + 1, t])
+                bounds[n, 3 + t] = max(bounds[c, 3 + t], bounds[c + 1, 3 + t])
+                bounds[n, 6 + t] = bounds[c, 6 + t] + bounds[c + 1, 6 + t]
 
 
 @kernel

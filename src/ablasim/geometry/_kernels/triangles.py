@@ -30,6 +30,7 @@ __all__ = [
     "unsigned_distances",
 ]
 
+
 @kernel
 def _closest(px, py, pz, ax, ay, az, bx, by, bz, cx, cy, cz, out):
     """Closest point to p on triangle abc (Voronoi regions of its vertices, edges and face).
