@@ -1,8 +1,9 @@
 """Numba kernels: exact distances from points to a closed triangle mesh through a bounding-volume hierarchy.
 
 The hierarchy (:mod:`ablasim.geometry._kernels.bvh`) bounds each node by its box and a slab. A query walks the
-tree nearest bound first and skips every node whose bound is no nearer than the best triangle found so far, so the
-result is the exact minimum over all triangles. The sign comes from the angle-weighted pseudo-normal of the closest
+tree nearest bound first and skips a node only when its bound exceeds the best distance found so far by more than
+the rounding of either (``SLACK``), so the result is the exact minimum of :func:`_closest` over all triangles, to
+the last bit. The sign comes from the angle-weighted pseudo-normal of the closest
 feature (face, edge or vertex; Baerentzen & Aanaes 2005), which is exact for a closed, consistently oriented mesh,
 and for an open one wherever the closest feature is not on its rim.
 """
@@ -16,9 +17,10 @@ import numpy as np
 from ..._jit import kernel
 from .bvh import build_bvh
 
-# The margin, relative to the coordinates' magnitude, by which a node's bound must exceed the best distance found
-# for the node to be skipped (2**-40, about 1e-12: thousands of times the rounding error of a bound or of a
-# triangle's distance, a few of float64's units in the last place of the coordinates; 1e-10 mm at 100 mm).
+# The margin, relative to the magnitude of the coordinates (the mesh's and the query point's), by which a node's
+# bound must exceed the best distance found for the node to be skipped. Bounds and triangle distances are rounded
+# to a few units of 2**-53 of the coordinates; 2**-40 is 8192 such units (2e-10 mm for a mesh and points within
+# 100 mm of the origin), so rounding never hides a triangle, and the extra nodes it opens are negligible.
 SLACK = 2.0**-40
 
 __all__ = [
