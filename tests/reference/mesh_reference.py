@@ -1,6 +1,9 @@
 """Slow, obviously correct point-to-mesh distances: every triangle, closest point by projection and clamping."""
 
+import numba
 import numpy as np
+
+from ablasim.geometry._kernels.triangles import _closest
 
 
 def point_triangle_distance(p, a, b, c) -> float:
@@ -50,3 +53,57 @@ def point_mesh_distances(points, vertices, faces) -> np.ndarray:
             best = np.minimum(best, np.linalg.norm(p - (s_ + t[:, None] * (e_ - s_)), axis=1))
         out[i] = best.min()
     return out
+
+
+def nearest_by_loop(points, vertices, faces) -> np.ndarray:
+    """Distance from each point to the mesh as the minimum of ablasim's per-triangle closest-point kernel over every
+    triangle, one after the other: what a search through the bounding-volume hierarchy must return to the last bit
+    (it evaluates the same kernel on the triangles it does not rule out)."""
+    return np.sqrt(_nearest_d2(np.ascontiguousarray(points, dtype=float), vertices, faces))
+
+
+@numba.njit
+def _nearest_d2(points, v, faces):
+    q = np.empty(4)
+    out = np.empty(points.shape[0])
+    for i in range(points.shape[0]):
+        best = np.inf
+        for f in range(faces.shape[0]):
+            a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
+            d2 = _closest(
+                points[i, 0], points[i, 1], points[i, 2],
+                v[a, 0], v[a, 1], v[a, 2], v[b, 0], v[b, 1], v[b, 2], v[c, 0], v[c, 1], v[c, 2],
+                q,
+            )  # fmt: skip
+            best = min(best, d2)
+        out[i] = best
+    return out
+
+
+def winding_numbers(points, vertices, faces) -> np.ndarray:
+    """Generalised winding number of a closed, outward-oriented mesh around each point (1 inside, 0 outside): the
+    solid angles of its triangles summed over 4 pi (Van Oosterom & Strackee 1983, IEEE Trans. Biomed. Eng. 30:125)."""
+    out = np.empty(len(points))
+    for i, p in enumerate(np.asarray(points, dtype=float)):
+        a, b, c = (vertices[faces[:, k]] - p for k in range(3))
+        la, lb, lc = (np.linalg.norm(x, axis=1) for x in (a, b, c))
+        det = np.einsum("ij,ij->i", a, np.cross(b, c))
+        den = la * lb * lc + np.einsum("ij,ij->i", a, b) * lc + np.einsum("ij,ij->i", b, c) * la
+        den += np.einsum("ij,ij->i", c, a) * lb
+        out[i] = 2.0 * np.arctan2(det, den).sum() / (4.0 * np.pi)
+    return out
+
+
+def face_neighbours_by_definition(faces) -> np.ndarray:
+    """For the edge k -> k+1 (ends a, b) of each face f: the faces g != f that contain b, listed once for each corner
+    of g at a; the neighbour is g when the list holds exactly one entry, else -1 (a rim, or an edge shared by more
+    than two faces)."""
+    faces = np.asarray(faces).tolist()
+    nbr = np.full((len(faces), 3), -1, dtype=np.int64)
+    for f, face in enumerate(faces):
+        for k in range(3):
+            a, b = face[k], face[(k + 1) % 3]
+            hits = [g for g, other in enumerate(faces) if g != f and b in other for corner in other if corner == a]
+            if len(hits) == 1:
+                nbr[f, k] = hits[0]
+    return nbr

@@ -1,12 +1,11 @@
 """Numba kernels: exact distances from points to a closed triangle mesh through a bounding-volume hierarchy.
 
-The hierarchy splits the triangles top-down at the middle of their centroids' extent (leaves of at most ``LEAF``
-triangles). Each node is bounded by its box and by a slab normal to the mean normal of its triangles (much tighter
-than the box for points facing a curved patch, such as points deep inside a zone, all nearly equidistant from a
-large part of it). A query walks the tree nearest bound first and skips every node whose bound is farther than the
-best triangle found so far, so the result is the exact minimum over all triangles. The sign comes from the
-angle-weighted pseudo-normal of the closest feature (face, edge or vertex; Baerentzen & Aanaes 2005), which is exact
-for a closed, consistently oriented mesh, and for an open one wherever the closest feature is not on its rim.
+The hierarchy (:mod:`ablasim.geometry._kernels.bvh`) bounds each node by its box and a slab. A query walks the
+tree nearest bound first and skips a node only when its bound exceeds the best distance found so far by more than
+the rounding of either (``SLACK``), so the result is the exact minimum of :func:`_closest` over all triangles, to
+the last bit. The sign comes from the angle-weighted pseudo-normal of the closest
+feature (face, edge or vertex; Baerentzen & Aanaes 2005), which is exact for a closed, consistently oriented mesh,
+and for an open one wherever the closest feature is not on its rim.
 """
 
 from __future__ import annotations
@@ -16,8 +15,22 @@ import math
 import numpy as np
 
 from ..._jit import kernel
+from .bvh import build_bvh
 
-LEAF = 2
+# The margin, relative to the magnitude of the coordinates (the mesh's and the query point's), by which a node's
+# bound must exceed the best distance found for the node to be skipped. Bounds and triangle distances are rounded
+# to a few units of 2**-53 of the coordinates; 2**-40 is 8192 such units (2e-10 mm for a mesh and points within
+# 100 mm of the origin), so rounding never hides a triangle, and the extra nodes it opens are negligible.
+SLACK = 2.0**-40
+
+__all__ = [
+    "bisect_level",
+    "build_bvh",
+    "face_neighbours",
+    "mesh_normals",
+    "signed_distances",
+    "unsigned_distances",
+]
 
 
 @kernel
@@ -68,133 +81,71 @@ def _closest(px, py, pz, ax, ay, az, bx, by, bz, cx, cy, cz, out):
     return dx * dx + dy * dy + dz * dz
 
 
-SLAB_MAX = 64  # nodes of at most this many triangles get a slab (larger ones are opened near any query anyway)
-
-
-@kernel(entry=True)
-def build_bvh(verts, faces):
-    """Bounding-volume hierarchy over the triangles: top-down, each node's triangles split at the middle of their
-    centroids' extent along its longest axis (at the median when that leaves a side empty), leaves of at most
-    ``LEAF`` triangles. Returns the triangle order, node boxes ``lo``/``hi``, per node ``child`` (the first of two
-    consecutive children; -1 for a leaf), ``start`` and ``count`` (its range of the order), and ``slab`` (unit
-    normal and the range of its triangles' projections on it; unbounded for nodes of more than ``SLAB_MAX``)."""
-    m = faces.shape[0]
-    cen = np.empty((m, 3))
-    tlo = np.empty((m, 3))
-    thi = np.empty((m, 3))
-    tn = np.empty((m, 3))  # area-weighted face normals
-    for f in range(m):
-        a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
-        for t in range(3):
-            x0, x1, x2 = verts[a, t], verts[b, t], verts[c, t]
-            cen[f, t] = (x0 + x1 + x2) / 3.0
-            tlo[f, t] = min(x0, x1, x2)
-            thi[f, t] = max(x0, x1, x2)
-        ux, uy, uz = verts[b, 0] - verts[a, 0], verts[b, 1] - verts[a, 1], verts[b, 2] - verts[a, 2]
-        vx, vy, vz = verts[c, 0] - verts[a, 0], verts[c, 1] - verts[a, 1], verts[c, 2] - verts[a, 2]
-        tn[f, 0], tn[f, 1], tn[f, 2] = uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
-    order = np.arange(m)
-    cap = 2 * m + 1
-    child = np.full(cap, -1, dtype=np.int64)
-    start = np.zeros(cap, dtype=np.int64)
-    count = np.zeros(cap, dtype=np.int64)
-    stack = np.empty(cap, dtype=np.int64)
-    start[0], count[0] = 0, m
-    nodes = 1
-    stack[0] = 0
-    sp = 1
-    clo = np.empty(3)
-    chi = np.empty(3)
-    while sp > 0:
-        sp -= 1
-        n = stack[sp]
-        s0, c0 = start[n], count[n]
-        if c0 <= LEAF:
-            continue
-        clo[:] = np.inf
-        chi[:] = -np.inf
-        for k in range(s0, s0 + c0):
-            f = order[k]
-            for t in range(3):
-                clo[t] = min(clo[t], cen[f, t])
-                chi[t] = max(chi[t], cen[f, t])
-        axis = 0
-        for t in range(1, 3):
-            if chi[t] - clo[t] > chi[axis] - clo[axis]:
-                axis = t
-        mid = 0.5 * (clo[axis] + chi[axis])
-        i, j = s0, s0 + c0 - 1
-        while i <= j:  # partition: centroids below the middle first
-            if cen[order[i], axis] < mid:
-                i += 1
-            else:
-                order[i], order[j] = order[j], order[i]
-                j -= 1
-        split = i - s0
-        if split == 0 or split == c0:  # all on one side: split the sorted range at its median
-            sub = order[s0 : s0 + c0].copy()
-            keys = np.empty(c0)
-            for k in range(c0):
-                keys[k] = cen[sub[k], axis]
-            idx = np.argsort(keys)
-            for k in range(c0):
-                order[s0 + k] = sub[idx[k]]
-            split = c0 // 2
-        left = nodes
-        nodes += 2
-        child[n] = left
-        start[left], count[left] = s0, split
-        start[left + 1], count[left + 1] = s0 + split, c0 - split
-        stack[sp] = left
-        stack[sp + 1] = left + 1
-        sp += 2
-    # boxes and normal sums bottom-up (children have larger indices than their parent)
-    lo = np.empty((nodes, 3))
-    hi = np.empty((nodes, 3))
-    nsum = np.zeros((nodes, 3))
-    for n in range(nodes - 1, -1, -1):
-        c = child[n]
-        if c < 0:
-            for t in range(3):
-                lo[n, t], hi[n, t] = np.inf, -np.inf
-            for k in range(start[n], start[n] + count[n]):
-                f = order[k]
-                for t in range(3):
-                    lo[n, t] = min(lo[n, t], tlo[f, t])
-                    hi[n, t] = max(hi[n, t], thi[f, t])
-                    nsum[n, t] += tn[f, t]
-        else:
-            for t in range(3):
-                lo[n, t] = min(lo[c, t], lo[c + 1, t])
-                hi[n, t] = max(hi[c, t], hi[c + 1, t])
-                nsum[n, t] = nsum[c, t] + nsum[c + 1, t]
-    # a slab per node: its triangles lie between two planes normal to their mean normal, a much tighter bound than
-    # the box for points facing a curved patch
-    slab = np.empty((nodes, 5))
-    for n in range(nodes):
-        ln = math.sqrt(nsum[n, 0] ** 2 + nsum[n, 1] ** 2 + nsum[n, 2] ** 2)
-        if count[n] > SLAB_MAX or ln == 0.0:
-            slab[n, 0], slab[n, 1], slab[n, 2], slab[n, 3], slab[n, 4] = 0.0, 0.0, 0.0, -np.inf, np.inf
-            continue
-        nx, ny, nz = nsum[n, 0] / ln, nsum[n, 1] / ln, nsum[n, 2] / ln
-        smin, smax = np.inf, -np.inf
-        for k in range(start[n], start[n] + count[n]):
-            f = order[k]
-            for c in range(3):
-                v = faces[f, c]
-                t = nx * verts[v, 0] + ny * verts[v, 1] + nz * verts[v, 2]
-                smin = min(smin, t)
-                smax = max(smax, t)
-        slab[n, 0], slab[n, 1], slab[n, 2], slab[n, 3], slab[n, 4] = nx, ny, nz, smin, smax
-    return order, lo, hi, child[:nodes].copy(), start[:nodes].copy(), count[:nodes].copy(), slab
-
-
 @kernel(entry=True)
 def face_neighbours(faces, n_verts):
-    """The face across each edge k -> k+1 of each face (-1 when none, or when more than two faces share it)."""
+    """The face across each edge k -> k+1 of each face: the one other face that has both its ends, -1 when there is
+    none or more than one (a rim or a non-manifold edge). A face with a repeated vertex counts once per corner at
+    the edge's first end (see :func:`_neighbours_at_degenerate`)."""
     m = faces.shape[0]
+    # the edges, undirected, grouped by their lower vertex: each group holds the higher end and the slot 3 f + k
+    ptr = np.zeros(n_verts + 1, dtype=np.int64)
+    degenerate = False
+    for f in range(m):
+        a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
+        degenerate = degenerate or a == b or b == c or c == a
+        ptr[min(a, b) + 1] += 1
+        ptr[min(b, c) + 1] += 1
+        ptr[min(c, a) + 1] += 1
+    for v in range(n_verts):
+        ptr[v + 1] += ptr[v]
+    fill = ptr[:-1].copy()
+    other = np.empty(3 * m, dtype=np.int64)
+    slot = np.empty(3 * m, dtype=np.int64)
+    for f in range(m):
+        for k in range(3):
+            a, b = faces[f, k], faces[f, (k + 1) % 3]
+            lo = min(a, b)
+            other[fill[lo]] = max(a, b)
+            slot[fill[lo]] = 3 * f + k
+            fill[lo] += 1
+    # within a group, the edges to the same higher vertex: a pair are each other's neighbours, one or more than two
+    # have none (the counts and first two members per higher vertex, stamped with the group's vertex)
+    stamp = np.full(n_verts, -1, dtype=np.int64)
+    cnt = np.empty(n_verts, dtype=np.int64)
+    e1 = np.empty(n_verts, dtype=np.int64)
+    e2 = np.empty(n_verts, dtype=np.int64)
+    nbr = np.full((m, 3), -1, dtype=np.int64)
+    for v in range(n_verts):
+        for i in range(ptr[v], ptr[v + 1]):
+            w = other[i]
+            if stamp[w] != v:
+                stamp[w], cnt[w], e1[w] = v, 1, i
+            else:
+                cnt[w] += 1
+                e2[w] = i
+        for i in range(ptr[v], ptr[v + 1]):
+            w = other[i]
+            if cnt[w] == 2:
+                j = e2[w] if e1[w] == i else e1[w]
+                nbr[slot[i] // 3, slot[i] % 3] = slot[j] // 3
+    if degenerate:
+        _neighbours_at_degenerate(faces, n_verts, nbr)
+    return nbr
+
+
+@kernel
+def _neighbours_at_degenerate(faces, n_verts, nbr):
+    """Redo ``nbr`` by the rule that defines it where a face with a repeated vertex takes part: for the edge a -> b
+    of face f, the faces g != f around a (once per corner of g at a) that contain b; the neighbour is g when there is
+    exactly one. Elsewhere (both faces of the edge with three distinct vertices) this is the pairing of
+    :func:`face_neighbours`. Only edges of such a face, or from a vertex of one, are redone."""
+    m = faces.shape[0]
+    touched = np.zeros(n_verts, dtype=np.bool_)
     ptr = np.zeros(n_verts + 1, dtype=np.int64)
     for f in range(m):
+        a, b, c = faces[f, 0], faces[f, 1], faces[f, 2]
+        if a == b or b == c or c == a:
+            touched[a], touched[b], touched[c] = True, True, True
         for k in range(3):
             ptr[faces[f, k] + 1] += 1
     for v in range(n_verts):
@@ -203,29 +154,29 @@ def face_neighbours(faces, n_verts):
     around = np.empty(3 * m, dtype=np.int64)
     for f in range(m):
         for k in range(3):
-            v = faces[f, k]
-            around[fill[v]] = f
-            fill[v] += 1
-    nbr = np.full((m, 3), -1, dtype=np.int64)
+            around[fill[faces[f, k]]] = f
+            fill[faces[f, k]] += 1
     for f in range(m):
         for k in range(3):
             a, b = faces[f, k], faces[f, (k + 1) % 3]
-            found = -1
-            n_found = 0
+            if not touched[a]:
+                continue
+            found, n_found = -1, 0
             for j in range(ptr[a], ptr[a + 1]):
                 g = around[j]
                 if g != f and (faces[g, 0] == b or faces[g, 1] == b or faces[g, 2] == b):
-                    found = g
-                    n_found += 1
-            if n_found == 1:
-                nbr[f, k] = found
-    return nbr
+                    found, n_found = g, n_found + 1
+            nbr[f, k] = found if n_found == 1 else -1
 
 
 @kernel(entry=True)
 def mesh_normals(verts, faces, nbr):
     """Face normals, angle-weighted vertex normals and edge normals (sum of the two faces' normals; ``nbr[f, k]``
-    is the face across edge k -> k+1 of face f, -1 when there is none)."""
+    is the face across edge k -> k+1 of face f, -1 when there is none).
+
+    The angle at a corner between edges u and v is ``atan2(|u x v|, u . v)``, where ``|u x v|`` is twice the
+    triangle's area, the same at all three corners (accurate at all angles, unlike an arc cosine near 0 and pi);
+    the third angle is pi minus the other two (to rounding, clamped at 0)."""
     m = faces.shape[0]
     face_n = np.zeros((m, 3))
     vert_n = np.zeros((verts.shape[0], 3))
@@ -235,17 +186,23 @@ def mesh_normals(verts, faces, nbr):
         vx, vy, vz = verts[c, 0] - verts[a, 0], verts[c, 1] - verts[a, 1], verts[c, 2] - verts[a, 2]
         nx, ny, nz = uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
         ln = math.sqrt(nx * nx + ny * ny + nz * nz)
-        if ln > 0.0:
-            face_n[f, 0], face_n[f, 1], face_n[f, 2] = nx / ln, ny / ln, nz / ln
-        for k in range(3):
-            p, q, r = faces[f, k], faces[f, (k + 1) % 3], faces[f, (k + 2) % 3]
-            e1x, e1y, e1z = verts[q, 0] - verts[p, 0], verts[q, 1] - verts[p, 1], verts[q, 2] - verts[p, 2]
-            e2x, e2y, e2z = verts[r, 0] - verts[p, 0], verts[r, 1] - verts[p, 1], verts[r, 2] - verts[p, 2]
-            den = math.sqrt((e1x * e1x + e1y * e1y + e1z * e1z) * (e2x * e2x + e2y * e2y + e2z * e2z))
-            if den > 0.0:
-                ang = math.acos(min(max((e1x * e2x + e1y * e2y + e1z * e2z) / den, -1.0), 1.0))
-                for t in range(3):
-                    vert_n[p, t] += ang * face_n[f, t]
+        if not ln > 0.0:  # no area: no normal, and no weight at its corners
+            continue
+        nx, ny, nz = nx / ln, ny / ln, nz / ln
+        face_n[f, 0], face_n[f, 1], face_n[f, 2] = nx, ny, nz
+        wx, wy, wz = verts[c, 0] - verts[b, 0], verts[c, 1] - verts[b, 1], verts[c, 2] - verts[b, 2]
+        ang_a = math.atan2(ln, ux * vx + uy * vy + uz * vz)  # between b - a and c - a
+        ang_b = math.atan2(ln, -(ux * wx + uy * wy + uz * wz))  # between c - b and a - b
+        ang_c = max(math.pi - ang_a - ang_b, 0.0)
+        vert_n[a, 0] += ang_a * nx
+        vert_n[a, 1] += ang_a * ny
+        vert_n[a, 2] += ang_a * nz
+        vert_n[b, 0] += ang_b * nx
+        vert_n[b, 1] += ang_b * ny
+        vert_n[b, 2] += ang_b * nz
+        vert_n[c, 0] += ang_c * nx
+        vert_n[c, 1] += ang_c * ny
+        vert_n[c, 2] += ang_c * nz
     edge_n = np.empty((m, 3, 3))
     for f in range(m):
         for k in range(3):
@@ -256,60 +213,84 @@ def mesh_normals(verts, faces, nbr):
 
 
 @kernel
-def _box_d2(lo, hi, slab, n, px, py, pz):
+def _node_d2(bounds, n, px, py, pz):
     """Squared lower bound of the distance from p to node n's triangles: the larger of the distances to its box
     and to its slab."""
-    gx = max(lo[n, 0] - px, 0.0, px - hi[n, 0])
-    gy = max(lo[n, 1] - py, 0.0, py - hi[n, 1])
-    gz = max(lo[n, 2] - pz, 0.0, pz - hi[n, 2])
-    t = slab[n, 0] * px + slab[n, 1] * py + slab[n, 2] * pz
-    gs = max(slab[n, 3] - t, 0.0, t - slab[n, 4])
+    gx = max(bounds[n, 0] - px, 0.0, px - bounds[n, 3])
+    gy = max(bounds[n, 1] - py, 0.0, py - bounds[n, 4])
+    gz = max(bounds[n, 2] - pz, 0.0, pz - bounds[n, 5])
+    t = bounds[n, 6] * px + bounds[n, 7] * py + bounds[n, 8] * pz
+    gs = max(bounds[n, 9] - t, 0.0, t - bounds[n, 10])
     return max(gx * gx + gy * gy + gz * gz, gs * gs)
 
 
 @kernel
-def _query(px, py, pz, verts, faces, tree, best2, q, bq):
+def _stacks(tree):
+    """Room for the nodes a query keeps pending (allocated once per call, not per point): each step pops one node
+    and pushes at most its two children, so no more than the tree's depth plus one."""
+    n = tree[4] + 1
+    return np.empty(n, dtype=np.int64), np.empty(n)
+
+
+@kernel
+def _limit(best2, slack):
+    """The squared distance below which a node's bound cannot rule it out: ``(sqrt(best2) + slack)**2``."""
+    d = math.sqrt(best2) + slack
+    return d * d
+
+
+@kernel
+def _query(px, py, pz, tree, best2, q, bq, stack, stack_d2):
     """Nearest triangle to p within sqrt(best2): returns (squared distance, face, feature); face -1 when none.
-    ``tree`` is the tuple from :func:`build_bvh`; ``q`` (4,) is scratch, ``bq`` (3,) receives the closest point."""
-    order, lo, hi, child, start, count, slab = tree
-    stack = np.empty(128, dtype=np.int64)
+    ``tree`` is the tuple from :func:`build_bvh`; ``q`` (4,) is scratch, ``bq`` (3,) receives the closest point;
+    ``stack`` and ``stack_d2`` (:func:`_stacks`) hold the pending nodes and their bounds (each bound is computed
+    once, when its node is pushed, and compared again with the best distance when it is popped).
+
+    A node is skipped only when its bound exceeds the best distance by more than ``SLACK`` times the magnitude of
+    the coordinates (the mesh's and p's): bound and triangle distances are both computed in rounded arithmetic, and
+    a bound that rounding puts just above a triangle's computed distance must not hide it. The result is then the
+    exact minimum of :func:`_closest` over all triangles, as a loop over all of them would give it."""
+    order, bounds, links, tri, _ = tree
+    size = max(-bounds[0, 0], -bounds[0, 1], -bounds[0, 2], bounds[0, 3], bounds[0, 4], bounds[0, 5], 0.0)
+    slack = SLACK * (size + max(abs(px), abs(py), abs(pz)))
+    lim2 = _limit(best2, slack)
     stack[0] = 0
+    stack_d2[0] = _node_d2(bounds, 0, px, py, pz)
     sp = 1
     bf = -1
     bfeat = 0
     while sp > 0:
         sp -= 1
-        n = stack[sp]
-        if _box_d2(lo, hi, slab, n, px, py, pz) >= best2:
+        if stack_d2[sp] >= lim2:
             continue
-        c = child[n]
+        n = stack[sp]
+        c = links[n, 0]
         if c < 0:
-            for k in range(start[n], start[n] + count[n]):
-                f = order[k]
-                a, b, cc = faces[f, 0], faces[f, 1], faces[f, 2]
+            for k in range(links[n, 1], links[n, 1] + links[n, 2]):
                 d2 = _closest(
                     px, py, pz,
-                    verts[a, 0], verts[a, 1], verts[a, 2],
-                    verts[b, 0], verts[b, 1], verts[b, 2],
-                    verts[cc, 0], verts[cc, 1], verts[cc, 2],
+                    tri[k, 0], tri[k, 1], tri[k, 2],
+                    tri[k, 3], tri[k, 4], tri[k, 5],
+                    tri[k, 6], tri[k, 7], tri[k, 8],
                     q,
                 )  # fmt: skip
                 if d2 < best2:
                     best2 = d2
-                    bf = f
+                    lim2 = _limit(best2, slack)
+                    bf = order[k]
                     bfeat = int(q[3])
                     bq[0], bq[1], bq[2] = q[0], q[1], q[2]
         else:
-            dl = _box_d2(lo, hi, slab, c, px, py, pz)
-            dr = _box_d2(lo, hi, slab, c + 1, px, py, pz)
+            dl = _node_d2(bounds, c, px, py, pz)
+            dr = _node_d2(bounds, c + 1, px, py, pz)
             near, far, dn, dfar = c, c + 1, dl, dr
             if dr < dl:
                 near, far, dn, dfar = c + 1, c, dr, dl
-            if dfar < best2:
-                stack[sp] = far
+            if dfar < lim2:
+                stack[sp], stack_d2[sp] = far, dfar
                 sp += 1
-            if dn < best2:
-                stack[sp] = near
+            if dn < lim2:
+                stack[sp], stack_d2[sp] = near, dn
                 sp += 1
     return best2, bf, bfeat
 
@@ -332,11 +313,12 @@ def signed_distances(points, verts, faces, tree, face_n, vert_n, edge_n, out_dis
     """Signed distance (> 0 outside) from each point to the mesh, and the closest mesh point."""
     q = np.empty(4)
     bq = np.empty(3)
+    stack, stack_d2 = _stacks(tree)
     for i in range(points.shape[0]):
         px, py, pz = points[i, 0], points[i, 1], points[i, 2]
-        best2, bf, bfeat = _query(px, py, pz, verts, faces, tree, _warm_bound(px, py, pz, i, bq), q, bq)
+        best2, bf, bfeat = _query(px, py, pz, tree, _warm_bound(px, py, pz, i, bq), q, bq, stack, stack_d2)
         if bf < 0:  # nothing strictly within the bound (rounding): search unbounded
-            best2, bf, bfeat = _query(px, py, pz, verts, faces, tree, np.inf, q, bq)
+            best2, bf, bfeat = _query(px, py, pz, tree, np.inf, q, bq, stack, stack_d2)
         if bfeat == 0:
             nx, ny, nz = face_n[bf, 0], face_n[bf, 1], face_n[bf, 2]
         elif bfeat <= 3:
@@ -356,11 +338,12 @@ def unsigned_distances(points, verts, faces, tree, out_dist):
     """Distance from each point to the mesh."""
     q = np.empty(4)
     bq = np.empty(3)
+    stack, stack_d2 = _stacks(tree)
     for i in range(points.shape[0]):
         px, py, pz = points[i, 0], points[i, 1], points[i, 2]
-        best2, bf, _ = _query(px, py, pz, verts, faces, tree, _warm_bound(px, py, pz, i, bq), q, bq)
+        best2, bf, _ = _query(px, py, pz, tree, _warm_bound(px, py, pz, i, bq), q, bq, stack, stack_d2)
         if bf < 0:
-            best2, _, _ = _query(px, py, pz, verts, faces, tree, np.inf, q, bq)
+            best2, _, _ = _query(px, py, pz, tree, np.inf, q, bq, stack, stack_d2)
         out_dist[i] = math.sqrt(best2)
 
 
@@ -372,11 +355,12 @@ def bisect_level(a, b, verts, faces, tree, level, iterations, out):
     farther."""
     q = np.empty(4)
     bq = np.empty(3)
+    stack, stack_d2 = _stacks(tree)
     for i in range(a.shape[0]):
         ax, ay, az = a[i, 0], a[i, 1], a[i, 2]
         dx, dy, dz = b[i, 0] - ax, b[i, 1] - ay, b[i, 2] - az
-        fa = math.sqrt(_query(ax, ay, az, verts, faces, tree, np.inf, q, bq)[0]) - level
-        fb = math.sqrt(_query(b[i, 0], b[i, 1], b[i, 2], verts, faces, tree, np.inf, q, bq)[0]) - level
+        fa = math.sqrt(_query(ax, ay, az, tree, np.inf, q, bq, stack, stack_d2)[0]) - level
+        fb = math.sqrt(_query(b[i, 0], b[i, 1], b[i, 2], tree, np.inf, q, bq, stack, stack_d2)[0]) - level
         ta, tb = 0.0, 1.0
         side = 0
         for _ in range(iterations):
@@ -385,7 +369,7 @@ def bisect_level(a, b, verts, faces, tree, level, iterations, out):
             t = tb - fb * (tb - ta) / (fb - fa) if fa > 0.0 and fb <= 0.0 and fa != fb else 0.5 * (ta + tb)
             if not (ta < t < tb):
                 t = 0.5 * (ta + tb)
-            ft = math.sqrt(_query(ax + t * dx, ay + t * dy, az + t * dz, verts, faces, tree, np.inf, q, bq)[0])
+            ft = math.sqrt(_query(ax + t * dx, ay + t * dy, az + t * dz, tree, np.inf, q, bq, stack, stack_d2)[0])
             ft -= level
             if ft > 0.0:
                 ta, fa = t, ft
