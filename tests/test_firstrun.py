@@ -134,3 +134,13 @@ def test_the_mask_groups_compile_the_versions_a_mask_margin_uses():
 
     out = subprocess.run([sys.executable, "-c", MASK_CHECK], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[] []"
+
+
+def test_compile_all_compiles_every_group_the_meshes_in_the_background(monkeypatch):
+    here, there = [], []
+    monkeypatch.setattr(jit, "compile_in_background", lambda groups, code: there.extend(groups))
+    monkeypatch.setattr(jit, "await_background", lambda g: here.append(("awaited", g)))
+    monkeypatch.setattr(fr, "compile_groups", lambda groups, report=True: here.extend(groups))
+    fr.compile_all()
+    assert there == ["mesh"] and here[-1] == ("awaited", "mesh")
+    assert sorted(here[:-1] + there) == sorted(fr.ALL_GROUPS)
