@@ -1,6 +1,7 @@
 # ablasim: two commands set everything up on a fresh machine.
 #   make demo   creates .venv, installs ablasim with its dev extras, runs the bundled example end to end and leaves
-#               the numba cache (NUMBA_CACHE_DIR) warm for every command
+#               the numba cache warm for every command (numba's default place, next to the package's modules, which
+#               `.venv/bin/ablasim` run from a shell uses too; or NUMBA_CACHE_DIR when it is set)
 #   make test   the whole test suite (benchmarks run once, untimed) in the same venv
 #   make bench  the benchmarks for real (pytest-benchmark)
 #   make lint   ruff (lint and format check) and mypy, as CI runs them
@@ -10,7 +11,6 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 export MPLBACKEND ?= Agg
 
 .PHONY: demo test bench lint venv clean
@@ -41,3 +41,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .numba_cache out .pytest_cache .benchmarks
+	find src -name '*.nbi' -delete -o -name '*.nbc' -delete  # numba's cache next to the modules
