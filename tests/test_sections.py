@@ -52,7 +52,8 @@ def _brute(sl, sx, sy):
     return out
 
 
-def test_distances_exact_where_the_partial_volume_reads_them():
+@pytest.mark.parametrize("budget", [0, 10**9])  # every slice transformed whole; ring searches only
+def test_distances_exact_where_the_partial_volume_reads_them(budget):
     rng = np.random.default_rng(3)
     n_caps = 0
     for vol in _volumes(4, 40):
@@ -61,7 +62,7 @@ def test_distances_exact_where_the_partial_volume_reads_them():
         n, counts = section_labels(vol, lab)
         up, down, _, _ = neighbour_areas(lab, n + 1, counts.astype(np.float64))
         out = np.empty(vol.shape)
-        section_distances(vol, lab, up, down, sx, sy, out)  # slices along the last axis
+        section_distances(vol, lab, up, down, sx, sy, budget, out)  # slices along the last axis
         ref = np.stack([_brute(vol[:, :, k], sx, sy) for k in range(vol.shape[2])], axis=2)
         # read where a column crosses towards the slice before or after, and on every inside pixel of a slice
         # holding a cap (a section with nothing overlapping it above or below: its depth is read)
@@ -74,9 +75,14 @@ def test_distances_exact_where_the_partial_volume_reads_them():
         n_caps += int(cap_slice.sum())
         read = cross | (vol & cap_slice[None, None, :])
         assert np.allclose(out[read], ref[read], rtol=0, atol=1e-12)
-        # elsewhere 0 inside and -1e7 outside; a slice of one label only is +/-1e7 throughout
+        # elsewhere 0 inside and -1e7 outside, or exact (slices transformed whole); a slice of one label only is
+        # +/-1e7 throughout
         one = vol.all(axis=(0, 1)) | ~vol.any(axis=(0, 1))
         rest = ~read & ~one[None, None, :]
-        assert np.all(out[rest & vol] == 0.0) and np.all(out[rest & ~vol] == -1e7)
+        exact = np.abs(out - ref) < 1e-12
+        assert np.all(((out == 0.0) | exact)[rest & vol]) and np.all(((out == -1e7) | exact)[rest & ~vol])
+        if budget == 0:  # a slice with a crossing is transformed whole: every inside pixel exact
+            crossing = cross.any(axis=(0, 1)) & ~one
+            assert np.all(exact[vol & crossing[None, None, :]])
         assert np.array_equal(out[:, :, one], np.where(vol[:, :, one], 1e7, -1e7))
     assert n_caps > 40  # the balls' tops and bottoms, and small random sections

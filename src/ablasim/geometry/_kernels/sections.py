@@ -146,11 +146,12 @@ def _box_distance(vol, label, i0, i1, j0, j1, sx, sy, col, f, g, v, z, out):
 def _nearest_other(vol, i, j, k, sx, sy):
     """Squared distance within slice ``vol[:, :, k]`` from pixel (i, j) to the nearest pixel of the other label:
     rings of growing Chebyshev radius r, until r times the finer pixel exceeds the best found (the same arithmetic
-    as the lower envelope's, so the same value)."""
+    as the lower envelope's); and the number of pixels read."""
     nx, ny = vol.shape[0], vol.shape[1]
     label = vol[i, j, k]
     h = min(sx, sy)
     best = np.inf
+    work = 0
     for r in range(1, max(nx, ny)):
         if (r * h) ** 2 > best:
             break
@@ -161,17 +162,33 @@ def _nearest_other(vol, i, j, k, sx, sy):
             step = 1 if di == -r or di == r else 2 * r  # the ring: whole rows at the top and bottom, ends between
             for dj in range(-r, r + 1, step):
                 b = j + dj
+                work += 1
                 if b < 0 or b >= ny or vol[a, b, k] == label:
                     continue
                 e = di * sx
                 val = e * e + (dj * sy) ** 2
                 if val < best:
                     best = val
-    return best
+    return best, work
+
+
+@kernel
+def _slice_transform(vol, k, label, i0, i1, j0, j1, sx, sy, half, sl, sq, col, f, g, v, z, out):
+    """The exact in-plane distance of every pixel of ``label`` in the box ``[i0, i1) x [j0, j1)`` of slice k
+    (``_box_distance``), written signed to ``out``."""
+    for i in range(i0, i1):
+        for j in range(j0, j1):
+            sl[i, j] = vol[i, j, k]
+    _box_distance(sl, label, i0, i1, j0, j1, sx, sy, col, f, g, v, z, sq)
+    for i in range(i0, i1):
+        for j in range(j0, j1):
+            if sl[i, j] == label:
+                d = math.sqrt(sq[i, j]) - half
+                out[i, j, k] = d if label else -d
 
 
 @kernel(entry=True)
-def section_distances(vol, lab, up, down, sx, sy, out):
+def section_distances(vol, lab, up, down, sx, sy, budget, out):
     """Signed distance within each slice ``vol[:, :, k]`` (pixel spacing sx along the first axis, sy along the
     second) from pixel centres to the boundary, taken half a pixel (of the finer spacing) beyond the centres: > 0
     inside, < 0 outside; +/-1e7 on a slice that holds one label only.
@@ -179,11 +196,17 @@ def section_distances(vol, lab, up, down, sx, sy, out):
     Computed where the partial volumes read it: at the pixels where the column crosses the surface towards the
     slice before or after (inside on one, outside on the other), and at every inside pixel of the slices holding a
     cap (a section of ``lab`` with no area overlapping it on the slice above, ``up``, or below, ``down``: its depth
-    is read); elsewhere 0 inside and -1e7 outside."""
+    is read); elsewhere 0 inside and -1e7 outside, or the exact value. The crossing pixels are searched ring by
+    ring; a slice whose search reads more than ``budget`` times its pixel count (sections far apart from one slice
+    to the next) is transformed whole instead (the same values but for rounding: the lower envelope may pick one
+    of two candidates that tie to within 1e-14 mm)."""
     nx, ny, nz = vol.shape
     half = 0.5 * min(sx, sy)
     count = np.zeros(nz, dtype=np.int64)
     full = np.zeros(nz, dtype=np.bool_)
+    box = np.empty((nz, 4), dtype=np.int64)  # per slice: the bounding box of its inside pixels
+    for k in range(nz):
+        box[k, 0], box[k, 1], box[k, 2], box[k, 3] = nx, -1, ny, -1
     for i in range(nx):
         for j in range(ny):
             for k in range(nz):
@@ -192,6 +215,8 @@ def section_distances(vol, lab, up, down, sx, sy, out):
                     out[i, j, k] = 0.0
                     if up[lab[i, j, k]] == 0.0 or down[lab[i, j, k]] == 0.0:
                         full[k] = True
+                    box[k, 0], box[k, 1] = min(box[k, 0], i), max(box[k, 1], i)
+                    box[k, 2], box[k, 3] = min(box[k, 2], j), max(box[k, 3], j)
                 else:
                     out[i, j, k] = -1e7
     m = max(nx, ny)
@@ -209,25 +234,35 @@ def section_distances(vol, lab, up, down, sx, sy, out):
                     for j in range(ny):
                         out[i, j, k] = 1e7
             continue
-        if full[k]:  # every inside pixel: the exact transform on the box of the inside pixels grown by one
-            i0, i1, j0, j1 = nx, -1, ny, -1
-            for i in range(nx):
-                for j in range(ny):
-                    sl[i, j] = vol[i, j, k]
-                    if sl[i, j]:
-                        i0, i1, j0, j1 = min(i0, i), max(i1, i), min(j0, j), max(j1, j)
-            i0, i1, j0, j1 = max(i0 - 1, 0), min(i1 + 2, nx), max(j0 - 1, 0), min(j1 + 2, ny)
-            _box_distance(sl, True, i0, i1, j0, j1, sx, sy, col, f, g, v, z, sq)
-            for i in range(i0, i1):
-                for j in range(j0, j1):
-                    if sl[i, j]:
-                        out[i, j, k] = math.sqrt(sq[i, j]) - half
+        # inside: the nearest outside pixel touches an inside one, so it lies within the box grown by a pixel
+        ti0, ti1 = max(box[k, 0] - 1, 0), min(box[k, 1] + 2, nx)
+        tj0, tj1 = max(box[k, 2] - 1, 0), min(box[k, 3] + 2, ny)
+        if full[k]:
+            _slice_transform(vol, k, True, ti0, ti1, tj0, tj1, sx, sy, half, sl, sq, col, f, g, v, z, out)
+        work = 0
+        whole = False
         for i in range(nx):
             for j in range(ny):
                 inside = vol[i, j, k]
                 if inside and full[k]:
                     continue
-                cross = (k > 0 and vol[i, j, k - 1] != inside) or (k + 1 < nz and vol[i, j, k + 1] != inside)
-                if cross:
-                    d = math.sqrt(_nearest_other(vol, i, j, k, sx, sy)) - half
+                if (k > 0 and vol[i, j, k - 1] != inside) or (k + 1 < nz and vol[i, j, k + 1] != inside):
+                    d2, w = _nearest_other(vol, i, j, k, sx, sy)
+                    work += w
+                    d = math.sqrt(d2) - half
                     out[i, j, k] = d if inside else -d
+                    if work > budget * nx * ny:
+                        whole = True
+                        break
+            if whole:
+                break
+        if whole:
+            if not full[k]:
+                _slice_transform(vol, k, True, ti0, ti1, tj0, tj1, sx, sy, half, sl, sq, col, f, g, v, z, out)
+            # outside: the crossing pixels lie inside on a neighbouring slice; the nearest inside pixels on this one
+            fi0, fi1, fj0, fj1 = box[k, 0], box[k, 1] + 1, box[k, 2], box[k, 3] + 1
+            for n in (k - 1, k + 1):
+                if 0 <= n < nz and count[n] > 0:
+                    fi0, fi1 = min(fi0, box[n, 0]), max(fi1, box[n, 1] + 1)
+                    fj0, fj1 = min(fj0, box[n, 2]), max(fj1, box[n, 3] + 1)
+            _slice_transform(vol, k, False, fi0, fi1, fj0, fj1, sx, sy, half, sl, sq, col, f, g, v, z, out)
