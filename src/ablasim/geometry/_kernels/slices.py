@@ -293,23 +293,34 @@ def _reach(ptr, items, nlab, area):
     return one, two
 
 
-@kernel(entry=True)
-def neighbour_areas(lab, nlab, area):
-    """Per label (of ``nlab``, 0 the background): the summed area of the labels overlapping it on the next and
-    previous slice, and two slices up and down (through overlaps)."""
+@kernel
+def _overlaps(lab, lower, upper, store):
+    """The pairs of labels on consecutive slices that share a pixel (``lower`` on slice k, ``upper`` on k + 1), a
+    pair repeated on consecutive pixels once; stored when ``store``. Returns their number."""
     nx, ny, nz = lab.shape
-    size = nx * ny * max(nz - 1, 1)
-    lower = np.empty(size, dtype=np.int64)
-    upper = np.empty(size, dtype=np.int64)
     count = 0
+    la, lb = -1, -1
     for k in range(nz - 1):
         for i in range(nx):
             for j in range(ny):
                 a, b = lab[i, j, k], lab[i, j, k + 1]
-                if a > 0 and b > 0 and (count == 0 or a != lower[count - 1] or b != upper[count - 1]):
-                    lower[count] = a
-                    upper[count] = b
+                if a > 0 and b > 0 and (a != la or b != lb):
+                    if store:
+                        lower[count] = a
+                        upper[count] = b
+                    la, lb = a, b
                     count += 1
+    return count
+
+
+@kernel(entry=True)
+def neighbour_areas(lab, nlab, area):
+    """Per label (of ``nlab``, 0 the background): the summed area of the labels overlapping it on the next and
+    previous slice, and two slices up and down (through overlaps)."""
+    size = _overlaps(lab, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), False)  # counted first
+    lower = np.empty(size, dtype=np.int64)
+    upper = np.empty(size, dtype=np.int64)
+    count = _overlaps(lab, lower, upper, True)
     ptr, items = _group(lower, upper, count, nlab)
     up, up2 = _reach(ptr, items, nlab, area)
     ptr, items = _group(upper, lower, count, nlab)
