@@ -86,3 +86,33 @@ def test_distances_exact_where_the_partial_volume_reads_them(budget):
             assert np.all(exact[vol & crossing[None, None, :]])
         assert np.array_equal(out[:, :, one], np.where(vol[:, :, one], 1e7, -1e7))
     assert n_caps > 40  # the balls' tops and bottoms, and small random sections
+
+
+def _neighbour_areas_reference(lab, nlab, area):
+    """Per label, the summed area of the labels sharing a pixel with it on the next (previous) slice, and of those
+    two slices up (down) through such overlaps; each sum over the distinct labels in increasing order."""
+    above = [set() for _ in range(nlab)]
+    below = [set() for _ in range(nlab)]
+    for k in range(lab.shape[2] - 1):
+        for a, b in zip(lab[:, :, k].ravel(), lab[:, :, k + 1].ravel()):
+            if a > 0 and b > 0:
+                above[a].add(b)
+                below[b].add(a)
+
+    def sums(nbrs):
+        one = np.array([sum(area[b] for b in sorted(nbrs[a])) for a in range(nlab)], dtype=float)
+        two = np.array([sum(area[c] for c in sorted(set().union(*(nbrs[b] for b in nbrs[a])))) for a in range(nlab)])
+        return one, two.astype(float)
+
+    (up, up2), (down, down2) = sums(above), sums(below)
+    return up, down, up2, down2
+
+
+def test_neighbour_areas_against_the_definition():
+    for vol in _volumes(6, 60):
+        lab = np.empty(vol.shape, dtype=np.int64)
+        n, counts = section_labels(vol, lab)
+        area = counts * 0.49  # 0.7 mm pixels: areas that are not exact in binary, so the order of sums matters
+        got = neighbour_areas(lab, n + 1, area)
+        for g, e in zip(got, _neighbour_areas_reference(lab, n + 1, area)):
+            assert np.array_equal(g, e)
