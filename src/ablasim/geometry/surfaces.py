@@ -314,11 +314,12 @@ def _shrinkage_step(field, verts, sigma_mm, spacing, nearest=False):
     through the vertex has the curvature of the shrunk surface there)."""
     extra = sigma_mm * np.sqrt(CURVATURE_SCALE**2 - 1.0)
     g = gaussian(field, extra / spacing, truncate=3.0, nearest=nearest)
+    sp = np.array(spacing, dtype=np.float64)  # writable: one compiled version of the kernels
     der = np.empty((len(verts), 9))
-    derivatives_at(g, np.ascontiguousarray(verts), np.array(spacing, dtype=np.float64), der)
+    derivatives_at(g, np.ascontiguousarray(verts), sp, der)
     x, y = _ball_table()
     step = np.empty((len(verts), 3))
-    shrink_steps(der, float(sigma_mm), x, y, np.array(spacing, dtype=np.float64), step)
+    shrink_steps(der, float(sigma_mm), x, y, sp, step)
     return step
 
 
