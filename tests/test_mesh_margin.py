@@ -175,3 +175,14 @@ def test_zone_on_the_tumour_grid_reads_as_through_the_world():
         assert (a.coverage, a.coverage_error) == (b.coverage, b.coverage_error)
         assert abs(a.min_margin_mm - b.min_margin_mm) < 1e-5
         assert a.coverage_error > 0
+
+
+def test_far_zone_map_is_exact_for_the_whole_zone_surface():
+    # the disjoint case: tumour vertices lie up to 20 mm from the zone, beyond the 10 mm crop reach; the crop then
+    # holds the whole zone, whose own surface (meshed without any crop) must give the same map to rounding
+    for name in ("disjoint", "offset-x"):
+        case = next(c for c in CASES if c.name == name)
+        tm, zm, _ = masks(case, GRIDS["1mm"])
+        res = measure_margin(tm, zm, method="mesh")
+        whole, _ = surface_from_mask(zm).signed_distance(res.margin_map.points_mm)
+        np.testing.assert_allclose(res.margin_map.margins_mm, -whole, rtol=0, atol=1e-12)

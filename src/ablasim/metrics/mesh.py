@@ -5,7 +5,7 @@ The tumour mask's surface (:func:`~ablasim.geometry.surfaces.surface_from_mask`)
 * a zone mask: its own reconstructed surface; signed distances from tumour points to it are exact for that mesh.
   Only the part of the zone within ``crop_padding_mm`` of the tumour is meshed first (the cut is closed by faces
   farther than that from every tumour point); if any tumour vertex lies that far from the zone, the whole zone is
-  meshed, so every value of the margin map is exact for the meshes;
+  meshed (unless the crop already held all of it), so every value of the margin map is exact for the meshes;
 * zone ellipsoids: exact point-to-ellipsoid distances. Outside every ellipsoid the distance to the union is the
   smallest of them (exact); inside, the deepest single-ellipsoid depth is a lower bound of the depth in the union
   (safe side) that is exact wherever the nearest boundary point is exposed.
@@ -202,18 +202,34 @@ def _zone_mesh(t_surf: SurfaceMesh, zone: Mask, smoothing_voxels: float, reach_m
     lo, hi = verts.min(axis=0), verts.max(axis=0)
     closing = _CLOSING * smoothing_mm(zone.grid.spacing_mm, smoothing_voxels) + zone.grid.voxel_diagonal_mm
     crop = crop_bounds(zone.array, *zone.grid.index_box(lo - reach_mm - closing, hi + reach_mm + closing))
-    if crop is not None:
+    if crop is not None and not _surely_beyond(verts, zone, crop, reach_mm):
         surf = mesh_mask(zone, *crop, smoothing_voxels, True, "zone")
         sd, closest = surf.signed_distance(verts)
+        if float(np.abs(sd).max()) < reach_mm:
+            return surf, sd, closest
         cut = any(c.any() for c in cut_faces(zone.array, *crop))
         # uncut, the crop holds every part of the zone that a tumour point inside it can see, and every other part
-        # lies farther than reach + closing from the tumour
-        if float(np.abs(sd).max()) < reach_mm or (not cut and float(sd.max()) < reach_mm + closing):
+        # lies farther than reach + closing from the tumour; holding every zone voxel, it is the whole zone's mesh
+        if not cut and (
+            float(sd.max()) < reach_mm + closing
+            or np.count_nonzero(zone.array[tuple(slice(a, b) for a, b in zip(*crop))]) == zone.count
+        ):
             return surf, sd, closest
     # a tumour vertex farther than reach_mm from the zone (or no zone near): the whole zone
     surf = mesh_mask(zone, *zone.index_bounds(), smoothing_voxels, True, "zone")
     sd, closest = surf.signed_distance(verts)
     return surf, sd, closest
+
+
+def _surely_beyond(verts, zone: Mask, crop, reach_mm: float) -> bool:
+    """Whether a tumour vertex lies farther than ``reach_mm`` and a voxel diagonal from the box of the zone voxel
+    centres in the index box ``crop`` (a lower bound of its distance to every one of them): its distance to the
+    zone's surface, which stays within a voxel of those centres, then exceeds ``reach_mm``, and a mesh of the cropped zone would be made only to be replaced by
+    the whole zone's. Only a shortcut: either way every value of the margin map is exact for the meshes."""
+    lo, hi = crop
+    idx = zone.grid.world_to_index(verts)
+    gap = np.maximum(np.maximum(lo - idx, idx - (hi - 1)), 0.0) * zone.grid.spacing_mm
+    return bool(np.sqrt((gap * gap).sum(axis=1)).max() > reach_mm + zone.grid.voxel_diagonal_mm)
 
 
 def _union_sd(zones, points):
