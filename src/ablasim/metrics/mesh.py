@@ -224,8 +224,9 @@ def _zone_mesh(t_surf: SurfaceMesh, zone: Mask, smoothing_voxels: float, reach_m
 def _surely_beyond(verts, zone: Mask, crop, reach_mm: float) -> bool:
     """Whether a tumour vertex lies farther than ``reach_mm`` and a voxel diagonal from the box of the zone voxel
     centres in the index box ``crop`` (a lower bound of its distance to every one of them): its distance to the
-    zone's surface, which stays within a voxel of those centres, then exceeds ``reach_mm``, and a mesh of the cropped zone would be made only to be replaced by
-    the whole zone's. Only a shortcut: either way every value of the margin map is exact for the meshes."""
+    zone's surface, which stays within a voxel of those centres, then exceeds ``reach_mm``, and a mesh of the
+    cropped zone would be made only to be replaced by the whole zone's. Only a shortcut: either way every value of
+    the margin map is exact for the meshes."""
     lo, hi = crop
     idx = zone.grid.world_to_index(verts)
     gap = np.maximum(np.maximum(lo - idx, idx - (hi - 1)), 0.0) * zone.grid.spacing_mm
