@@ -6,7 +6,8 @@ edt voxel path. Per case and method it keeps the shortest wall-clock and CPU tim
 against the analytic truth; per grid it prints the mean and worst absolute error, the bias, the median time over
 the 18 cases, and the smallest, median and largest over the cases of each method's time divided by the
 baseline's (wall-clock and CPU). ``--profile``: the mesh method's CPU time per stage and case; ``--surfaces``: the
-surface errors of the reconstruction on spheres and ellipsoids. The load average of
+surface errors of the reconstruction on spheres and ellipsoids; ``--compiled``: the mesh method's time in compiled
+code and in the Python between (the cases without a liver). The load average of
 the machine is printed before and after: on a shared machine the wall-clock times grow with it, the CPU times much
 less, and the interleaving keeps the comparison fair.
 """
@@ -151,6 +152,77 @@ def profile_grid(name: str, repeats: int = 5, out=print) -> None:
             setattr(owner, attr, func)
 
 
+def compiled_split(name: str, repeats: int = 15, out=print) -> None:
+    """On the suite's cases without a liver (where the baseline's box holds only the two spheres): the mesh
+    method's wall-clock time split into compiled code (every numba kernel of ablasim called from Python, and
+    scikit-image's marching cubes) and the rest (Python and numpy between them), beside the QAM-style baseline's
+    time; each the shortest of ``repeats`` runs. A kernel called from another kernel counts once."""
+    import importlib
+    import pkgutil
+
+    import numba
+    import skimage.measure._marching_cubes_lewiner as lewiner
+
+    import ablasim
+
+    spent = [0.0]
+    depth = [0]
+
+    def timed(func):
+        def run(*args, **kwargs):
+            depth[0] += 1
+            t0 = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                if depth[0] == 0:
+                    spent[0] += time.perf_counter() - t0
+
+        return run
+
+    modules = [lewiner]
+    for info in pkgutil.walk_packages(ablasim.__path__, "ablasim."):
+        if not info.name.endswith("__main__"):
+            modules.append(importlib.import_module(info.name))
+    saved = []
+    for mod in modules:
+        for attr, obj in list(vars(mod).items()):
+            kernel = isinstance(obj, numba.core.registry.CPUDispatcher)
+            if kernel or (mod is lewiner and attr == "_marching_cubes_lewiner"):
+                saved.append((mod, attr, obj))
+    grid = GRIDS[name]
+    out("| case | mesh method (ms) | of which compiled code | rest | QAM-style (ms) |")
+    out("|---|---|---|---|---|")
+    try:
+        for mod, attr, obj in saved:
+            setattr(mod, attr, timed(obj))
+        for case in CASES:
+            if case.subcapsular:
+                continue
+            run = _runners(case, grid)
+            run["mesh"]()
+            best = (np.inf, 0.0)
+            base = np.inf
+            for _ in range(repeats):
+                spent[0] = 0.0
+                t0 = time.perf_counter()
+                run["mesh"]()
+                total = time.perf_counter() - t0
+                best = min(best, (total, spent[0]))
+                t0 = time.perf_counter()
+                run["qam-style"]()
+                base = min(base, time.perf_counter() - t0)
+            total, compiled = best
+            out(
+                f"| {case.name} | {total * 1e3:.2f} | {compiled * 1e3:.2f} | {(total - compiled) * 1e3:.2f} | "
+                f"{base * 1e3:.2f} |"
+            )
+    finally:
+        for mod, attr, obj in saved:
+            setattr(mod, attr, obj)
+
+
 def surface_errors(name: str) -> list[str]:
     """Signed distance of the reconstructed surfaces' vertices to the analytic shape (> 0: outside it) on grid
     ``name``: 15 spheres (radii 3, 5, 7.5, 10, 15 mm, three random centres each) and 12 ellipsoids (semi-axes
@@ -181,7 +253,17 @@ def main(argv=None) -> None:
     parser.add_argument("--grids", nargs="*", default=list(GRIDS), choices=list(GRIDS))
     parser.add_argument("--surfaces", action="store_true", help="surface errors on spheres and ellipsoids instead")
     parser.add_argument("--profile", action="store_true", help="the mesh method's CPU time per stage and case instead")
+    parser.add_argument(
+        "--compiled", action="store_true", help="the mesh method's time in compiled code and in the rest instead"
+    )
     args = parser.parse_args(argv)
+    if args.compiled:
+        print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()}")
+        for name in args.grids:
+            print(f"\n{name}")
+            compiled_split(name)
+        print(f"load average {os.getloadavg()}")
+        return
     if args.profile:
         print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()}")
         for name in args.grids:
