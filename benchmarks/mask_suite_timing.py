@@ -257,18 +257,11 @@ def main(argv=None) -> None:
         "--compiled", action="store_true", help="the mesh method's time in compiled code and in the rest instead"
     )
     args = parser.parse_args(argv)
-    if args.compiled:
+    if args.compiled or args.profile:
         print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()}")
         for name in args.grids:
             print(f"\n{name}")
-            compiled_split(name)
-        print(f"load average {os.getloadavg()}")
-        return
-    if args.profile:
-        print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()}")
-        for name in args.grids:
-            print(f"\n{name}")
-            profile_grid(name)
+            (compiled_split if args.compiled else profile_grid)(name)
         print(f"load average {os.getloadavg()}")
         return
     if args.surfaces:
