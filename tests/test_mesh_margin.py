@@ -8,6 +8,7 @@ import pytest
 from ablasim import Ellipsoid, Grid, Mask, ValidationError, measure_margin, rotation_from_euler_deg
 from ablasim.geometry.fit import fit_ellipsoid
 from ablasim.geometry.surfaces import SurfaceMesh, surface_from_field, surface_from_mask
+from ablasim.geometry.surfaces import mesh_mask as surface_mesh_mask
 from reference.mask_suite import CASES, GRIDS, exclusion, masks, truth
 from reference.mesh_reference import point_mesh_distance, point_mesh_distances
 
@@ -177,12 +178,26 @@ def test_zone_on_the_tumour_grid_reads_as_through_the_world():
         assert a.coverage_error > 0
 
 
-def test_far_zone_map_is_exact_for_the_whole_zone_surface():
-    # the disjoint case: tumour vertices lie up to 20 mm from the zone, beyond the 10 mm crop reach; the crop then
-    # holds the whole zone, whose own surface (meshed without any crop) must give the same map to rounding
+def test_far_zone_is_meshed_once_and_its_map_is_exact_for_the_whole_zone(monkeypatch):
+    # tumour vertices farther than the 10 mm crop reach from the zone: in the disjoint case (up to 20 mm) beyond the
+    # box of the zone's voxels; with two 2 mm blobs at opposite corners (24 mm and more) inside that box, but every
+    # zone voxel within the crop. Either way the zone is meshed once (with the tumour, two surfaces), and the map
+    # equals the distances to the zone's own surface meshed without any crop (offset-x: the plain crop) to rounding
+    from ablasim.metrics import mesh
+
+    calls = []
+    monkeypatch.setattr(mesh, "mesh_mask", lambda *a: calls.append(a[-1]) or surface_mesh_mask(*a))
+    g = Grid((60, 60, 60), 1.0, (-30, -30, -30))
+    blobs = Mask(
+        Ellipsoid.sphere((18, 18, 18), 2).to_mask(g).array | Ellipsoid.sphere((-18, -18, -18), 2).to_mask(g).array, g
+    )
+    pairs = {"blobs": (Ellipsoid.sphere((0, 0, 0), 5).to_mask(g), blobs)}
     for name in ("disjoint", "offset-x"):
-        case = next(c for c in CASES if c.name == name)
-        tm, zm, _ = masks(case, GRIDS["1mm"])
+        tm, zm, _ = masks(next(c for c in CASES if c.name == name), GRIDS["1mm"])
+        pairs[name] = (tm, zm)
+    for name, (tm, zm) in pairs.items():
+        calls.clear()
         res = measure_margin(tm, zm, method="mesh")
+        assert calls == ["tumor", "zone"], name
         whole, _ = surface_from_mask(zm).signed_distance(res.margin_map.points_mm)
         np.testing.assert_allclose(res.margin_map.margins_mm, -whole, rtol=0, atol=1e-12)
