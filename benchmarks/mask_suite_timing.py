@@ -88,6 +88,23 @@ def summary(name: str, res: dict) -> list[str]:
     return rows
 
 
+def _outermost(func, clock, add, depth):
+    """``func`` wrapped to pass ``add`` the ``clock`` time of each call that no other wrapped call sharing the
+    one-element list ``depth`` encloses (a timed call inside another counts for the outer one only)."""
+
+    def run(*args, **kwargs):
+        t0 = clock()
+        depth[0] += 1
+        try:
+            return func(*args, **kwargs)
+        finally:
+            depth[0] -= 1
+            if depth[0] == 0:
+                add(args, clock() - t0)
+
+    return run
+
+
 STAGES = ("tumour surface", "zone surface", "organ surface", "distances", "voxel centres", "other")
 
 
@@ -100,21 +117,13 @@ def profile_grid(name: str, repeats: int = 5, out=print) -> None:
     from ablasim.metrics import mesh
 
     spent = dict.fromkeys(STAGES, 0.0)
-    depth = [0]  # a timed call inside another counts for the outer one only
+    depth = [0]
 
     def timed(func, stage):
-        def run(*args, **kwargs):
-            key = stage(args) if callable(stage) else stage
-            t0 = time.process_time()
-            depth[0] += 1
-            try:
-                return func(*args, **kwargs)
-            finally:
-                depth[0] -= 1
-                if depth[0] == 0:
-                    spent[key] += time.process_time() - t0
+        def add(args, seconds):
+            spent[stage(args) if callable(stage) else stage] += seconds
 
-        return run
+        return _outermost(func, time.process_time, add, depth)
 
     surface_of = {"tumor": "tumour surface", "zone": "zone surface", "exclude.organ": "organ surface"}
     patches = [
@@ -168,18 +177,8 @@ def compiled_split(name: str, repeats: int = 15, out=print) -> None:
     spent = [0.0]
     depth = [0]
 
-    def timed(func):
-        def run(*args, **kwargs):
-            depth[0] += 1
-            t0 = time.perf_counter()
-            try:
-                return func(*args, **kwargs)
-            finally:
-                depth[0] -= 1
-                if depth[0] == 0:
-                    spent[0] += time.perf_counter() - t0
-
-        return run
+    def add(args, seconds):
+        spent[0] += seconds
 
     modules = [lewiner]
     for info in pkgutil.walk_packages(ablasim.__path__, "ablasim."):
@@ -196,7 +195,7 @@ def compiled_split(name: str, repeats: int = 15, out=print) -> None:
     out("|---|---|---|---|---|")
     try:
         for mod, attr, obj in saved:
-            setattr(mod, attr, timed(obj))
+            setattr(mod, attr, _outermost(obj, time.perf_counter, add, depth))
         for case in CASES:
             if case.subcapsular:
                 continue
